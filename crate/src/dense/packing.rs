@@ -1,0 +1,52 @@
+//! Packing of dense weights into the micro-kernel's panel layout.
+//!
+//! Panel `p` holds outputs `p·NR .. p·NR+NR`: first the bias of those outputs, then for each input
+//! `k` the `NR` weights `W[k][p·NR ..]`, so that the k-loop reads one contiguous stream. Outputs past
+//! the layer's last are zero, which keeps the partial last panel on the same code path.
+use super::microkernel::NR;
+
+pub fn panel_count(outputs: usize) -> usize {
+    outputs.div_ceil(NR)
+}
+
+/// Floats per panel: the bias row plus one row per input.
+pub fn panel_len(inputs: usize) -> usize {
+    (inputs + 1) * NR
+}
+
+pub fn packed_len(inputs: usize, outputs: usize) -> usize {
+    panel_count(outputs) * panel_len(inputs)
+}
+
+pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: bool, packed: *mut f32) {
+    let weight = |k: usize, o: usize| unsafe {
+        *kernel.add(if transposed { o * inputs + k } else { k * outputs + o })
+    };
+    for p in 0..panel_count(outputs) {
+        let panel = unsafe { packed.add(p * panel_len(inputs)) };
+        for j in 0..NR {
+            let o = p * NR + j;
+            let valid = o < outputs;
+            unsafe {
+                *panel.add(j) = if valid && !bias.is_null() { *bias.add(o) } else { 0.0 };
+                for k in 0..inputs {
+                    *panel.add((k + 1) * NR + j) = if valid { weight(k, o) } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// The inverse of `pack` for the `[inputs × outputs]` layout: what `getWeights()` returns.
+pub unsafe fn unpack(packed: *const f32, inputs: usize, outputs: usize, kernel: *mut f32, bias: *mut f32) {
+    for o in 0..outputs {
+        let panel = unsafe { packed.add(o / NR * panel_len(inputs)) };
+        let j = o % NR;
+        unsafe {
+            *bias.add(o) = *panel.add(j);
+            for k in 0..inputs {
+                *kernel.add(k * outputs + o) = *panel.add((k + 1) * NR + j);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Vector helpers shared by every kernel: the multiply-add the build supports, and loads/stores of
+//! partial vectors so that remainders reuse the full-vector code instead of a scalar copy of it.
+use core::arch::wasm32::*;
+
+pub const LANES: usize = 4;
+
+/// `a * b + c`. The relaxed build fuses it (one rounding); the plain build rounds twice.
+#[inline(always)]
+pub fn madd(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        f32x4_relaxed_madd(a, b, c)
+    }
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    {
+        f32x4_add(f32x4_mul(a, b), c)
+    }
+}
+
+/// A splat of `v` that LLVM cannot see through. With a visible constant, LLVM rewrites
+/// `f32x4_pmax(x, splat(0.0))` into `f32x4.max`, which V8 lowers to ~8 instructions instead of one
+/// `maxps`; the volatile read keeps the operand opaque. Call it outside loops.
+#[inline(always)]
+pub fn opaque_splat(v: f32) -> v128 {
+    let cell = v;
+    f32x4_splat(unsafe { core::ptr::read_volatile(&cell) })
+}
+
+/// Loads `n < LANES` floats, filling the other lanes with `fill`.
+#[inline(always)]
+pub unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> v128 {
+    let mut lanes = [fill; LANES];
+    unsafe { core::ptr::copy_nonoverlapping(p, lanes.as_mut_ptr(), n) };
+    unsafe { v128_load(lanes.as_ptr() as *const v128) }
+}
+
+/// Stores the first `n < LANES` lanes of `v`.
+#[inline(always)]
+pub unsafe fn store_partial(p: *mut f32, n: usize, v: v128) {
+    let mut lanes = [0.0f32; LANES];
+    unsafe {
+        v128_store(lanes.as_mut_ptr() as *mut v128, v);
+        core::ptr::copy_nonoverlapping(lanes.as_ptr(), p, n);
+    }
+}

@@ -1,0 +1,163 @@
+import { type ActivationName, type ResolvedActivation, resolveActivation } from './activations.js';
+import { type Context, tensorPtr, withBlocks } from './context.js';
+import { checkCount, fail } from './errors.js';
+import { glorotUniform, seededRandom } from './random.js';
+import { Tensor } from './tensor.js';
+
+export interface DenseConfig {
+  inputDim: number;
+  units: number;
+  /** Default 'linear'. */
+  activation?: ActivationName;
+  /** leaky_relu's negative slope (default 0.2). */
+  alpha?: number;
+  /** `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. */
+  kernel?: ArrayLike<number>;
+  /** `units` floats; default zeros. */
+  bias?: ArrayLike<number>;
+  /** 'io': kernel is [inputDim × units] (Keras, TF.js; default); 'oi': [units × inputDim] (PyTorch, ONNX Gemm transB). */
+  kernelLayout?: 'io' | 'oi';
+  /** Seed of the default kernel initializer (default 0). */
+  seed?: number;
+}
+
+export function checkLength(values: ArrayLike<number>, expected: number, what: string): void {
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+    fail('INVALID_ARGUMENT', `${what} must be an array of numbers`);
+  }
+  if (values.length !== expected) fail('SHAPE_MISMATCH', `${what} has ${values.length} values, expected ${expected}`);
+}
+
+/** A dense layer `y = act(x·W + b)` whose weights live packed in wasm memory. */
+export class DenseLayer {
+  readonly inputDim: number;
+  readonly units: number;
+  readonly activation: ResolvedActivation;
+  #ctx: Context;
+  #packed: number;
+  #disposed = false;
+
+  /** @internal Use `nn.dense()`. */
+  constructor(ctx: Context, config: DenseConfig) {
+    if (config === null || typeof config !== 'object') fail('INVALID_ARGUMENT', 'dense() needs a config object');
+    this.inputDim = checkCount(config.inputDim, 'inputDim');
+    this.units = checkCount(config.units, 'units');
+    this.activation = resolveActivation(config.activation, { alpha: config.alpha });
+    const layout = config.kernelLayout ?? 'io';
+    if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
+    const kernel = config.kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(config.seed ?? 0));
+    this.#checkWeights(kernel, config.bias);
+    this.#ctx = ctx;
+    this.#packed = ctx.heap.allocF32(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units));
+    this.#pack(kernel, config.bias, layout === 'oi');
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** @internal Byte address of the packed weights. */
+  get packedPtr(): number {
+    if (this.#disposed) fail('DISPOSED', `dense layer ${this.inputDim}→${this.units} was disposed`);
+    return this.#packed;
+  }
+
+  #assertAlive(): void {
+    void this.packedPtr;
+  }
+
+  get paramCount(): number {
+    return this.inputDim * this.units + this.units;
+  }
+
+  #checkWeights(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined): void {
+    checkLength(kernel, this.inputDim * this.units, `kernel of dense ${this.inputDim}→${this.units}`);
+    if (bias !== undefined) checkLength(bias, this.units, `bias of dense ${this.inputDim}→${this.units}`);
+  }
+
+  #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    const { wasm, heap } = this.#ctx;
+    withBlocks(this.#ctx, [kernel.length, bias?.length ?? 0], (k, b) => {
+      heap.write(k!, kernel);
+      if (bias) heap.write(b!, bias);
+      wasm.simdnet_dense_pack(k!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
+    });
+  }
+
+  /** Replaces the weights (kernel in [inputDim × units] layout unless `kernelLayout` is 'oi'). */
+  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout: 'io' | 'oi' = 'io'): void {
+    this.#assertAlive();
+    this.#checkWeights(kernel, bias);
+    this.#pack(kernel, bias, kernelLayout === 'oi');
+  }
+
+  /** `[kernel [inputDim × units], bias [units]]`, copies. */
+  getWeights(): [kernel: Float32Array, bias: Float32Array] {
+    const packed = this.packedPtr;
+    const { wasm, heap } = this.#ctx;
+    return withBlocks(this.#ctx, [this.inputDim * this.units, this.units], (k, b) => {
+      wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
+      return [heap.read(k!, this.inputDim * this.units), heap.read(b!, this.units)];
+    });
+  }
+
+  /** @internal Runs the kernel on addresses already in wasm memory. */
+  run(x: number, batch: number, y: number): void {
+    const { code, alpha } = this.activation;
+    this.#ctx.wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, alpha, y);
+  }
+
+  /**
+   * Float32Array `[batch × inputDim]` in (batch defaults to length / inputDim) → new Float32Array
+   * `[batch × units]`; or a Tensor whose last axis is inputDim → new Tensor with last axis units.
+   */
+  apply(input: Float32Array, batch?: number): Float32Array;
+  apply(input: Tensor): Tensor;
+  apply(input: Float32Array | Tensor, batch?: number): Float32Array | Tensor {
+    this.#assertAlive();
+    const { heap } = this.#ctx;
+    if (input instanceof Tensor) {
+      const x = tensorPtr(this.#ctx, input, 'input');
+      const last = input.shape.at(-1);
+      if (input.shape.length === 0 || last !== this.inputDim) {
+        fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
+      }
+      const rows = input.rows;
+      const y = heap.allocF32(rows * this.units);
+      this.run(x, rows, y);
+      return new Tensor(heap, y, [...input.shape.slice(0, -1), this.units]);
+    }
+    const rows = batchOf(input, this.inputDim, batch);
+    return withBlocks(this.#ctx, [input.length, rows * this.units], (x, y) => {
+      heap.write(x!, input);
+      this.run(x!, rows, y!);
+      return heap.read(y!, rows * this.units);
+    });
+  }
+
+  dispose(): void {
+    this.#ctx.heap.release(this.packedPtr);
+    this.#disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.#disposed) this.dispose();
+  }
+}
+
+/** The batch of a flat `[batch × width]` input, checked against its length. */
+export function batchOf(input: unknown, width: number, batch: number | undefined): number {
+  if (!(input instanceof Float32Array)) fail('INVALID_ARGUMENT', 'input must be a Float32Array or a Tensor');
+  if (batch === undefined) {
+    if (width === 0) fail('INVALID_ARGUMENT', 'batch must be given when the input width is 0');
+    if (input.length % width !== 0) {
+      fail('SHAPE_MISMATCH', `input length ${input.length} is not a multiple of the input width ${width}`);
+    }
+    return input.length / width;
+  }
+  checkCount(batch, 'batch');
+  if (input.length !== batch * width) {
+    fail('SHAPE_MISMATCH', `input length ${input.length} != batch ${batch} × input width ${width}`);
+  }
+  return batch;
+}

@@ -1,0 +1,30 @@
+/** What went wrong, as a stable string a caller can switch on. */
+export type ErrorCode =
+  | 'SHAPE_MISMATCH'
+  | 'DISPOSED'
+  | 'UNKNOWN_ACTIVATION'
+  | 'INVALID_ARGUMENT'
+  | 'OUT_OF_MEMORY'
+  | 'UNSUPPORTED_RUNTIME';
+
+/** The one error class simdnet throws. Every check runs before any wasm memory is touched. */
+export class SimdnetError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'SimdnetError';
+    this.code = code;
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new SimdnetError(code, message);
+}
+
+/** A non-negative safe integer, or an INVALID_ARGUMENT error naming `what`. */
+export function checkCount(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    fail('INVALID_ARGUMENT', `${what} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}

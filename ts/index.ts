@@ -1,0 +1,7 @@
+export { init, Simdnet, type ActivateOptions } from './runtime.js';
+export { Tensor } from './tensor.js';
+export { DenseLayer, type DenseConfig } from './dense.js';
+export { Sequential, type LayerSpec } from './sequential.js';
+export { SimdnetError, type ErrorCode } from './errors.js';
+export { ACTIVATION_NAMES, DEFAULT_LEAKY_ALPHA, type ActivationName, type ActivationOptions } from './activations.js';
+export { VARIANTS, bestVariant, supports, type InitOptions, type Variant } from './loader.js';

@@ -1,0 +1,87 @@
+import type { KernelExports } from './abi.js';
+import { fail } from './errors.js';
+
+/** The builds shipped in the package, fastest first. */
+export type Variant = 'relaxed' | 'simd';
+export const VARIANTS: readonly Variant[] = ['relaxed', 'simd'];
+
+export interface InitOptions {
+  /** A compiled module (edge runtimes that forbid compiling bytes pass the imported `.wasm` here). */
+  module?: WebAssembly.Module;
+  /** The `.wasm` bytes. */
+  bytes?: BufferSource;
+  /** Where to fetch the `.wasm` from (a `file:` URL or path is read from disk under Node). */
+  url?: string | URL;
+  /** Which bundled build to load when none of the above is given; default: the fastest this engine validates. */
+  variant?: Variant;
+}
+
+// Two tiny modules, each returning one v128 computed by the instruction that its build needs.
+const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00];
+const v128Zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+function probe(operands: number, opcode: number[]): Uint8Array<ArrayBuffer> {
+  const body = [0x00, ...Array.from({ length: operands }, () => v128Zero).flat(), ...opcode, 0x0b];
+  return new Uint8Array([...header, 0x0a, body.length + 2, 0x01, body.length, ...body]);
+}
+const PROBES: Record<Variant, Uint8Array<ArrayBuffer>> = {
+  relaxed: probe(3, [0xfd, 0x85, 0x02]), // f32x4.relaxed_madd
+  simd: probe(2, [0xfd, 0xe4, 0x01]), // f32x4.add
+};
+
+/** Whether this engine can run the given build. */
+export function supports(variant: Variant): boolean {
+  return WebAssembly.validate(PROBES[variant]);
+}
+
+/** The fastest build this engine runs. */
+export function bestVariant(): Variant {
+  const variant = VARIANTS.find(supports);
+  if (!variant) fail('UNSUPPORTED_RUNTIME', 'this WebAssembly engine has no SIMD128 support');
+  return variant;
+}
+
+export function bundledUrl(variant: Variant): URL {
+  return new URL(`./wasm/simdnet-${variant}.wasm`, import.meta.url);
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function readUrl(url: URL): Promise<WebAssembly.Module> {
+  if (url.protocol === 'file:' && isNode) {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(new Uint8Array(await readFile(url)));
+  }
+  const response = fetch(url);
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch {
+      // Served without `application/wasm`: fall back to compiling the bytes.
+    }
+  }
+  const res = await response;
+  if (!res.ok) fail('INVALID_ARGUMENT', `fetching ${url.href} failed: HTTP ${res.status}`);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+function toUrl(url: string | URL): URL {
+  if (url instanceof URL) return url;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return new URL(url);
+  if (isNode) return new URL(`file://${url.startsWith('/') ? '' : `${process.cwd()}/`}${url}`);
+  return new URL(url, globalThis.location?.href);
+}
+
+export async function loadModule(options: InitOptions): Promise<WebAssembly.Module> {
+  if (options.module) return options.module;
+  if (options.bytes) return WebAssembly.compile(options.bytes);
+  if (options.url) return readUrl(toUrl(options.url));
+  const variant = options.variant ?? bestVariant();
+  if (!VARIANTS.includes(variant)) fail('INVALID_ARGUMENT', `unknown variant ${JSON.stringify(variant)}; builds: ${VARIANTS.join(', ')}`);
+  if (!supports(variant)) fail('UNSUPPORTED_RUNTIME', `this engine cannot run the '${variant}' build`);
+  return readUrl(bundledUrl(variant));
+}
+
+export async function instantiate(module: WebAssembly.Module): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(module, {});
+  return instance.exports as unknown as KernelExports;
+}

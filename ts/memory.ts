@@ -1,0 +1,130 @@
+import { fail } from './errors.js';
+
+export const ALIGN = 16;
+const PAGE = 65536;
+/** wasm32's limit: 65536 pages of 64 KiB = 4 GiB. */
+export const MAX_PAGES = 65536;
+
+interface Block {
+  start: number;
+  size: number;
+}
+
+const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+/**
+ * The allocator over the module's linear memory, above the Rust stack (`__heap_base`).
+ *
+ * First fit over an address-ordered free list with coalescing: layers and tensors are long-lived and
+ * few, so the list stays short. Growing the memory detaches every typed-array view of it (they
+ * become length 0 and drop writes silently), so views are only ever obtained through `f32`, which
+ * re-creates its view whenever the buffer changed.
+ */
+export class Heap {
+  readonly memory: WebAssembly.Memory;
+  /** Free blocks, sorted by address, never adjacent (adjacent ones are merged). */
+  private readonly free: Block[] = [];
+  /** Size of every live allocation, by address. */
+  private readonly live = new Map<number, number>();
+  private view: Float32Array;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number) {
+    this.memory = memory;
+    const start = alignUp(heapBase);
+    const end = memory.buffer.byteLength;
+    if (end > start) this.free.push({ start, size: end - start });
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** A Float32Array over the whole memory, valid until the next allocation that grows it. */
+  get f32(): Float32Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Bytes held by live allocations. */
+  get allocatedBytes(): number {
+    let total = 0;
+    for (const size of this.live.values()) total += size;
+    return total;
+  }
+
+  /** A 16-byte-aligned block of at least `bytes` bytes (contents unspecified). */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, alignUp(bytes));
+    let index = this.free.findIndex((b) => b.size >= size);
+    if (index < 0) index = this.grow(size);
+    const block = this.free[index]!;
+    const ptr = block.start;
+    if (block.size === size) this.free.splice(index, 1);
+    else {
+      block.start += size;
+      block.size -= size;
+    }
+    this.live.set(ptr, size);
+    return ptr;
+  }
+
+  /** Copies `values` to the floats at byte address `ptr`. */
+  write(ptr: number, values: ArrayLike<number>): void {
+    this.f32.set(values, ptr / 4);
+  }
+
+  /** A copy of `count` floats at byte address `ptr`. */
+  read(ptr: number, count: number): Float32Array {
+    return this.f32.slice(ptr / 4, ptr / 4 + count);
+  }
+
+  /** A block for `count` floats. */
+  allocF32(count: number): number {
+    return this.alloc(count * 4);
+  }
+
+  release(ptr: number): void {
+    const size = this.live.get(ptr);
+    if (size === undefined) fail('INVALID_ARGUMENT', `address ${ptr} is not a live allocation`);
+    this.live.delete(ptr);
+    let index = this.free.findIndex((b) => b.start > ptr);
+    if (index < 0) index = this.free.length;
+    this.free.splice(index, 0, { start: ptr, size });
+    this.mergeAround(index);
+  }
+
+  /** Grows the memory so that a free block of `size` bytes exists; returns its index. */
+  private grow(size: number): number {
+    const end = this.memory.buffer.byteLength;
+    const last = this.free.at(-1);
+    const tail = last && last.start + last.size === end ? last.size : 0;
+    const pages = Math.ceil((size - tail) / PAGE);
+    const have = end / PAGE;
+    if (have + pages > MAX_PAGES) {
+      fail('OUT_OF_MEMORY', `allocating ${size} bytes needs ${have + pages} pages of wasm memory; the limit is ${MAX_PAGES} (4 GiB)`);
+    }
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      fail('OUT_OF_MEMORY', `the engine refused to grow wasm memory from ${end} by ${pages * PAGE} bytes (${(e as Error).message})`);
+    }
+    this.free.push({ start: end, size: pages * PAGE });
+    this.mergeAround(this.free.length - 1);
+    return this.free.length - 1;
+  }
+
+  private mergeAround(index: number): void {
+    const next = this.free[index + 1];
+    const block = this.free[index]!;
+    if (next && block.start + block.size === next.start) {
+      block.size += next.size;
+      this.free.splice(index + 1, 1);
+    }
+    const prev = this.free[index - 1];
+    if (prev && prev.start + prev.size === block.start) {
+      prev.size += block.size;
+      this.free.splice(index, 1);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { type ActivationName, type ActivationOptions, resolveActivation } from './activations.js';
+import { type Context, tensorPtr, withBlocks } from './context.js';
+import { type DenseConfig, DenseLayer } from './dense.js';
+import { checkCount, fail } from './errors.js';
+import { type InitOptions, type Variant, instantiate, loadModule } from './loader.js';
+import { Heap } from './memory.js';
+import { type LayerSpec, Sequential } from './sequential.js';
+import { Tensor } from './tensor.js';
+
+export interface ActivateOptions extends ActivationOptions {
+  /** softmax: the length of each row (default: the tensor's last axis, or the whole array). */
+  axisSize?: number;
+  /** Tensor input: write the result over the input and return the same tensor. */
+  inPlace?: boolean;
+}
+
+/** One loaded simdnet module with its memory: what `init()` returns. */
+export class Simdnet {
+  /** Which build runs: 'relaxed' (relaxed SIMD) or 'simd' (SIMD128). */
+  readonly variant: Variant;
+  readonly #ctx: Context;
+
+  /** @internal Use `init()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.variant = ctx.wasm.simdnet_relaxed_simd() ? 'relaxed' : 'simd';
+  }
+
+  /** The module's memory (for diagnostics; views of it die when it grows). */
+  get memory(): WebAssembly.Memory {
+    return this.#ctx.heap.memory;
+  }
+
+  /** Bytes held by live tensors, layers and models. */
+  get allocatedBytes(): number {
+    return this.#ctx.heap.allocatedBytes;
+  }
+
+  /** Copies `data` into wasm memory as a tensor of `shape` (default: one axis of data.length). */
+  tensor(data: ArrayLike<number>, shape?: readonly number[]): Tensor {
+    if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+      fail('INVALID_ARGUMENT', 'tensor() needs an array of numbers');
+    }
+    const dims = shape ?? [data.length];
+    if (!Array.isArray(dims)) fail('INVALID_ARGUMENT', 'shape must be an array of sizes');
+    dims.forEach((d, i) => checkCount(d, `shape[${i}]`));
+    const size = dims.reduce((a: number, b: number) => a * b, 1);
+    if (size !== data.length) fail('SHAPE_MISMATCH', `shape [${dims.join(', ')}] holds ${size} values, data has ${data.length}`);
+    const { heap } = this.#ctx;
+    const ptr = heap.allocF32(size);
+    heap.write(ptr, data);
+    return new Tensor(heap, ptr, dims);
+  }
+
+  /** A tensor of zeros. */
+  zeros(shape: readonly number[]): Tensor {
+    return this.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  }
+
+  dense(config: DenseConfig): DenseLayer {
+    return new DenseLayer(this.#ctx, config);
+  }
+
+  sequential(layers: readonly LayerSpec[]): Sequential {
+    return new Sequential(this.#ctx, layers);
+  }
+
+  /** `name` applied elementwise (softmax: per row of `axisSize`). */
+  activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
+  activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
+  activate(name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
+    const act = resolveActivation(name, options);
+    const { heap, wasm } = this.#ctx;
+    const isTensor = x instanceof Tensor;
+    if (!isTensor && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
+    const size = isTensor ? x.size : x.length;
+    const cols = act.name === 'softmax' ? this.#axisSize(options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const run = (src: number, dst: number) => {
+      if (act.name === 'softmax') wasm.simdnet_softmax(src, cols === 0 ? 0 : size / cols, cols, dst);
+      else wasm.simdnet_activate(act.code, act.alpha, src, size, dst);
+    };
+    if (isTensor) {
+      const src = tensorPtr(this.#ctx, x, 'x');
+      if (options.inPlace) {
+        run(src, src);
+        return x;
+      }
+      const dst = heap.allocF32(size);
+      run(src, dst);
+      return new Tensor(heap, dst, x.shape);
+    }
+    return withBlocks(this.#ctx, [size], (p) => {
+      heap.write(p!, x);
+      run(p!, p!);
+      return heap.read(p!, size);
+    });
+  }
+
+  #axisSize(requested: number | undefined, fallback: number, size: number): number {
+    const cols = requested === undefined ? fallback : checkCount(requested, 'axisSize');
+    if (cols === 0 ? size !== 0 : size % cols !== 0) {
+      fail('SHAPE_MISMATCH', `softmax axisSize ${cols} does not divide the ${size} values`);
+    }
+    return cols;
+  }
+}
+
+/** Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL. */
+export async function init(options: InitOptions = {}): Promise<Simdnet> {
+  const wasm = await instantiate(await loadModule(options));
+  return new Simdnet({ wasm, heap: new Heap(wasm.memory, wasm.__heap_base.value as number) });
+}

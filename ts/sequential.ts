@@ -1,0 +1,180 @@
+import { LAYER_DESC_BYTES } from './abi.js';
+import { type Context, tensorPtr } from './context.js';
+import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
+import { fail } from './errors.js';
+import { Tensor } from './tensor.js';
+
+/** A dense layer of a Sequential model: `inputDim` is needed on the first layer only. */
+export type LayerSpec = Omit<DenseConfig, 'inputDim'> & { inputDim?: number };
+
+/**
+ * A stack of dense layers run by one wasm call per `predict`: the activations between layers stay in
+ * wasm memory, in two scratch buffers that are reused across calls and grow only with the batch.
+ */
+export class Sequential {
+  readonly layers: readonly DenseLayer[];
+  #ctx: Context;
+  #table: number;
+  #capacity = 0;
+  #workspace: { x: number; a: number; b: number; y: number } | null = null;
+  #disposed = false;
+
+  /** @internal Use `nn.sequential()`. */
+  constructor(ctx: Context, specs: readonly LayerSpec[]) {
+    if (!Array.isArray(specs) || specs.length === 0) fail('INVALID_ARGUMENT', 'sequential() needs a non-empty array of layers');
+    const configs: DenseConfig[] = [];
+    let width = specs[0]?.inputDim;
+    if (width === undefined) fail('INVALID_ARGUMENT', 'the first layer needs inputDim');
+    specs.forEach((spec, i) => {
+      if (spec === null || typeof spec !== 'object') fail('INVALID_ARGUMENT', `layer ${i} must be an object`);
+      if (i > 0 && spec.inputDim !== undefined && spec.inputDim !== width) {
+        fail('SHAPE_MISMATCH', `layer ${i} has inputDim ${spec.inputDim} but the previous layer has ${width} units`);
+      }
+      configs.push({ seed: i, ...spec, inputDim: width! });
+      width = spec.units;
+    });
+    const layers: DenseLayer[] = [];
+    try {
+      for (const config of configs) layers.push(new DenseLayer(ctx, config));
+    } catch (e) {
+      for (const layer of layers) layer.dispose();
+      throw e;
+    }
+    this.layers = layers;
+    this.#ctx = ctx;
+    this.#table = ctx.heap.alloc(layers.length * LAYER_DESC_BYTES);
+    const view = new DataView(ctx.heap.memory.buffer);
+    layers.forEach((layer, i) => {
+      const at = this.#table + i * LAYER_DESC_BYTES;
+      view.setUint32(at, layer.packedPtr, true);
+      view.setUint32(at + 4, layer.inputDim, true);
+      view.setUint32(at + 8, layer.units, true);
+      view.setUint32(at + 12, layer.activation.code, true);
+      view.setFloat32(at + 16, layer.activation.alpha, true);
+    });
+  }
+
+  get inputDim(): number {
+    return this.layers[0]!.inputDim;
+  }
+
+  get outputDim(): number {
+    return this.layers.at(-1)!.units;
+  }
+
+  get paramCount(): number {
+    return this.layers.reduce((n, l) => n + l.paramCount, 0);
+  }
+
+  #assertAlive(): void {
+    if (this.#disposed) fail('DISPOSED', 'the model was disposed');
+  }
+
+  /** `[kernel0, bias0, kernel1, bias1, ...]`, copies (kernels in [in × out] layout). */
+  getWeights(): Float32Array[] {
+    this.#assertAlive();
+    return this.layers.flatMap((l) => l.getWeights());
+  }
+
+  /** Takes the list `getWeights()` returns; every length is checked before any layer changes. */
+  setWeights(weights: readonly ArrayLike<number>[]): void {
+    this.#assertAlive();
+    if (!Array.isArray(weights) || weights.length !== this.layers.length * 2) {
+      fail('SHAPE_MISMATCH', `setWeights needs ${this.layers.length * 2} arrays (kernel and bias per layer), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+    }
+    this.layers.forEach((l, i) => {
+      checkLength(weights[2 * i]!, l.inputDim * l.units, `kernel of layer ${i}`);
+      checkLength(weights[2 * i + 1]!, l.units, `bias of layer ${i}`);
+    });
+    this.layers.forEach((l, i) => l.setWeights(weights[2 * i]!, weights[2 * i + 1]!));
+  }
+
+  /** Scratch for `batch` rows; reallocated only when the batch exceeds every earlier one. */
+  #reserve(batch: number): { x: number; a: number; b: number; y: number } {
+    if (this.#workspace && batch <= this.#capacity) return this.#workspace;
+    const { heap } = this.#ctx;
+    const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
+    const sizes = [this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w);
+    const ptrs: number[] = [];
+    try {
+      for (const size of sizes) ptrs.push(heap.allocF32(size));
+    } catch (e) {
+      for (const p of ptrs) heap.release(p);
+      throw e;
+    }
+    this.#releaseWorkspace();
+    const [x, a, b, y] = ptrs as [number, number, number, number];
+    this.#workspace = { x, a, b, y };
+    this.#capacity = batch;
+    return this.#workspace;
+  }
+
+  #releaseWorkspace(): void {
+    if (!this.#workspace) return;
+    const { x, a, b, y } = this.#workspace;
+    for (const p of [x, a, b, y]) this.#ctx.heap.release(p);
+    this.#workspace = null;
+    this.#capacity = 0;
+  }
+
+  /**
+   * Float32Array `[batch × inputDim]` (or a Tensor whose last axis is inputDim) → new Float32Array
+   * `[batch × outputDim]`. After the first call at a given batch size, nothing is allocated.
+   */
+  predict(input: Float32Array | Tensor, batch?: number): Float32Array {
+    this.#assertAlive();
+    const { heap, wasm } = this.#ctx;
+    let rows: number;
+    let source: number | null = null;
+    if (input instanceof Tensor) {
+      source = tensorPtr(this.#ctx, input, 'input');
+      if (input.shape.at(-1) !== this.inputDim) {
+        fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
+      }
+      rows = input.rows;
+    } else {
+      rows = batchOf(input, this.inputDim, batch);
+    }
+    const ws = this.#reserve(rows);
+    if (source === null) {
+      heap.write(ws.x, input as Float32Array);
+      source = ws.x;
+    }
+    wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y);
+    return heap.read(ws.y, rows * this.outputDim);
+  }
+
+  /** A Keras-like table of the layers, their output shapes and parameter counts. */
+  summary(): string {
+    const rows = this.layers.map((l, i) => [
+      `${i === 0 ? 'dense' : `dense_${i}`} (Dense${l.activation.name === 'linear' ? '' : `, ${l.activation.name}`})`,
+      `(None, ${l.units})`,
+      l.paramCount.toLocaleString('en-US'),
+    ]);
+    const widths = [34, 20, 12];
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('').trimEnd();
+    const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
+    return [
+      'Model: "sequential"',
+      rule('_'),
+      line(['Layer (type)', 'Output Shape', 'Param #']),
+      rule('='),
+      ...rows.flatMap((r, i) => (i === 0 ? [line(r)] : [rule('_'), line(r)])),
+      rule('='),
+      `Total params: ${this.paramCount.toLocaleString('en-US')}`,
+      rule('_'),
+    ].join('\n');
+  }
+
+  dispose(): void {
+    this.#assertAlive();
+    this.#releaseWorkspace();
+    for (const l of this.layers) l.dispose();
+    this.#ctx.heap.release(this.#table);
+    this.#disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.#disposed) this.dispose();
+  }
+}
