@@ -10,7 +10,11 @@ export type ScalarActivation = (x: number) => number;
 export const linear: ScalarActivation = (x) => x;
 /** `x > 0 ? x : +0`; NaN stays NaN. */
 export const relu: ScalarActivation = (x) => (x > 0 || Number.isNaN(x) ? x : 0);
-export const leakyRelu = (alpha: number): ScalarActivation => (x) => (x > 0 ? x : alpha * x);
+/** The slope is a float32 in the kernel, as every parameter is; the reference rounds it the same way. */
+export const leakyRelu = (alpha: number): ScalarActivation => {
+  const slope = Math.fround(alpha);
+  return (x) => (x > 0 ? x : slope * x);
+};
 export const sigmoid: ScalarActivation = (x) => 1 / (1 + Math.exp(-x));
 export const tanh: ScalarActivation = Math.tanh;
 

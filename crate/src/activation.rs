@@ -18,7 +18,8 @@ impl Activation for Linear {
     }
 }
 
-/// `x > 0 ? x : +0`, NaN kept. `pmax(x, 0)` keeps NaN and -0; adding +0 turns -0 into +0.
+/// `x > 0 ? x : +0`, NaN kept: clears the lanes where `x <= 0` (false for NaN, true for -0).
+/// Not `pmax`: the relaxed build turns it into `relaxed_max`, whose NaN result is unspecified.
 #[derive(Clone, Copy)]
 pub struct Relu {
     zero: v128,
@@ -26,7 +27,7 @@ pub struct Relu {
 impl Activation for Relu {
     #[inline(always)]
     fn apply(self, v: v128) -> v128 {
-        f32x4_add(f32x4_pmax(v, self.zero), self.zero)
+        v128_andnot(v, f32x4_le(v, self.zero))
     }
 }
 

@@ -18,7 +18,9 @@ const EXP_HI: f32 = 89.0;
 /// in two halves so that n ∈ [-150, 128] (subnormal and overflowing results) scales without a branch.
 #[inline(always)]
 pub fn exp(x: v128) -> v128 {
-    // pmin/pmax with x first keep NaN (the comparison is false, so x is returned).
+    // The clamp may turn NaN into a bound (the relaxed build makes pmin/pmax relaxed_min/max);
+    // NaN lanes are restored at the end.
+    let nan = f32x4_ne(x, x);
     let x = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_HI)), f32x4_splat(EXP_LO));
     let n = f32x4_nearest(f32x4_mul(x, f32x4_splat(LOG2E)));
     let r = madd(n, f32x4_splat(-LN2_LO), madd(n, f32x4_splat(-LN2_HI), x));
@@ -35,7 +37,7 @@ pub fn exp(x: v128) -> v128 {
     let bias = i32x4_splat(127);
     let s1 = i32x4_shl(i32x4_add(n1, bias), 23);
     let s2 = i32x4_shl(i32x4_add(n2, bias), 23);
-    f32x4_mul(f32x4_mul(p, s1), s2)
+    v128_or(f32x4_mul(f32x4_mul(p, s1), s2), nan)
 }
 
 /// `1 / (1 + exp(-x))`, computed from e = exp(-|x|) ∈ (0, 1] as 1/(1+e) or e/(1+e), so that

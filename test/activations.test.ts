@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ActivationName } from '../ts/index.js';
+import * as ref from '../ts/reference.js';
+import { EDGE_VALUES, SIZES, expectSameBits, expectUlp, floats, instances, randomArray } from './helpers.js';
+
+/**
+ * Tolerances against the double-precision reference rounded to float32:
+ * - linear, relu, leaky_relu: bit-exact (including the sign of zero and NaN), the slope being float32;
+ * - sigmoid, tanh: 3 ulp (the bounds the full sweep of `npm run accuracy` measures, see README).
+ */
+const ELEMENTWISE: [ActivationName, number][] = [['linear', 0], ['relu', 0], ['leaky_relu', 0], ['sigmoid', 3], ['tanh', 3]];
+
+/**
+ * Softmax, relative to each output: the float32 rounding of x - max (|x - max|·2^-24, inherent to
+ * float32 inputs), exp's error, the sum over `cols` terms in 4 lanes and the final scaling.
+ */
+function softmaxTolerance(x: ArrayLike<number>, cols: number): (expected: number, index: number) => number {
+  return (e, i) => {
+    let max = -Infinity;
+    const start = i - (i % cols);
+    for (let j = start; j < start + cols; j++) max = Math.max(max, x[j]!);
+    return (Math.abs(x[i]! - max) + 6 + cols / 4) * 2 ** -24 * Math.abs(e) + 1e-45;
+  };
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance: (e: number, index: number) => number): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) || Number.isNaN(a)) expect(Number.isNaN(a), `index ${i}: got ${a}, expected ${e}`).toBe(Number.isNaN(e));
+    else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i))) expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
+  }
+}
+
+const check = (name: ActivationName, maxUlp: number, actual: Float32Array, expected: Float32Array, inputs: ArrayLike<number>) =>
+  maxUlp === 0 ? expectSameBits(actual, expected, inputs) : expectUlp(actual, expected, maxUlp, inputs);
+
+describe.each(await instances())('activations on the %s build', (_variant, nn) => {
+  describe.each(ELEMENTWISE)('%s', (name, maxUlp) => {
+    it('matches the reference on edge values', () => {
+      const x = Float32Array.from(EDGE_VALUES);
+      check(name, maxUlp, nn.activate(name, x), ref.activate(name, x), x);
+    });
+
+    it.each(SIZES)('matches the reference on %i random values (tails included)', (n) => {
+      const x = randomArray(n, n + 1, 12);
+      check(name, maxUlp, nn.activate(name, x), ref.activate(name, x), x);
+    });
+
+    it('matches the reference on any float32 (property)', () => {
+      fc.assert(fc.property(fc.array(floats(-200, 200), { maxLength: 41 }), (values) => {
+        const x = Float32Array.from(values);
+        check(name, maxUlp, nn.activate(name, x), ref.activate(name, x), x);
+      }));
+    });
+
+    it('works in place and out of place on tensors', () => {
+      const x = randomArray(37, 5, 4);
+      const t = nn.tensor(x, [37]);
+      const out = nn.activate(name, t);
+      check(name, maxUlp, out.data, ref.activate(name, x), x);
+      expectSameBits(t.data, x);
+      expect(nn.activate(name, t, { inPlace: true })).toBe(t);
+      expectSameBits(t.data, out.data);
+      t.dispose();
+      out.dispose();
+    });
+  });
+
+  it('leaky_relu takes its slope from options.alpha', () => {
+    const x = Float32Array.from([-2, -0.5, 0, 3]);
+    expectSameBits(nn.activate('leaky_relu', x, { alpha: 0.01 }), ref.activate('leaky_relu', x, { alpha: 0.01 }));
+    expect(Array.from(nn.activate('leaky_relu', x, { alpha: 0.5 }))).toEqual([-1, -0.25, 0, 3]);
+  });
+
+  describe('softmax', () => {
+    it.each(SIZES.filter((n) => n > 0))('rows of %i', (cols) => {
+      const rows = 3;
+      const x = randomArray(rows * cols, cols, 30);
+      const t = nn.tensor(x, [rows, cols]);
+      const y = nn.activate('softmax', t);
+      expect(y.shape).toEqual([rows, cols]);
+      expectClose(y.data, ref.softmax(x, cols), softmaxTolerance(x, cols));
+      for (let r = 0; r < rows; r++) {
+        const sum = y.data.subarray(r * cols, (r + 1) * cols).reduce((a, b) => a + b, 0);
+        expect(sum).toBeCloseTo(1, 5);
+      }
+      t.dispose();
+      y.dispose();
+    });
+
+    it('is stable for huge inputs and follows the reference on edge values', () => {
+      expectClose(nn.activate('softmax', Float32Array.from([1e30, 1e30, -1e30])), Float32Array.from([0.5, 0.5, 0]), () => 1e-7);
+      for (const row of [[0, -Infinity, 1], [NaN, 1, 2, 3, 4], [Infinity, 1], [-Infinity, -Infinity], [1e-45, -0, 0, 5.9e-39]]) {
+        const x = Float32Array.from(row);
+        expectClose(nn.activate('softmax', x), ref.softmax(x), softmaxTolerance(x, x.length));
+      }
+    });
+
+    it('uses axisSize on flat arrays, the whole array by default', () => {
+      const x = randomArray(12, 9, 3);
+      expectClose(nn.activate('softmax', x, { axisSize: 4 }), ref.softmax(x, 4), softmaxTolerance(x, 4));
+      expectClose(nn.activate('softmax', x), ref.softmax(x), softmaxTolerance(x, 12));
+    });
+
+    it('matches the reference on random rows (property)', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(floats(-80, 80), { minLength: 1, maxLength: 120 }), (cols, values) => {
+        const x = Float32Array.from(values.slice(0, values.length - (values.length % cols)));
+        fc.pre(x.length > 0);
+        expectClose(nn.activate('softmax', x, { axisSize: cols }), ref.softmax(x, cols), softmaxTolerance(x, cols));
+      }));
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { type Simdnet, VARIANTS, type Variant, init, supports } from '../ts/index.js';
+import { seededRandom, uniform } from '../ts/random.js';
+
+/** One instance per build; every build must be runnable here (the suite enables relaxed SIMD). */
+export async function instances(): Promise<[Variant, Simdnet][]> {
+  return Promise.all(VARIANTS.map(async (v) => {
+    expect(supports(v), `this engine must run the '${v}' build`).toBe(true);
+    return [v, await init({ variant: v })] as [Variant, Simdnet];
+  }));
+}
+
+/** Sizes on each axis: zero, below/at/above the vector width and the 4×8 tile, odd and large. */
+export const SIZES = [0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64, 127, 257];
+
+export const EDGE_VALUES = [
+  0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.17549435e-38, -1.17549435e-38, 5.9e-39, -5.9e-39,
+  1e30, -1e30, 3.4028235e38, -3.4028235e38, 1, -1, 0.5, -0.5, 1e-7, -1e-7, 20, -20, 88.7, -88.7, 104, -104,
+];
+
+export function randomArray(count: number, seed: number, limit = 1): Float32Array {
+  return uniform(count, limit, seededRandom(seed));
+}
+
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+/** Position of a float32 on the number line of all float32s (±0 both at 0). */
+function ordinal(x: number): number {
+  f32[0] = x;
+  const bits = i32[0]!;
+  return bits < 0 ? -(bits & 0x7fffffff) : bits;
+}
+
+/** Distance in float32 ulps; NaN matches only NaN (Infinity if only one is NaN). */
+export function ulpDistance(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b) ? 0 : Infinity;
+  return Math.abs(ordinal(a) - ordinal(b));
+}
+
+/** Asserts every element within `maxUlp` of the reference; reports the worst input. */
+export function expectUlp(actual: Float32Array, expected: Float32Array, maxUlp: number, inputs?: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < actual.length; i++) {
+    const d = ulpDistance(actual[i]!, expected[i]!);
+    if (d > worst) [worst, at] = [d, i];
+  }
+  if (worst > maxUlp) {
+    expect.fail(`${worst} ulp > ${maxUlp} at index ${at}: input ${inputs?.[at]}, got ${actual[at]}, expected ${expected[at]}`);
+  }
+}
+
+/** Bitwise equality (distinguishes ±0; any NaN equals any NaN). */
+export function expectSameBits(actual: Float32Array, expected: Float32Array, inputs?: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)))) {
+      expect.fail(`index ${i}: input ${inputs?.[i]}, got ${a}, expected ${e}`);
+    }
+  }
+}
+
+export const floats = (min = -1e30, max = 1e30) => fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true });
