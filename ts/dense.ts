@@ -45,11 +45,17 @@ export class DenseLayer {
     this.activation = resolveActivation(config.activation, { alpha: config.alpha });
     const layout = config.kernelLayout ?? 'io';
     if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
-    const kernel = config.kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(config.seed ?? 0));
-    this.#checkWeights(kernel, config.bias);
+    this.#checkWeights(config.kernel, config.bias);
     this.#ctx = ctx;
+    // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
     this.#packed = ctx.heap.allocF32(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units));
-    this.#pack(kernel, config.bias, layout === 'oi');
+    try {
+      const kernel = config.kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(config.seed ?? 0));
+      this.#pack(kernel, config.bias, layout === 'oi');
+    } catch (e) {
+      ctx.heap.release(this.#packed);
+      throw e;
+    }
   }
 
   get disposed(): boolean {
@@ -66,13 +72,13 @@ export class DenseLayer {
     void this.packedPtr;
   }
 
-  get paramCount(): number {
-    return this.inputDim * this.units + this.units;
+  #checkWeights(kernel: ArrayLike<number> | undefined, bias: ArrayLike<number> | undefined): void {
+    if (kernel !== undefined) checkLength(kernel, this.inputDim * this.units, `kernel of dense ${this.inputDim}→${this.units}`);
+    if (bias !== undefined) checkLength(bias, this.units, `bias of dense ${this.inputDim}→${this.units}`);
   }
 
-  #checkWeights(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined): void {
-    checkLength(kernel, this.inputDim * this.units, `kernel of dense ${this.inputDim}→${this.units}`);
-    if (bias !== undefined) checkLength(bias, this.units, `bias of dense ${this.inputDim}→${this.units}`);
+  get paramCount(): number {
+    return this.inputDim * this.units + this.units;
   }
 
   #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
@@ -87,6 +93,7 @@ export class DenseLayer {
   /** Replaces the weights (kernel in [inputDim × units] layout unless `kernelLayout` is 'oi'). */
   setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout: 'io' | 'oi' = 'io'): void {
     this.#assertAlive();
+    if (kernel === undefined) fail('INVALID_ARGUMENT', 'setWeights needs a kernel');
     this.#checkWeights(kernel, bias);
     this.#pack(kernel, bias, kernelLayout === 'oi');
   }

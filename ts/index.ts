@@ -5,3 +5,4 @@ export { Sequential, type LayerSpec } from './sequential.js';
 export { SimdnetError, type ErrorCode } from './errors.js';
 export { ACTIVATION_NAMES, DEFAULT_LEAKY_ALPHA, type ActivationName, type ActivationOptions } from './activations.js';
 export { VARIANTS, bestVariant, supports, type InitOptions, type Variant } from './loader.js';
+export { KERAS_MLP } from './models.js';
