@@ -49,13 +49,20 @@ export function softmaxRows(x: ArrayLike<number>, axisSize: number): Float64Arra
 }
 
 export function softmax(x: ArrayLike<number>, axisSize: number = x.length): Float32Array {
-  return Float32Array.from(softmaxRows(x, axisSize));
+  return new Float32Array(softmaxRows(x, axisSize));
 }
 
 /** `nn.activate` on plain arrays. */
 export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
   if (name === 'softmax') return softmax(x, options.axisSize ?? x.length);
-  return Float32Array.from(x, scalarActivation(name, options));
+  return map(x, scalarActivation(name, options));
+}
+
+/** `f` over every element, rounded to float32 (a plain loop: `Float32Array.from` with a map is slow in V8). */
+function map(x: ArrayLike<number>, f: ScalarActivation): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  return out;
 }
 
 export interface DenseWeights {
@@ -79,13 +86,13 @@ export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number):
       pre[b * units + o] = acc;
     }
   }
-  if (layer.activation === 'softmax') return units === 0 ? new Float32Array(0) : Float32Array.from(softmaxRows(pre, units));
-  return Float32Array.from(pre, scalarActivation(layer.activation ?? 'linear', { alpha: layer.alpha }));
+  if (layer.activation === 'softmax') return units === 0 ? new Float32Array(0) : new Float32Array(softmaxRows(pre, units));
+  return map(pre, scalarActivation(layer.activation ?? 'linear', { alpha: layer.alpha }));
 }
 
 /** A Sequential model: each layer's float32 output feeds the next, as in the wasm model. */
 export function predict(layers: readonly DenseWeights[], x: ArrayLike<number>, batch: number): Float32Array {
   let out: ArrayLike<number> = x;
   for (const layer of layers) out = dense(layer, out, batch);
-  return Float32Array.from(out);
+  return new Float32Array(out);
 }

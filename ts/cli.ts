@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * simdnet's command line: `simdnet bench` runs the benchmark suite on the built-in default model and
+ * kernels; `simdnet info` tells which build runs here and what the engine supports.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { KERAS_MLP, VARIANTS, init, supports } from './index.js';
+import { bundledUrl } from './loader.js';
+
+const USAGE = `usage: simdnet <command> [options]
+
+commands:
+  bench [--time ms] [--filter text] [--json]
+        benchmark simdnet's builds against the plain-TS reference (dense 256×512×512, the Keras
+        MLP 64→128→64→1 at batch 1 and 1024, relu/sigmoid/tanh over 1M floats, softmax 1024×1000)
+  info  the build that runs here, its size, the runtime and its wasm features
+  help  this text
+
+Run node with --experimental-wasm-relaxed-simd on Node 20 to include the relaxed-SIMD build.`;
+
+async function info(): Promise<void> {
+  const nn = await init();
+  const sizes = await Promise.all(VARIANTS.map(async (v) => [v, (await readFile(bundledUrl(v))).byteLength] as const));
+  const lines = [
+    `simdnet      running the '${nn.variant}' build`,
+    `runtime      Node ${process.versions.node}, V8 ${process.versions.v8}, ${process.arch}`,
+    `features     ${VARIANTS.map((v) => `${v}: ${supports(v) ? 'yes' : 'no'}`).join(', ')}`,
+    ...sizes.map(([v, size]) => `wasm ${v.padEnd(8)}${(size / 1024).toFixed(1)} KiB (${size} bytes)`),
+    '',
+    'default model (Keras MLP):',
+    nn.sequential(KERAS_MLP).summary(),
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function bench(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { time: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' } } });
+  const time = values.time === undefined ? undefined : Number(values.time);
+  if (time !== undefined && !(time > 0)) throw new Error(`--time must be a positive number of milliseconds, got ${values.time}`);
+  const { runBench, formatTable } = await import('../bench/suite.js');
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number, label: string) => process.stderr.write(`\r\x1b[K[${done}/${total}] ${label}`)
+    : (done: number, total: number, label: string) => process.stderr.write(`[${done}/${total}] ${label}\n`);
+  const { rows, variants } = await runBench({ time, filter: values.filter, onProgress: progress });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (values.json) {
+    console.log(JSON.stringify({ variants, runtime: `Node ${process.versions.node}`, rows }, null, 2));
+    return;
+  }
+  console.log(`simdnet bench: builds ${variants.join(', ')}; Node ${process.versions.node} (V8 ${process.versions.v8}); medians of tinybench samples\n`);
+  console.log(formatTable(rows));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'bench': return bench(rest);
+    case 'info': return info();
+    case undefined: case 'help': case '--help': case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      throw new Error(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(`simdnet: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
