@@ -19,18 +19,21 @@ pub fn packed_len(inputs: usize, outputs: usize) -> usize {
 }
 
 pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: bool, packed: *mut f32) {
-    let weight = |k: usize, o: usize| unsafe {
-        *kernel.add(if transposed { o * inputs + k } else { k * outputs + o })
-    };
+    // Element strides of the kernel along inputs (k) and outputs (o).
+    let (k_stride, o_stride) = if transposed { (1, inputs) } else { (outputs, 1) };
     for p in 0..panel_count(outputs) {
         let panel = unsafe { packed.add(p * panel_len(inputs)) };
-        for j in 0..NR {
-            let o = p * NR + j;
-            let valid = o < outputs;
-            unsafe {
-                *panel.add(j) = if valid && !bias.is_null() { *bias.add(o) } else { 0.0 };
+        let first = p * NR;
+        let cols = (outputs - first).min(NR);
+        unsafe {
+            core::ptr::write_bytes(panel, 0, panel_len(inputs));
+            for j in 0..cols {
+                if !bias.is_null() {
+                    *panel.add(j) = *bias.add(first + j);
+                }
+                let column = kernel.add((first + j) * o_stride);
                 for k in 0..inputs {
-                    *panel.add((k + 1) * NR + j) = if valid { weight(k, o) } else { 0.0 };
+                    *panel.add((k + 1) * NR + j) = *column.add(k * k_stride);
                 }
             }
         }
