@@ -7,9 +7,9 @@ import { EDGE_VALUES, SIZES, expectSameBits, expectUlp, floats, instances, rando
 /**
  * Tolerances against the double-precision reference rounded to float32:
  * - linear, relu, leaky_relu: bit-exact (including the sign of zero and NaN), the slope being float32;
- * - sigmoid, tanh: 3 ulp (the bounds the full sweep of `npm run accuracy` measures, see README).
+ * - sigmoid 3 ulp, tanh 1 ulp: the worst errors the sweep over every float32 of `npm run accuracy` found (README).
  */
-const ELEMENTWISE: [ActivationName, number][] = [['linear', 0], ['relu', 0], ['leaky_relu', 0], ['sigmoid', 3], ['tanh', 3]];
+const ELEMENTWISE: [ActivationName, number][] = [['linear', 0], ['relu', 0], ['leaky_relu', 0], ['sigmoid', 3], ['tanh', 1]];
 
 /**
  * Softmax, relative to each output: the float32 rounding of x - max (|x - max|·2^-24, inherent to

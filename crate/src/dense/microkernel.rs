@@ -1,8 +1,11 @@
-//! The register-blocked micro-kernel: an `MR × NR` tile of Y held in `MR · NR/4` vector accumulators.
+//! The register-blocked micro-kernel: a `ROWS × PANELS·NR` tile of Y held in `ROWS · PANELS · 2`
+//! vector accumulators, initialised from the panels' bias rows.
 //!
-//! 4×8 keeps 8 accumulators + 2 weight vectors + 1 broadcast live: V8 on x64 allocates xmm0–xmm14
-//! only, and larger tiles spill. The bias row of the packed panel initialises the accumulators.
-use super::packing::panel_len;
+//! Full blocks are 4×8 (`MR × NR`): 8 accumulators + 2 weight vectors + 1 broadcast stay live, and V8
+//! on x64 allocates xmm0–xmm14 only, so larger tiles spill. The last `batch % MR` rows (all of them
+//! at batch 1) would leave a 1×8 tile with only two dependency chains, bound by the add latency, so
+//! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
+use super::packing::{panel_count, panel_len};
 use crate::activation::Activation;
 use crate::vector::{madd, store_partial};
 use core::arch::wasm32::*;
@@ -16,77 +19,111 @@ pub struct Shape {
     pub outputs: usize,
 }
 
-/// One `ROWS × NR` tile (`ROWS ≤ MR`): rows `x[r·inputs ..]`, one packed panel, `cols ≤ NR` outputs
-/// stored at `y[r·outputs ..]`.
 #[inline(always)]
-unsafe fn tile<A: Activation, const ROWS: usize>(
+unsafe fn store_columns(out: *mut f32, cols: usize, lo: v128, hi: v128) {
+    unsafe {
+        if cols == NR {
+            v128_store(out as *mut v128, lo);
+            v128_store(out.add(4) as *mut v128, hi);
+        } else if cols > 4 {
+            v128_store(out as *mut v128, lo);
+            store_partial(out.add(4), cols - 4, hi);
+        } else if cols == 4 {
+            v128_store(out as *mut v128, lo);
+        } else {
+            store_partial(out, cols, lo);
+        }
+    }
+}
+
+/// One tile: rows `x[r·inputs ..]` for `r < ROWS`, the `PANELS` packed panels from `panel` on, and
+/// the outputs from `y` on, of which `cols` (≤ PANELS·NR) are stored.
+#[inline(always)]
+unsafe fn tile<A: Activation, const ROWS: usize, const PANELS: usize>(
     act: A, x: *const f32, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
 ) {
-    let mut acc = [[f32x4_splat(0.0); 2]; ROWS];
-    let bias = unsafe { [v128_load(panel as *const v128), v128_load(panel.add(4) as *const v128)] };
-    for row in acc.iter_mut() {
-        *row = bias;
+    let stride = panel_len(shape.inputs);
+    let mut w = [panel; PANELS];
+    let mut acc = [[[f32x4_splat(0.0); 2]; PANELS]; ROWS];
+    for p in 0..PANELS {
+        w[p] = unsafe { panel.add(p * stride) };
+        let bias = unsafe { [v128_load(w[p] as *const v128), v128_load(w[p].add(4) as *const v128)] };
+        for row in acc.iter_mut() {
+            row[p] = bias;
+        }
+        w[p] = unsafe { w[p].add(NR) };
     }
     let mut rows = [x; ROWS];
     for (r, p) in rows.iter_mut().enumerate() {
         *p = unsafe { x.add(r * shape.inputs) };
     }
-    let mut w = unsafe { panel.add(NR) };
     for _ in 0..shape.inputs {
-        let w0 = unsafe { v128_load(w as *const v128) };
-        let w1 = unsafe { v128_load(w.add(4) as *const v128) };
+        let mut wv = [[f32x4_splat(0.0); 2]; PANELS];
+        for p in 0..PANELS {
+            wv[p] = unsafe { [v128_load(w[p] as *const v128), v128_load(w[p].add(4) as *const v128)] };
+            w[p] = unsafe { w[p].add(NR) };
+        }
         for r in 0..ROWS {
             let a = unsafe { v128_load32_splat(rows[r] as *const u32) };
-            acc[r][0] = madd(a, w0, acc[r][0]);
-            acc[r][1] = madd(a, w1, acc[r][1]);
+            for p in 0..PANELS {
+                acc[r][p][0] = madd(a, wv[p][0], acc[r][p][0]);
+                acc[r][p][1] = madd(a, wv[p][1], acc[r][p][1]);
+            }
             rows[r] = unsafe { rows[r].add(1) };
         }
-        w = unsafe { w.add(NR) };
     }
     for r in 0..ROWS {
-        let out = unsafe { y.add(r * shape.outputs) };
-        let lo = act.apply(acc[r][0]);
-        let hi = act.apply(acc[r][1]);
-        unsafe {
-            if cols == NR {
-                v128_store(out as *mut v128, lo);
-                v128_store(out.add(4) as *mut v128, hi);
-            } else if cols > 4 {
-                v128_store(out as *mut v128, lo);
-                store_partial(out.add(4), cols - 4, hi);
-            } else if cols == 4 {
-                v128_store(out as *mut v128, lo);
-            } else {
-                store_partial(out, cols, lo);
+        for p in 0..PANELS {
+            let done = p * NR;
+            if done < cols {
+                let out = unsafe { y.add(r * shape.outputs + done) };
+                unsafe { store_columns(out, (cols - done).min(NR), act.apply(acc[r][p][0]), act.apply(acc[r][p][1])) };
             }
         }
     }
 }
 
-/// `y = act(x · W + b)` over all tiles: panels outermost so that one panel (≤ (inputs+1)·32 bytes)
-/// stays in L1 while the row blocks of x stream past it.
+/// The last `ROWS < MR` rows: `PANELS` panels per tile while that many remain, then one at a time.
+#[inline(always)]
+unsafe fn row_tail<A: Activation, const ROWS: usize, const PANELS: usize>(
+    act: A, x: *const f32, shape: Shape, packed: *const f32, y: *mut f32,
+) {
+    let stride = panel_len(shape.inputs);
+    let panels = panel_count(shape.outputs);
+    let mut p = 0;
+    while p + PANELS <= panels {
+        let col = p * NR;
+        unsafe { tile::<A, ROWS, PANELS>(act, x, shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        p += PANELS;
+    }
+    while p < panels {
+        let col = p * NR;
+        unsafe { tile::<A, ROWS, 1>(act, x, shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        p += 1;
+    }
+}
+
+/// `y = act(x · W + b)`. Full row blocks run panel by panel, so that one panel (≤ (inputs+1)·32
+/// bytes) stays in L1 while the row blocks of x stream past it.
 pub unsafe fn gemm<A: Activation>(act: A, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32) {
     let full_rows = batch - batch % MR;
-    let panel_stride = panel_len(shape.inputs);
-    let mut col = 0;
-    let mut panel = packed;
-    while col < shape.outputs {
-        let cols = (shape.outputs - col).min(NR);
+    let stride = panel_len(shape.inputs);
+    for p in 0..panel_count(shape.outputs) {
+        let col = p * NR;
+        let panel = unsafe { packed.add(p * stride) };
         let mut r = 0;
         while r < full_rows {
-            unsafe { tile::<A, MR>(act, x.add(r * shape.inputs), shape, panel, y.add(r * shape.outputs + col), cols) };
+            unsafe { tile::<A, MR, 1>(act, x.add(r * shape.inputs), shape, panel, y.add(r * shape.outputs + col), shape.outputs - col) };
             r += MR;
         }
-        let (xr, yr) = unsafe { (x.add(r * shape.inputs), y.add(r * shape.outputs + col)) };
-        unsafe {
-            match batch - r {
-                1 => tile::<A, 1>(act, xr, shape, panel, yr, cols),
-                2 => tile::<A, 2>(act, xr, shape, panel, yr, cols),
-                3 => tile::<A, 3>(act, xr, shape, panel, yr, cols),
-                _ => {}
-            }
+    }
+    let (x, y) = unsafe { (x.add(full_rows * shape.inputs), y.add(full_rows * shape.outputs)) };
+    unsafe {
+        match batch - full_rows {
+            1 => row_tail::<A, 1, 3>(act, x, shape, packed, y),
+            2 => row_tail::<A, 2, 2>(act, x, shape, packed, y),
+            3 => row_tail::<A, 3, 1>(act, x, shape, packed, y),
+            _ => {}
         }
-        col += NR;
-        panel = unsafe { panel.add(panel_stride) };
     }
 }
