@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ActivationName } from '../ts/index.js';
+import * as ref from '../ts/reference.js';
+import { EDGE_VALUES, SIZES, instances, randomArray } from './helpers.js';
+
+const EPS = 2 ** -24;
+
+/**
+ * Dense tolerance, per output: a float32 dot product of K terms accumulated in any order is within
+ * (K + 1)·2^-24·(|b| + Σ|x·w|) of the exact value (the relaxed build's fused multiply-add only
+ * tightens this); relu, leaky_relu (|alpha| ≤ 1), sigmoid and tanh are 1-Lipschitz, so the bound
+ * carries through them, plus the activation's own 3 ulp (6·2^-24 relative) and one subnormal.
+ * Where |b| + Σ|x·w| exceeds the float32 range, a partial sum may overflow: any result is accepted.
+ */
+function denseTolerance(x: Float32Array, kernel: Float32Array, bias: Float32Array, inputDim: number, units: number) {
+  return (row: number, col: number, expected: number) => {
+    let magnitude = Math.abs(bias[col]!);
+    for (let k = 0; k < inputDim; k++) magnitude += Math.abs(x[row * inputDim + k]! * kernel[k * units + col]!);
+    if (magnitude > 3.4028234663852886e38) return NaN;
+    return (inputDim + 1) * EPS * magnitude + 6 * EPS * Math.abs(expected) + 1e-45;
+  };
+}
+
+/** `toleranceOf` returns NaN where any result is acceptable. */
+function expectDense(actual: Float32Array, expected: Float32Array, units: number, toleranceOf: (r: number, c: number, e: number) => number) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const [a, e] = [actual[i]!, expected[i]!];
+    const [row, col] = [Math.floor(i / units), i % units];
+    const tolerance = toleranceOf(row, col, e);
+    if (Number.isNaN(tolerance)) continue;
+    if (Number.isNaN(e) || !Number.isFinite(e)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}`);
+    } else if (!(Math.abs(a - e) <= tolerance)) {
+      expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}, |diff| ${Math.abs(a - e)} > ${tolerance}`);
+    }
+  }
+}
+
+const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'];
+
+describe.each(await instances())('dense on the %s build', (_variant, nn) => {
+  function check(batch: number, inputDim: number, units: number, activation: ActivationName, seed: number, x = randomArray(batch * inputDim, seed, 2)) {
+    const kernel = randomArray(inputDim * units, seed + 1);
+    const bias = randomArray(units, seed + 2);
+    const layer = nn.dense({ inputDim, units, activation, kernel, bias });
+    try {
+      const expected = ref.dense({ inputDim, units, activation, kernel, bias }, x, batch);
+      expectDense(layer.apply(x, batch), expected, units, denseTolerance(x, kernel, bias, inputDim, units));
+    } finally {
+      layer.dispose();
+    }
+  }
+
+  it('covers every batch × inputs × outputs size of the grid (relu)', () => {
+    for (const batch of SIZES) for (const inputDim of SIZES) for (const units of [0, 1, 3, 4, 5, 8, 9, 17, 33]) check(batch, inputDim, units, 'relu', batch * 1000 + inputDim * 10 + units);
+  });
+
+  it.each(SIZES)('outputs = %i on each activation', (units) => {
+    for (const activation of ACTIVATIONS) check(7, 33, units, activation, units);
+  });
+
+  it.each(ACTIVATIONS)('%s matches the reference on random shapes (property)', (activation) => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 40 }), fc.integer(), (batch, inputDim, units, seed) => {
+      check(batch, inputDim, units, activation, seed);
+    }), { numRuns: 60 });
+  });
+
+  it('propagates edge values like the reference (±0, ±Inf, NaN, subnormals, 1e30)', () => {
+    const inputDim = 9;
+    const batch = EDGE_VALUES.length;
+    const x = new Float32Array(batch * inputDim);
+    EDGE_VALUES.forEach((v, r) => x.fill(v, r * inputDim, r * inputDim + 5).set(randomArray(4, r), r * inputDim + 5));
+    for (const activation of ACTIVATIONS) check(batch, inputDim, 11, activation, 3, x);
+  });
+
+  it('accepts the [units × inputDim] layout (PyTorch, ONNX transB) with the same result', () => {
+    const [inputDim, units] = [13, 6];
+    const kernel = randomArray(inputDim * units, 1);
+    const transposed = new Float32Array(units * inputDim);
+    for (let k = 0; k < inputDim; k++) for (let o = 0; o < units; o++) transposed[o * inputDim + k] = kernel[k * units + o]!;
+    const bias = randomArray(units, 2);
+    const a = nn.dense({ inputDim, units, kernel, bias });
+    const b = nn.dense({ inputDim, units, kernel: transposed, bias, kernelLayout: 'oi' });
+    const x = randomArray(5 * inputDim, 3);
+    expect(b.apply(x)).toEqual(a.apply(x));
+    expect(b.getWeights()).toEqual([kernel, bias]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('round-trips weights and replaces them with setWeights', () => {
+    const kernel = randomArray(20 * 9, 4);
+    const bias = randomArray(9, 5);
+    const layer = nn.dense({ inputDim: 20, units: 9, activation: 'tanh' });
+    const [k0, b0] = layer.getWeights();
+    expect(b0).toEqual(new Float32Array(9));
+    const limit = Math.sqrt(6 / 29);
+    expect(k0.every((w) => Math.abs(w) <= limit)).toBe(true);
+    layer.setWeights(kernel, bias);
+    expect(layer.getWeights()).toEqual([kernel, bias]);
+    layer.dispose();
+  });
+
+  it('applies to tensors of any rank, keeping the leading axes', () => {
+    const layer = nn.dense({ inputDim: 5, units: 3, activation: 'sigmoid', seed: 9 });
+    const x = randomArray(2 * 3 * 5, 6);
+    const t = nn.tensor(x, [2, 3, 5]);
+    const y = layer.apply(t);
+    expect(y.shape).toEqual([2, 3, 3]);
+    expect(y.toArray()).toEqual(layer.apply(x));
+    y.dispose();
+    t.dispose();
+    layer.dispose();
+  });
+});
