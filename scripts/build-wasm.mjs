@@ -144,7 +144,10 @@ function main() {
       ...process.env,
       RUSTC: tc.rustc,
       // The kernels need little stack; Rust's 1 MiB default would be dead weight in every instance.
-      RUSTFLAGS: [...tc.rustflags, '-C', `target-feature=${features}`, '-C', 'link-arg=-zstack-size=65536'].join(' '),
+      // Loop strength reduction rewrites the micro-kernel's loads as `i32.add` + load, which wasm's
+      // offset folding cannot undo (it needs inbounds/nuw address arithmetic); without it the loads
+      // of one k-step share a base pointer and take their offsets as immediates.
+      RUSTFLAGS: [...tc.rustflags, '-C', `target-feature=${features}`, '-C', 'link-arg=-zstack-size=65536', '-C', 'llvm-args=-disable-lsr'].join(' '),
       CARGO_TARGET_DIR: variantTarget,
     };
     const t0 = performance.now();

@@ -9,8 +9,9 @@ export interface KernelExports {
   simdnet_dense_packed_len(inputs: number, outputs: number): number;
   simdnet_dense_pack(kernel: number, bias: number, inputs: number, outputs: number, transposed: number, packed: number): void;
   simdnet_dense_unpack(packed: number, inputs: number, outputs: number, kernel: number, bias: number): void;
-  simdnet_dense(x: number, batch: number, inputs: number, outputs: number, packed: number, act: number, alpha: number, y: number): number;
-  simdnet_model_forward(table: number, layers: number, x: number, batch: number, scratchA: number, scratchB: number, y: number): number;
+  simdnet_dense_scratch_len(batch: number, inputs: number): number;
+  simdnet_dense(x: number, batch: number, inputs: number, outputs: number, packed: number, act: number, alpha: number, y: number, scratch: number): number;
+  simdnet_model_forward(table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number): number;
 }
 
 /** Activation codes of crate/src/activation.rs. */

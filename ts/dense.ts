@@ -1,5 +1,5 @@
 import { type ActivationName, type ResolvedActivation, resolveActivation } from './activations.js';
-import { type Context, tensorPtr, withBlocks } from './context.js';
+import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
@@ -83,7 +83,7 @@ export class DenseLayer {
 
   #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
     const { wasm, heap } = this.#ctx;
-    withBlocks(this.#ctx, [kernel.length, bias?.length ?? 0], (k, b) => {
+    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => {
       heap.write(k!, kernel);
       if (bias) heap.write(b!, bias);
       wasm.simdnet_dense_pack(k!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
@@ -102,7 +102,7 @@ export class DenseLayer {
   getWeights(): [kernel: Float32Array, bias: Float32Array] {
     const packed = this.packedPtr;
     const { wasm, heap } = this.#ctx;
-    return withBlocks(this.#ctx, [this.inputDim * this.units, this.units], (k, b) => {
+    return this.#ctx.withBlocks([this.inputDim * this.units, this.units], (k, b) => {
       wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
       return [heap.read(k!, this.inputDim * this.units), heap.read(b!, this.units)];
     });
@@ -111,7 +111,9 @@ export class DenseLayer {
   /** @internal Runs the kernel on addresses already in wasm memory. */
   run(x: number, batch: number, y: number): void {
     const { code, alpha } = this.activation;
-    this.#ctx.wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, alpha, y);
+    const { wasm } = this.#ctx;
+    const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim));
+    wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, alpha, y, scratch);
   }
 
   /**
@@ -124,7 +126,7 @@ export class DenseLayer {
     this.#assertAlive();
     const { heap } = this.#ctx;
     if (input instanceof Tensor) {
-      const x = tensorPtr(this.#ctx, input, 'input');
+      const x = this.#ctx.tensorPtr(input, 'input');
       const last = input.shape.at(-1);
       if (input.shape.length === 0 || last !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
@@ -135,7 +137,7 @@ export class DenseLayer {
       return new Tensor(heap, y, [...input.shape.slice(0, -1), this.units]);
     }
     const rows = batchOf(input, this.inputDim, batch);
-    return withBlocks(this.#ctx, [input.length, rows * this.units], (x, y) => {
+    return this.#ctx.withBlocks([input.length, rows * this.units], (x, y) => {
       heap.write(x!, input);
       this.run(x!, rows, y!);
       return heap.read(y!, rows * this.units);

@@ -1,5 +1,5 @@
 import { type ActivationName, type ActivationOptions, resolveActivation } from './activations.js';
-import { type Context, tensorPtr, withBlocks } from './context.js';
+import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
 import { type InitOptions, type Variant, instantiate, loadModule } from './loader.js';
@@ -31,9 +31,9 @@ export class Simdnet {
     return this.#ctx.heap.memory;
   }
 
-  /** Bytes held by live tensors, layers and models. */
+  /** Bytes held by live tensors, layers and models (not the kernels' shared scratch). */
   get allocatedBytes(): number {
-    return this.#ctx.heap.allocatedBytes;
+    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes;
   }
 
   /** Copies `data` into wasm memory as a tensor of `shape` (default: one axis of data.length). */
@@ -80,7 +80,7 @@ export class Simdnet {
       else wasm.simdnet_activate(act.code, act.alpha, src, size, dst);
     };
     if (isTensor) {
-      const src = tensorPtr(this.#ctx, x, 'x');
+      const src = this.#ctx.tensorPtr(x, 'x');
       if (options.inPlace) {
         run(src, src);
         return x;
@@ -89,7 +89,7 @@ export class Simdnet {
       run(src, dst);
       return new Tensor(heap, dst, x.shape);
     }
-    return withBlocks(this.#ctx, [size], (p) => {
+    return this.#ctx.withBlocks([size], (p) => {
       heap.write(p!, x);
       run(p!, p!);
       return heap.read(p!, size);
@@ -108,5 +108,5 @@ export class Simdnet {
 /** Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL. */
 export async function init(options: InitOptions = {}): Promise<Simdnet> {
   const wasm = await instantiate(await loadModule(options));
-  return new Simdnet({ wasm, heap: new Heap(wasm.memory, wasm.__heap_base.value as number) });
+  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)));
 }

@@ -1,22 +1,31 @@
 import { LAYER_DESC_BYTES } from './abi.js';
-import { type Context, tensorPtr } from './context.js';
+import type { Context } from './context.js';
 import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
 import { fail } from './errors.js';
 import { Tensor } from './tensor.js';
+
+/** Addresses of the input, the two hidden-activation buffers and the output; floats of kernel scratch. */
+interface Workspace {
+  x: number;
+  a: number;
+  b: number;
+  y: number;
+  scratch: number;
+}
 
 /** A dense layer of a Sequential model: `inputDim` is needed on the first layer only. */
 export type LayerSpec = Omit<DenseConfig, 'inputDim'> & { inputDim?: number };
 
 /**
  * A stack of dense layers run by one wasm call per `predict`: the activations between layers stay in
- * wasm memory, in two scratch buffers that are reused across calls and grow only with the batch.
+ * wasm memory, in two buffers that are reused across calls and grow only with the batch.
  */
 export class Sequential {
   readonly layers: readonly DenseLayer[];
   #ctx: Context;
   #table: number;
   #capacity = 0;
-  #workspace: { x: number; a: number; b: number; y: number } | null = null;
+  #workspace: Workspace | null = null;
   #disposed = false;
 
   /** @internal Use `nn.sequential()`. */
@@ -90,7 +99,7 @@ export class Sequential {
   }
 
   /** Scratch for `batch` rows; reallocated only when the batch exceeds every earlier one. */
-  #reserve(batch: number): { x: number; a: number; b: number; y: number } {
+  #reserve(batch: number): Workspace {
     if (this.#workspace && batch <= this.#capacity) return this.#workspace;
     const { heap } = this.#ctx;
     const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
@@ -104,7 +113,8 @@ export class Sequential {
     }
     this.#releaseWorkspace();
     const [x, a, b, y] = ptrs as [number, number, number, number];
-    this.#workspace = { x, a, b, y };
+    const scratch = Math.max(...this.layers.map((l) => this.#ctx.wasm.simdnet_dense_scratch_len(batch, l.inputDim)));
+    this.#workspace = { x, a, b, y, scratch };
     this.#capacity = batch;
     return this.#workspace;
   }
@@ -127,7 +137,7 @@ export class Sequential {
     let rows: number;
     let source: number | null = null;
     if (input instanceof Tensor) {
-      source = tensorPtr(this.#ctx, input, 'input');
+      source = this.#ctx.tensorPtr(input, 'input');
       if (input.shape.at(-1) !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
@@ -140,7 +150,8 @@ export class Sequential {
       heap.write(ws.x, input as Float32Array);
       source = ws.x;
     }
-    wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y);
+    const scratch = this.#ctx.scratch(ws.scratch);
+    wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
     return heap.read(ws.y, rows * this.outputDim);
   }
 

@@ -13,18 +13,20 @@ pub struct LayerDesc {
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
-/// alternating between `scratch_a` and `scratch_b` (each `batch × widest hidden layer` floats) for
-/// the activations between layers. Returns 0, or 1 + the index of a layer with an unknown activation.
+/// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
+/// activations between layers; `scratch` holds `simdnet_dense_scratch_len(batch, widest input)`
+/// floats. Returns 0, or 1 + the index of a layer with an unknown activation.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
-    table: *const LayerDesc, layers: usize, x: *const f32, batch: usize, scratch_a: *mut f32, scratch_b: *mut f32, y: *mut f32,
+    table: *const LayerDesc, layers: usize, x: *const f32, batch: usize, hidden_a: *mut f32, hidden_b: *mut f32, y: *mut f32,
+    scratch: *mut f32,
 ) -> u32 {
     let mut src = x;
     for i in 0..layers {
         let layer = unsafe { &*table.add(i) };
-        let dst = if i + 1 == layers { y } else if i % 2 == 0 { scratch_a } else { scratch_b };
+        let dst = if i + 1 == layers { y } else if i % 2 == 0 { hidden_a } else { hidden_b };
         let status = unsafe {
-            dense::forward(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, layer.alpha, dst)
+            dense::forward(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, layer.alpha, dst, scratch)
         };
         if status != 0 {
             return 1 + i as u32;

@@ -5,7 +5,7 @@
 //! on x64 allocates xmm0–xmm14 only, so larger tiles spill. The last `batch % MR` rows (all of them
 //! at batch 1) would leave a 1×8 tile with only two dependency chains, bound by the add latency, so
 //! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
-use super::packing::{panel_count, panel_len};
+use super::packing::{interleave_rows, panel_count, panel_len};
 use crate::activation::Activation;
 use crate::vector::{madd, store_partial};
 use core::arch::wasm32::*;
@@ -36,11 +36,63 @@ unsafe fn store_columns(out: *mut f32, cols: usize, lo: v128, hi: v128) {
     }
 }
 
-/// One tile: rows `x[r·inputs ..]` for `r < ROWS`, the `PANELS` packed panels from `panel` on, and
-/// the outputs from `y` on, of which `cols` (≤ PANELS·NR) are stored.
+/// Where a tile reads its `ROWS` rows of x, one input `k` at a time.
+trait Rows<const ROWS: usize>: Copy {
+    /// Row `r`'s current value, broadcast.
+    unsafe fn splat(&self, r: usize) -> v128;
+    /// On to the next input.
+    unsafe fn advance(&mut self);
+}
+
+/// Rows in place in x, `inputs` floats apart: one pointer and one add per row and input.
+#[derive(Clone, Copy)]
+struct Strided<const ROWS: usize>([*const f32; ROWS]);
+
+impl<const ROWS: usize> Strided<ROWS> {
+    #[inline(always)]
+    unsafe fn new(x: *const f32, inputs: usize) -> Self {
+        let mut rows = [x; ROWS];
+        for (r, p) in rows.iter_mut().enumerate() {
+            *p = unsafe { x.add(r * inputs) };
+        }
+        Strided(rows)
+    }
+}
+
+impl<const ROWS: usize> Rows<ROWS> for Strided<ROWS> {
+    #[inline(always)]
+    unsafe fn splat(&self, r: usize) -> v128 {
+        unsafe { v128_load32_splat(self.0[r] as *const u32) }
+    }
+    #[inline(always)]
+    unsafe fn advance(&mut self) {
+        for p in self.0.iter_mut() {
+            *p = unsafe { p.add(1) };
+        }
+    }
+}
+
+/// Rows packed by `packing::interleave_rows` (`[k][ROWS]`): the loads of one input sit at constant
+/// offsets from one pointer, which the loads fold in as immediates.
+#[derive(Clone, Copy)]
+struct Interleaved(*const f32);
+
+impl<const ROWS: usize> Rows<ROWS> for Interleaved {
+    #[inline(always)]
+    unsafe fn splat(&self, r: usize) -> v128 {
+        unsafe { v128_load32_splat(self.0.add(r) as *const u32) }
+    }
+    #[inline(always)]
+    unsafe fn advance(&mut self) {
+        self.0 = unsafe { self.0.add(ROWS) };
+    }
+}
+
+/// One tile: `ROWS` rows of x, the `PANELS` packed panels from `panel` on, and the outputs from `y`
+/// on (rows `outputs` apart), of which `cols` (≤ PANELS·NR) are stored.
 #[inline(always)]
-unsafe fn tile<A: Activation, const ROWS: usize, const PANELS: usize>(
-    act: A, x: *const f32, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
+unsafe fn tile<A: Activation, R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
+    act: A, mut rows: R, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
 ) {
     let stride = panel_len(shape.inputs);
     let mut w = [panel; PANELS];
@@ -53,10 +105,6 @@ unsafe fn tile<A: Activation, const ROWS: usize, const PANELS: usize>(
         }
         w[p] = unsafe { w[p].add(NR) };
     }
-    let mut rows = [x; ROWS];
-    for (r, p) in rows.iter_mut().enumerate() {
-        *p = unsafe { x.add(r * shape.inputs) };
-    }
     for _ in 0..shape.inputs {
         let mut wv = [[f32x4_splat(0.0); 2]; PANELS];
         for p in 0..PANELS {
@@ -64,13 +112,13 @@ unsafe fn tile<A: Activation, const ROWS: usize, const PANELS: usize>(
             w[p] = unsafe { w[p].add(NR) };
         }
         for r in 0..ROWS {
-            let a = unsafe { v128_load32_splat(rows[r] as *const u32) };
+            let a = unsafe { rows.splat(r) };
             for p in 0..PANELS {
                 acc[r][p][0] = madd(a, wv[p][0], acc[r][p][0]);
                 acc[r][p][1] = madd(a, wv[p][1], acc[r][p][1]);
             }
-            rows[r] = unsafe { rows[r].add(1) };
         }
+        unsafe { rows.advance() };
     }
     for r in 0..ROWS {
         for p in 0..PANELS {
@@ -93,28 +141,39 @@ unsafe fn row_tail<A: Activation, const ROWS: usize, const PANELS: usize>(
     let mut p = 0;
     while p + PANELS <= panels {
         let col = p * NR;
-        unsafe { tile::<A, ROWS, PANELS>(act, x, shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe { tile::<A, _, ROWS, PANELS>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
         p += PANELS;
     }
     while p < panels {
         let col = p * NR;
-        unsafe { tile::<A, ROWS, 1>(act, x, shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe { tile::<A, _, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
         p += 1;
     }
 }
 
-/// `y = act(x · W + b)`. Full row blocks run panel by panel, so that one panel (≤ (inputs+1)·32
-/// bytes) stays in L1 while the row blocks of x stream past it.
-pub unsafe fn gemm<A: Activation>(act: A, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32) {
+/// Floats of scratch `gemm` needs: the full `MR`-row blocks of x, interleaved.
+pub fn scratch_len(batch: usize, inputs: usize) -> usize {
+    (batch - batch % MR) * inputs
+}
+
+/// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`
+/// (`scratch_len` floats); then they run panel by panel, so that one panel (≤ (inputs+1)·32 bytes)
+/// stays in L1 while the row blocks stream past it.
+pub unsafe fn gemm<A: Activation>(
+    act: A, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32,
+) {
     let full_rows = batch - batch % MR;
+    let block = MR * shape.inputs;
+    for b in 0..full_rows / MR {
+        unsafe { interleave_rows::<MR>(x.add(b * block), shape.inputs, scratch.add(b * block)) };
+    }
     let stride = panel_len(shape.inputs);
     for p in 0..panel_count(shape.outputs) {
         let col = p * NR;
         let panel = unsafe { packed.add(p * stride) };
-        let mut r = 0;
-        while r < full_rows {
-            unsafe { tile::<A, MR, 1>(act, x.add(r * shape.inputs), shape, panel, y.add(r * shape.outputs + col), shape.outputs - col) };
-            r += MR;
+        for b in 0..full_rows / MR {
+            let rows = Interleaved(unsafe { scratch.add(b * block) });
+            unsafe { tile::<A, _, MR, 1>(act, rows, shape, panel, y.add(b * MR * shape.outputs + col), shape.outputs - col) };
         }
     }
     let (x, y) = unsafe { (x.add(full_rows * shape.inputs), y.add(full_rows * shape.outputs)) };

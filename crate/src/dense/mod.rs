@@ -31,25 +31,33 @@ pub unsafe extern "C" fn simdnet_dense_unpack(packed: *const f32, inputs: usize,
     unsafe { packing::unpack(packed, inputs, outputs, kernel, bias) }
 }
 
-/// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`.
-/// `x` and `y` must not overlap. Returns 0, or 1 for an unknown activation code (nothing written).
+/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_dense(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32,
-) -> u32 {
-    unsafe { forward(x, batch, inputs, outputs, packed, act, alpha, y) }
+pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize) -> usize {
+    microkernel::scratch_len(batch, inputs)
 }
 
+/// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using
+/// `scratch` (`simdnet_dense_scratch_len` floats). `x`, `y` and `scratch` must not overlap.
+/// Returns 0, or 1 for an unknown activation code (nothing written).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_dense(
+    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32, scratch: *mut f32,
+) -> u32 {
+    unsafe { forward(x, batch, inputs, outputs, packed, act, alpha, y, scratch) }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn forward(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32,
+    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32, scratch: *mut f32,
 ) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
     with_activation!(act, alpha, |a| {
-        unsafe { microkernel::gemm(a, x, batch, shape, packed, y) };
+        unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) };
         0
     }, else if act == SOFTMAX {
         // Softmax needs each row's max before any output is final: one extra pass over the rows.
-        unsafe { microkernel::gemm(Linear, x, batch, shape, packed, y) };
+        unsafe { microkernel::gemm(Linear, x, batch, shape, packed, y, scratch) };
         if outputs > 0 {
             for r in 0..batch {
                 unsafe { softmax_row(y.add(r * outputs), outputs, y.add(r * outputs)) };

@@ -53,3 +53,14 @@ pub unsafe fn unpack(packed: *const f32, inputs: usize, outputs: usize, kernel: 
         }
     }
 }
+
+/// Interleaves `ROWS` rows of `inputs` floats (row-major at `x`) into `dst[k·ROWS + r]`, the order in
+/// which the micro-kernel reads them.
+#[inline(always)]
+pub unsafe fn interleave_rows<const ROWS: usize>(x: *const f32, inputs: usize, dst: *mut f32) {
+    for k in 0..inputs {
+        for r in 0..ROWS {
+            unsafe { *dst.add(k * ROWS + r) = *x.add(r * inputs + k) };
+        }
+    }
+}
