@@ -1,25 +1,33 @@
 /**
- * The benchmark suite behind `simdnet bench`: each workload runs on the plain-TS reference and on every
- * simdnet build this engine runs, in one tinybench run, and reports medians, spread and the speed-up
- * over the reference. Timings are figures to read, never assertions.
+ * The benchmark suite behind `simdnet bench`: each workload runs on the plain-TS reference, on every
+ * simdnet build this engine runs and on every installed peer (bench/peers.ts), in one tinybench run
+ * per workload, and reports medians, spread, throughput, the speed-up over the reference and each
+ * implementation's largest deviation from the reference. Timings are figures to read, never assertions.
  */
 import { type ActivationName, KERAS_MLP, type Simdnet, VARIANTS, init, supports } from '../ts/index.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
+import { type Peer, type PeerLayer, type PeerModel, loadPeers } from './peers.js';
 
 type Unit = 'GFLOP/s' | 'Gelem/s' | 'samples/s';
 
 interface Impl {
   name: string;
-  fn: () => void;
+  /** Prepares the implementation (weights in place) and returns the function to time. */
+  setup: () => Promise<PeerModel>;
 }
 
 interface Workload {
   name: string;
   unit: Unit;
-  /** Flops, elements or samples per call, in the workload's unit (before the G). */
+  /** Flops, elements or samples per call. */
   work: number;
+  input: Float32Array;
+  batch: number;
+  expected: () => Float32Array;
   impls: Impl[];
+  /** Slow workloads (the reference at 1024³) run fewer iterations. */
+  iterations?: number;
 }
 
 export interface Row {
@@ -33,6 +41,8 @@ export interface Row {
   unit: Unit;
   /** Reference median / this median. */
   speedup: number;
+  /** max |y − reference| / max(1, max |reference|). */
+  deviation: number;
 }
 
 export interface BenchOptions {
@@ -40,87 +50,122 @@ export interface BenchOptions {
   time?: number;
   /** Only workloads whose name contains this. */
   filter?: string;
+  /** Leave the peers out even when installed. */
+  noPeers?: boolean;
   /** Called after each task has run. */
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
 const data = (n: number, seed: number, limit = 1) => uniform(n, limit, seededRandom(seed));
 
-function denseWorkload(builds: [string, Simdnet][], batch: number, inputs: number, outputs: number): Workload {
-  const kernel = data(inputs * outputs, 1, Math.sqrt(6 / (inputs + outputs)));
-  const bias = data(outputs, 2, 0.1);
-  const x = data(batch * inputs, 3);
-  const spec = { inputDim: inputs, units: outputs, activation: 'relu' as const, kernel, bias };
+function layersOf(shapes: [number, number, ActivationName][], seed: number): PeerLayer[] {
+  return shapes.map(([inputs, outputs, activation], i) => ({
+    inputs, outputs, activation,
+    kernel: data(inputs * outputs, seed + 2 * i, Math.sqrt(6 / (inputs + outputs))),
+    bias: data(outputs, seed + 2 * i + 1, 0.1),
+  }));
+}
+
+const refLayers = (layers: PeerLayer[]) => layers.map((l) => ({ inputDim: l.inputs, units: l.outputs, activation: l.activation, kernel: l.kernel, bias: l.bias }));
+
+function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs: number, outputs: number, iterations?: number): Workload {
+  const layers = layersOf([[inputs, outputs, 'relu']], 1);
+  const input = data(batch * inputs, 3);
   return {
     name: `dense ${batch}×${inputs}×${outputs} relu`,
     unit: 'GFLOP/s',
     work: 2 * batch * inputs * outputs,
+    input,
+    batch,
+    iterations,
+    expected: () => ref.dense(refLayers(layers)[0]!, input, batch),
     impls: [
-      { name: 'reference (TS)', fn: () => ref.dense(spec, x, batch) },
       ...builds.flatMap(([label, nn]) => {
-        const layer = nn.dense(spec);
-        const t = nn.tensor(x, [batch, inputs]);
+        const spec = refLayers(layers)[0]!;
         return [
-          { name: `simdnet ${label}`, fn: () => layer.apply(x, batch) },
-          { name: `simdnet ${label} (in wasm memory)`, fn: () => layer.apply(t).dispose() },
+          { name: `simdnet ${label}`, setup: async () => { const l = nn.dense(spec); return (x: Float32Array, b: number) => l.apply(x, b); } },
+          {
+            name: `simdnet ${label} (in wasm memory)`,
+            setup: async () => {
+              const l = nn.dense(spec);
+              const t = nn.tensor(input, [batch, inputs]);
+              const out = l.apply(t);
+              // Times the layer on data already in wasm memory; the output tensor is reused.
+              return () => l.apply(t, { into: out }).data;
+            },
+          },
         ];
       }),
+      ...peers.map((p) => ({ name: p.name, setup: () => p.build(layers) })),
     ],
   };
 }
 
-function modelWorkload(builds: [string, Simdnet][], batch: number): Workload {
-  const x = data(batch * 64, 4);
-  const models = builds.map(([label, nn]) => [label, nn.sequential(KERAS_MLP)] as const);
-  const weights = models[0]![1].getWeights();
-  const layers = models[0]![1].layers.map((l, i) => ({
-    inputDim: l.inputDim, units: l.units, activation: l.activation.name, kernel: weights[2 * i]!, bias: weights[2 * i + 1]!,
-  }));
+function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
+  const shapes = KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
+    acc.push([l.inputDim ?? acc.at(-1)![1], l.units, l.activation ?? 'linear']);
+    return acc;
+  }, []);
+  const layers = layersOf(shapes, 10);
+  const input = data(batch * shapes[0]![0], 4);
   return {
-    name: `Keras MLP 64→128→64→1, batch ${batch}`,
+    name: `Keras MLP ${shapes.map((s) => s[0]).join('→')}→${shapes.at(-1)![1]}, batch ${batch}`,
     unit: 'samples/s',
     work: batch,
+    input,
+    batch,
+    expected: () => ref.predict(refLayers(layers), input, batch),
     impls: [
-      { name: 'reference (TS)', fn: () => ref.predict(layers, x, batch) },
-      ...models.map(([label, model]) => ({ name: `simdnet ${label}`, fn: () => model.predict(x, batch) })),
+      ...builds.map(([label, nn]) => ({
+        name: `simdnet ${label}`,
+        setup: async () => {
+          const m = nn.sequential(refLayers(layers));
+          return (x: Float32Array, b: number) => m.predict(x, b);
+        },
+      })),
+      ...peers.map((p) => ({ name: p.name, setup: () => p.build(layers) })),
     ],
   };
 }
 
-function activationWorkload(builds: [string, Simdnet][], name: ActivationName, rows: number, cols: number): Workload {
-  const x = data(rows * cols, 5, 8);
-  const axisSize = cols;
+function activation(builds: [string, Simdnet][], peers: Peer[], name: ActivationName, rows: number, cols: number): Workload {
+  const input = data(rows * cols, 5, 8);
   return {
     name: name === 'softmax' ? `softmax ${rows}×${cols}` : `${name} ${(rows * cols).toLocaleString('en-US')}`,
     unit: 'Gelem/s',
     work: rows * cols,
+    input,
+    batch: rows,
+    expected: () => ref.activate(name, input, { axisSize: cols }),
     impls: [
-      { name: 'reference (TS)', fn: () => ref.activate(name, x, { axisSize }) },
-      ...builds.flatMap(([label, nn]) => {
-        const t = nn.tensor(x, [rows, cols]);
-        return [
-          { name: `simdnet ${label}`, fn: () => nn.activate(name, x, { axisSize }) },
-          { name: `simdnet ${label} (in wasm memory)`, fn: () => nn.activate(name, t, { inPlace: true }) },
-        ];
-      }),
+      ...builds.flatMap(([label, nn]) => [
+        { name: `simdnet ${label}`, setup: async () => (x: Float32Array) => nn.activate(name, x, { axisSize: cols }) },
+        {
+          name: `simdnet ${label} (in wasm memory)`,
+          setup: async () => {
+            const t = nn.tensor(input, [rows, cols]);
+            const out = nn.activate(name, t);
+            // Re-running in place would feed each call the previous output; write into `out` instead.
+            return () => nn.activate(name, t, { into: out }).data;
+          },
+        },
+      ]),
+      ...peers.map((p) => ({ name: p.name, setup: () => p.activation(name, cols) })),
     ],
   };
 }
 
-/** The builds this engine runs, each in its own instance. */
-async function builds(): Promise<[string, Simdnet][]> {
-  const runnable = VARIANTS.filter(supports);
-  return Promise.all(runnable.map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]));
-}
-
-export function workloads(nns: [string, Simdnet][]): Workload[] {
+export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[] {
   const elementwise: ActivationName[] = ['relu', 'sigmoid', 'tanh'];
   return [
-    denseWorkload(nns, 256, 512, 512),
-    modelWorkload(nns, 1),
-    modelWorkload(nns, 1024),
-    ...elementwise.map((name) => activationWorkload(nns, name, 1024, 1024)),
-    activationWorkload(nns, 'softmax', 1024, 1000),
+    dense(builds, peers, 256, 512, 512),
+    dense(builds, peers, 1024, 1024, 1024, 2),
+    dense(builds, peers, 37, 300, 200),
+    dense(builds, peers, 1, 784, 256),
+    model(builds, peers, 1),
+    model(builds, peers, 1024),
+    ...elementwise.map((name) => activation(builds, peers, name, 1024, 1024)),
+    activation(builds, peers, 'softmax', 1024, 1000),
   ];
 }
 
@@ -132,23 +177,40 @@ async function loadTinybench(): Promise<typeof import('tinybench')> {
   }
 }
 
-export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[]; variants: string[] }> {
+function deviation(actual: Float32Array, expected: Float32Array): number {
+  if (actual.length !== expected.length) return Infinity;
+  let scale = 1;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  return worst / scale;
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[]; variants: string[]; peers: string[] }> {
   const { Bench } = await loadTinybench();
-  const nns = await builds();
-  const selected = workloads(nns).filter((w) => !options.filter || w.name.includes(options.filter));
-  const total = selected.reduce((n, w) => n + w.impls.length, 0);
+  const builds = await Promise.all(VARIANTS.filter(supports).map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]));
+  const peers = options.noPeers ? [] : await loadPeers();
+  const selected = workloads(builds, peers).filter((w) => !options.filter || w.name.includes(options.filter));
+  const total = selected.reduce((n, w) => n + w.impls.length + 1, 0);
   const rows: Row[] = [];
   let done = 0;
   for (const workload of selected) {
-    const bench = new Bench({ time: options.time ?? 1000, warmupTime: 100, iterations: 5, throws: true });
-    for (const impl of workload.impls) bench.add(impl.name, impl.fn);
+    const expected = workload.expected();
+    const bench = new Bench({ time: options.time ?? 1000, warmupTime: 100, iterations: workload.iterations ?? 5, throws: true });
+    const deviations = new Map<string, number>();
+    bench.add('reference (TS)', () => workload.expected());
+    deviations.set('reference (TS)', 0);
+    for (const impl of workload.impls) {
+      const fn = await impl.setup();
+      deviations.set(impl.name, deviation(await fn(workload.input, workload.batch), expected));
+      bench.add(impl.name, () => fn(workload.input, workload.batch));
+    }
     bench.addEventListener('cycle', (event) => options.onProgress?.(++done, total, `${workload.name} · ${event.task?.name}`));
     await bench.run();
-    const medians = bench.tasks.map((t) => (t.result.state === 'completed' ? t.result.latency.p50 : NaN));
+    const referenceMedian = bench.tasks[0]!.result.state === 'completed' ? bench.tasks[0]!.result.latency.p50 : NaN;
     for (const task of bench.tasks) {
       const r = task.result;
       if (r.state !== 'completed') throw new Error(`${workload.name} · ${task.name}: ${r.state}`);
-      const seconds = r.latency.p50 / 1000;
       const scale = workload.unit === 'samples/s' ? 1 : 1e9;
       rows.push({
         workload: workload.name,
@@ -156,20 +218,21 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
         medianUs: r.latency.p50 * 1000,
         madUs: r.latency.mad * 1000,
         samples: r.latency.samplesCount,
-        throughput: workload.work / seconds / scale,
+        throughput: workload.work / (r.latency.p50 / 1000) / scale,
         unit: workload.unit,
-        speedup: medians[0]! / r.latency.p50,
+        speedup: referenceMedian / r.latency.p50,
+        deviation: deviations.get(task.name)!,
       });
     }
   }
-  return { rows, variants: nns.map(([v]) => v) };
+  return { rows, variants: builds.map(([v]) => v), peers: peers.map((p) => p.name) };
 }
 
 const fmt = (n: number, digits = 3) => (n >= 100 ? n.toFixed(0) : n.toPrecision(digits));
 
 /** The rows as a Markdown table (what the README shows). */
 export function formatTable(rows: Row[]): string {
-  const header = ['workload', 'implementation', 'median µs/call', '± MAD µs', 'throughput', 'vs reference'];
+  const header = ['workload', 'implementation', 'median µs/call', '± MAD µs', 'throughput', 'vs reference', 'max dev.'];
   const lines = rows.map((r) => [
     r.workload,
     r.impl,
@@ -177,6 +240,7 @@ export function formatTable(rows: Row[]): string {
     fmt(r.madUs, 2),
     r.unit === 'samples/s' ? `${(r.throughput / 1e6).toPrecision(3)} M samples/s` : `${fmt(r.throughput)} ${r.unit}`,
     r.impl.startsWith('reference') ? '1×' : `${fmt(r.speedup)}×`,
+    r.deviation === 0 ? '0' : r.deviation.toExponential(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

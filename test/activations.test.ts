@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ActivationName } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
-import { EDGE_VALUES, SIZES, expectSameBits, expectUlp, floats, instances, randomArray } from './helpers.js';
+import { EDGE_VALUES, SIZES, expectClose, expectSameBits, expectUlp, floats, instances, randomArray, softmaxTolerance } from './helpers.js';
 
 /**
  * Tolerances against the double-precision reference rounded to float32:
@@ -10,29 +10,6 @@ import { EDGE_VALUES, SIZES, expectSameBits, expectUlp, floats, instances, rando
  * - sigmoid 3 ulp, tanh 1 ulp: the worst errors the sweep over every float32 of `npm run accuracy` found (README).
  */
 const ELEMENTWISE: [ActivationName, number][] = [['linear', 0], ['relu', 0], ['leaky_relu', 0], ['sigmoid', 3], ['tanh', 1]];
-
-/**
- * Softmax, relative to each output: the float32 rounding of x - max (|x - max|·2^-24, inherent to
- * float32 inputs), exp's error, the sum over `cols` terms in 4 lanes and the final scaling.
- */
-function softmaxTolerance(x: ArrayLike<number>, cols: number): (expected: number, index: number) => number {
-  return (e, i) => {
-    let max = -Infinity;
-    const start = i - (i % cols);
-    for (let j = start; j < start + cols; j++) max = Math.max(max, x[j]!);
-    return (Math.abs(x[i]! - max) + 6 + cols / 4) * 2 ** -24 * Math.abs(e) + 1e-45;
-  };
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array, tolerance: (e: number, index: number) => number): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (Number.isNaN(e) || Number.isNaN(a)) expect(Number.isNaN(a), `index ${i}: got ${a}, expected ${e}`).toBe(Number.isNaN(e));
-    else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i))) expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
-  }
-}
 
 const check = (maxUlp: number, actual: Float32Array, expected: Float32Array, inputs: ArrayLike<number>) =>
   maxUlp === 0 ? expectSameBits(actual, expected, inputs) : expectUlp(actual, expected, maxUlp, inputs);
@@ -62,6 +39,10 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
       const out = nn.activate(name, t);
       check(maxUlp, out.data, ref.activate(name, x), x);
       expectSameBits(t.data, x);
+      const into = nn.zeros([37]);
+      expect(nn.activate(name, t, { into })).toBe(into);
+      expectSameBits(into.data, out.data);
+      into.dispose();
       expect(nn.activate(name, t, { inPlace: true })).toBe(t);
       expectSameBits(t.data, out.data);
       t.dispose();

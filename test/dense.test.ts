@@ -2,41 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ActivationName } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
-import { EDGE_VALUES, SIZES, instances, randomArray } from './helpers.js';
-
-const EPS = 2 ** -24;
-
-/**
- * Dense tolerance, per output: a float32 dot product of K terms accumulated in any order is within
- * (K + 1)·2^-24·(|b| + Σ|x·w|) of the exact value (the relaxed build's fused multiply-add only
- * tightens this); relu, leaky_relu (|alpha| ≤ 1), sigmoid and tanh are 1-Lipschitz, so the bound
- * carries through them, plus the activation's own 3 ulp (6·2^-24 relative) and one subnormal.
- * Where |b| + Σ|x·w| exceeds the float32 range, a partial sum may overflow: any result is accepted.
- */
-function denseTolerance(x: Float32Array, kernel: Float32Array, bias: Float32Array, inputDim: number, units: number) {
-  return (row: number, col: number, expected: number) => {
-    let magnitude = Math.abs(bias[col]!);
-    for (let k = 0; k < inputDim; k++) magnitude += Math.abs(x[row * inputDim + k]! * kernel[k * units + col]!);
-    if (magnitude > 3.4028234663852886e38) return NaN;
-    return (inputDim + 1) * EPS * magnitude + 6 * EPS * Math.abs(expected) + 1e-45;
-  };
-}
-
-/** `toleranceOf` returns NaN where any result is acceptable. */
-function expectDense(actual: Float32Array, expected: Float32Array, units: number, toleranceOf: (r: number, c: number, e: number) => number) {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const [a, e] = [actual[i]!, expected[i]!];
-    const [row, col] = [Math.floor(i / units), i % units];
-    const tolerance = toleranceOf(row, col, e);
-    if (Number.isNaN(tolerance)) continue;
-    if (Number.isNaN(e) || !Number.isFinite(e)) {
-      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}`);
-    } else if (!(Math.abs(a - e) <= tolerance)) {
-      expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}, |diff| ${Math.abs(a - e)} > ${tolerance}`);
-    }
-  }
-}
+import { EDGE_VALUES, SIZES, denseTolerance, expectDense, instances, randomArray } from './helpers.js';
 
 const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'];
 
@@ -110,7 +76,11 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
     const y = layer.apply(t);
     expect(y.shape).toEqual([2, 3, 3]);
     expect(y.toArray()).toEqual(layer.apply(x));
+    const into = nn.zeros([2, 3, 3]);
+    expect(layer.apply(t, { into })).toBe(into);
+    expect(into.toArray()).toEqual(y.toArray());
     y.dispose();
+    into.dispose();
     t.dispose();
     layer.dispose();
   });

@@ -61,6 +61,9 @@ describe('typed errors, raised before memory is touched', () => {
     rejects('SHAPE_MISMATCH', () => model.setWeights([new Float32Array(6), new Float32Array(2)]));
     rejects('SHAPE_MISMATCH', () => nn.sequential([{ inputDim: 3, units: 2 }, { inputDim: 4, units: 1 }]));
     rejects('SHAPE_MISMATCH', () => nn.activate('softmax', new Float32Array(10), { axisSize: 3 }));
+    const t = nn.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    rejects('SHAPE_MISMATCH', () => nn.activate('relu', t, { into: nn.zeros([5]) }));
+    rejects('SHAPE_MISMATCH', () => layer.apply(t, { into: nn.zeros([2, 3]) }));
   });
 
   it('a rejected setWeights leaves every layer as it was', () => {
@@ -88,6 +91,7 @@ describe('typed errors, raised before memory is touched', () => {
     rejects('INVALID_ARGUMENT', () => nn.activate('relu', [1, 2] as never));
     const layer = nn.dense({ inputDim: 2, units: 1 });
     rejects('INVALID_ARGUMENT', () => layer.apply([1, 2] as never));
+    rejects('INVALID_ARGUMENT', () => nn.activate('relu', nn.tensor([1]), { into: new Float32Array(1) as never }));
     const other = await init();
     rejects('INVALID_ARGUMENT', () => layer.apply(other.tensor([1, 2], [1, 2])));
     await expect(init({ variant: 'avx' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

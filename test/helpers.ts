@@ -65,3 +65,60 @@ export function expectSameBits(actual: Float32Array, expected: Float32Array, inp
 }
 
 export const floats = (min = -1e30, max = 1e30) => fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true });
+
+const EPS = 2 ** -24;
+
+/**
+ * Dense tolerance, per output: a float32 dot product of K terms accumulated in any order is within
+ * (K + 1)·2^-24·(|b| + Σ|x·w|) of the exact value (the relaxed build's fused multiply-add only
+ * tightens this); relu, leaky_relu (|alpha| ≤ 1), sigmoid and tanh are 1-Lipschitz, so the bound
+ * carries through them, plus the activation's own 3 ulp (6·2^-24 relative) and one subnormal.
+ * Where |b| + Σ|x·w| exceeds the float32 range, a partial sum may overflow: any result is accepted.
+ */
+export function denseTolerance(x: Float32Array, kernel: Float32Array, bias: Float32Array, inputDim: number, units: number) {
+  return (row: number, col: number, expected: number) => {
+    let magnitude = Math.abs(bias[col]!);
+    for (let k = 0; k < inputDim; k++) magnitude += Math.abs(x[row * inputDim + k]! * kernel[k * units + col]!);
+    if (magnitude > 3.4028234663852886e38) return NaN;
+    return (inputDim + 1) * EPS * magnitude + 6 * EPS * Math.abs(expected) + 1e-45;
+  };
+}
+
+/** `toleranceOf` returns NaN where any result is acceptable. */
+export function expectDense(actual: Float32Array, expected: Float32Array, units: number, toleranceOf: (r: number, c: number, e: number) => number) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const [a, e] = [actual[i]!, expected[i]!];
+    const [row, col] = [Math.floor(i / units), i % units];
+    const tolerance = toleranceOf(row, col, e);
+    if (Number.isNaN(tolerance)) continue;
+    if (Number.isNaN(e) || !Number.isFinite(e)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}`);
+    } else if (!(Math.abs(a - e) <= tolerance)) {
+      expect.fail(`[${row}, ${col}]: got ${a}, expected ${e}, |diff| ${Math.abs(a - e)} > ${tolerance}`);
+    }
+  }
+}
+
+/**
+ * Softmax, relative to each output: the float32 rounding of x - max (|x - max|·2^-24, inherent to
+ * float32 inputs), exp's error, the sum over `cols` terms in 4 lanes and the final scaling.
+ */
+export function softmaxTolerance(x: ArrayLike<number>, cols: number): (expected: number, index: number) => number {
+  return (e, i) => {
+    let max = -Infinity;
+    const start = i - (i % cols);
+    for (let j = start; j < start + cols; j++) max = Math.max(max, x[j]!);
+    return (Math.abs(x[i]! - max) + 6 + cols / 4) * 2 ** -24 * Math.abs(e) + 1e-45;
+  };
+}
+
+export function expectClose(actual: Float32Array, expected: Float32Array, tolerance: (e: number, index: number) => number): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) || Number.isNaN(a)) expect(Number.isNaN(a), `index ${i}: got ${a}, expected ${e}`).toBe(Number.isNaN(e));
+    else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i))) expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
+  }
+}

@@ -11,9 +11,11 @@ import { bundledUrl } from './loader.js';
 const USAGE = `usage: simdnet <command> [options]
 
 commands:
-  bench [--time ms] [--filter text] [--json]
-        benchmark simdnet's builds against the plain-TS reference (dense 256×512×512, the Keras
-        MLP 64→128→64→1 at batch 1 and 1024, relu/sigmoid/tanh over 1M floats, softmax 1024×1000)
+  bench [--time ms] [--filter text] [--json] [--no-peers]
+        benchmark simdnet's builds against the plain-TS reference and the installed peers
+        (@tensorflow/tfjs-backend-wasm, onnxruntime-web, onnxruntime-node with onnx-proto):
+        dense 256×512×512, 1024³, 37×300×200, 1×784×256 (+relu), the Keras MLP 64→128→64→1 at
+        batch 1 and 1024, relu/sigmoid/tanh over 1M floats, softmax 1024×1000
   info  the build that runs here, its size, the runtime and its wasm features
   help  this text
 
@@ -35,20 +37,20 @@ async function info(): Promise<void> {
 }
 
 async function bench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { time: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { time: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' }, 'no-peers': { type: 'boolean' } } });
   const time = values.time === undefined ? undefined : Number(values.time);
   if (time !== undefined && !(time > 0)) throw new Error(`--time must be a positive number of milliseconds, got ${values.time}`);
   const { runBench, formatTable } = await import('../bench/suite.js');
   const progress = process.stderr.isTTY
     ? (done: number, total: number, label: string) => process.stderr.write(`\r\x1b[K[${done}/${total}] ${label}`)
     : (done: number, total: number, label: string) => process.stderr.write(`[${done}/${total}] ${label}\n`);
-  const { rows, variants } = await runBench({ time, filter: values.filter, onProgress: progress });
+  const { rows, variants, peers } = await runBench({ time, filter: values.filter, noPeers: values['no-peers'], onProgress: progress });
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   if (values.json) {
-    console.log(JSON.stringify({ variants, runtime: `Node ${process.versions.node}`, rows }, null, 2));
+    console.log(JSON.stringify({ variants, peers, runtime: `Node ${process.versions.node}`, rows }, null, 2));
     return;
   }
-  console.log(`simdnet bench: builds ${variants.join(', ')}; Node ${process.versions.node} (V8 ${process.versions.v8}); medians of tinybench samples\n`);
+  console.log(`simdnet bench: builds ${variants.join(', ')}; peers ${peers.join(', ') || 'none installed'}; Node ${process.versions.node} (V8 ${process.versions.v8}); one thread\n`);
   console.log(formatTable(rows));
 }
 

@@ -1,7 +1,7 @@
 import type { KernelExports } from './abi.js';
 import { fail } from './errors.js';
 import type { Heap } from './memory.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** What every object of one `init()` shares: the module's exports, the heap, the kernels' scratch. */
 export class Context {
@@ -39,6 +39,14 @@ export class Context {
   tensorPtr(tensor: Tensor, what: string): number {
     const ptr = tensor.ptr;
     if (tensor.heap !== this.heap) fail('INVALID_ARGUMENT', `${what} belongs to another simdnet instance`);
+    return ptr;
+  }
+
+  /** The address of `into`, an output tensor that must hold exactly `size` floats. */
+  outputPtr(into: unknown, size: number): number {
+    if (!(into instanceof Tensor)) fail('INVALID_ARGUMENT', 'into must be a Tensor');
+    const ptr = this.tensorPtr(into, 'into');
+    if (into.size !== size) fail('SHAPE_MISMATCH', `into has ${into.size} values, the result has ${size}`);
     return ptr;
   }
 

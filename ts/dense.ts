@@ -118,11 +118,12 @@ export class DenseLayer {
 
   /**
    * Float32Array `[batch × inputDim]` in (batch defaults to length / inputDim) → new Float32Array
-   * `[batch × units]`; or a Tensor whose last axis is inputDim → new Tensor with last axis units.
+   * `[batch × units]`; or a Tensor whose last axis is inputDim → a new Tensor with last axis units,
+   * or `options.into`, a tensor of that size, overwritten (nothing allocated).
    */
   apply(input: Float32Array, batch?: number): Float32Array;
-  apply(input: Tensor): Tensor;
-  apply(input: Float32Array | Tensor, batch?: number): Float32Array | Tensor {
+  apply(input: Tensor, options?: { into?: Tensor }): Tensor;
+  apply(input: Float32Array | Tensor, batchOrOptions?: number | { into?: Tensor }): Float32Array | Tensor {
     this.#assertAlive();
     const { heap } = this.#ctx;
     if (input instanceof Tensor) {
@@ -132,10 +133,16 @@ export class DenseLayer {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
       const rows = input.rows;
+      const into = typeof batchOrOptions === 'object' ? batchOrOptions.into : undefined;
+      if (into !== undefined) {
+        this.run(x, rows, this.#ctx.outputPtr(into, rows * this.units));
+        return into;
+      }
       const y = heap.allocF32(rows * this.units);
       this.run(x, rows, y);
       return new Tensor(heap, y, [...input.shape.slice(0, -1), this.units]);
     }
+    const batch = batchOrOptions as number | undefined;
     const rows = batchOf(input, this.inputDim, batch);
     return this.#ctx.withBlocks([input.length, rows * this.units], (x, y) => {
       heap.write(x!, input);

@@ -12,6 +12,8 @@ export interface ActivateOptions extends ActivationOptions {
   axisSize?: number;
   /** Tensor input: write the result over the input and return the same tensor. */
   inPlace?: boolean;
+  /** Tensor input: write the result into this tensor of the same size (allocating nothing) and return it. */
+  into?: Tensor;
 }
 
 /** One loaded simdnet module with its memory: what `init()` returns. */
@@ -84,6 +86,11 @@ export class Simdnet {
       if (options.inPlace) {
         run(src, src);
         return x;
+      }
+      if (options.into !== undefined) {
+        const dst = this.#ctx.outputPtr(options.into, size);
+        run(src, dst);
+        return options.into;
       }
       const dst = heap.allocF32(size);
       run(src, dst);
