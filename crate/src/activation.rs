@@ -44,21 +44,19 @@ impl Activation for LeakyRelu {
     }
 }
 
-#[derive(Clone, Copy)]
-pub struct Sigmoid;
+pub use math::{Sigmoid, Tanh};
+
 impl Activation for Sigmoid {
     #[inline(always)]
     fn apply(self, v: v128) -> v128 {
-        math::sigmoid(v)
+        self.eval(v)
     }
 }
 
-#[derive(Clone, Copy)]
-pub struct Tanh;
 impl Activation for Tanh {
     #[inline(always)]
     fn apply(self, v: v128) -> v128 {
-        math::tanh(v)
+        self.eval(v)
     }
 }
 
@@ -81,8 +79,8 @@ macro_rules! with_activation {
             LINEAR => { let $act = Linear; $body }
             RELU => { let $act = Relu::new(); $body }
             LEAKY_RELU => { let $act = LeakyRelu::new($alpha); $body }
-            SIGMOID => { let $act = Sigmoid; $body }
-            TANH => { let $act = Tanh; $body }
+            SIGMOID => { let $act = Sigmoid::new(); $body }
+            TANH => { let $act = Tanh::new(); $body }
             _ => $other,
         }
     }};
@@ -161,18 +159,19 @@ pub unsafe fn softmax_row(x: *const f32, n: usize, y: *mut f32) {
     }
     let max = if v128_any_true(nan) { f32::NAN } else { horizontal_max(max) };
     let max_v = f32x4_splat(max);
+    let exp = math::Exp::new();
     // Pass 2: e = exp(x - max) into y, summed.
     let mut sum = f32x4_splat(0.0);
     i = 0;
     while i < full {
-        let e = math::exp(f32x4_sub(unsafe { v128_load(x.add(i) as *const v128) }, max_v));
+        let e = exp.eval(f32x4_sub(unsafe { v128_load(x.add(i) as *const v128) }, max_v));
         unsafe { v128_store(y.add(i) as *mut v128, e) };
         sum = f32x4_add(sum, e);
         i += LANES;
     }
     if rest > 0 {
         // Padding with -Inf makes the padded lanes exp(-Inf) = 0, neutral in the sum.
-        let e = math::exp(f32x4_sub(unsafe { load_partial(x.add(full), rest, f32::NEG_INFINITY) }, max_v));
+        let e = exp.eval(f32x4_sub(unsafe { load_partial(x.add(full), rest, f32::NEG_INFINITY) }, max_v));
         unsafe { store_partial(y.add(full), rest, e) };
         sum = f32x4_add(sum, e);
     }
