@@ -5,6 +5,7 @@
  * implementation's largest deviation from the reference. Timings are figures to read, never assertions.
  */
 import { type ActivationName, KERAS_MLP, type Simdnet, VARIANTS, init, supports } from '../ts/index.js';
+import { resolveSpec } from '../ts/activations.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
 import { type Peer, type PeerLayer, type PeerModel, loadPeers } from './peers.js';
@@ -103,7 +104,7 @@ function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs
 
 function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
   const shapes = KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
-    acc.push([l.inputDim ?? acc.at(-1)![1], l.units, l.activation ?? 'linear']);
+    acc.push([l.inputDim ?? acc.at(-1)![1], l.units, resolveSpec(l.activation).name]);
     return acc;
   }, []);
   const layers = layersOf(shapes, 10);

@@ -4,25 +4,58 @@ export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
   simdnet_relaxed_simd(): number;
-  simdnet_activate(code: number, alpha: number, x: number, n: number, y: number): number;
-  simdnet_softmax(x: number, rows: number, cols: number, y: number): void;
+  simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
+  simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;
+  simdnet_rowwise_scratch_len(code: number, cols: number): number;
   simdnet_dense_packed_len(inputs: number, outputs: number): number;
   simdnet_dense_pack(kernel: number, bias: number, inputs: number, outputs: number, transposed: number, packed: number): void;
   simdnet_dense_unpack(packed: number, inputs: number, outputs: number, kernel: number, bias: number): void;
-  simdnet_dense_scratch_len(batch: number, inputs: number): number;
-  simdnet_dense(x: number, batch: number, inputs: number, outputs: number, packed: number, act: number, alpha: number, y: number, scratch: number): number;
+  simdnet_dense_scratch_len(batch: number, inputs: number, outputs: number, act: number): number;
+  simdnet_dense(
+    x: number, batch: number, inputs: number, outputs: number, packed: number,
+    act: number, p0: number, p1: number, p2: number, y: number, scratch: number,
+  ): number;
   simdnet_model_forward(table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number): number;
 }
 
-/** Activation codes of crate/src/activation.rs. */
+/** Elementwise activation codes of crate/src/activation/mod.rs (`code`). */
 export const ActivationCode = {
   linear: 0,
   relu: 1,
   leaky_relu: 2,
   sigmoid: 3,
   tanh: 4,
-  softmax: 5,
+  relu_general: 5,
+  relu6: 6,
+  elu: 7,
+  exponential: 8,
+  gelu: 9,
+  gelu_tanh: 10,
+  hard_sigmoid: 11,
+  hard_silu: 12,
+  hard_tanh: 13,
+  hard_shrink: 14,
+  soft_shrink: 15,
+  log_sigmoid: 16,
+  mish: 17,
+  swish: 18,
+  softplus: 19,
+  softsign: 20,
+  sparse_plus: 21,
+  sparse_sigmoid: 22,
+  squareplus: 23,
+  tanh_shrink: 24,
+  threshold: 25,
 } as const;
 
-/** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs (u32), activation (u32), alpha (f32). */
-export const LAYER_DESC_BYTES = 20;
+/** Row-wise activation codes. */
+export const RowwiseCode = {
+  softmax: 64,
+  log_softmax: 65,
+  softmin: 66,
+  sparsemax: 67,
+  glu: 68,
+} as const;
+
+/** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs, activation (u32), params (3 × f32). */
+export const LAYER_DESC_BYTES = 28;

@@ -1,33 +1,176 @@
-import { ActivationCode } from './abi.js';
+import { ActivationCode, RowwiseCode } from './abi.js';
 import { fail } from './errors.js';
 
-export type ActivationName = keyof typeof ActivationCode;
-export const ACTIVATION_NAMES = Object.keys(ActivationCode) as ActivationName[];
+/** Whose defaults fill the parameters a call leaves out. */
+export type Preset = 'keras' | 'torch' | 'onnx' | 'tfjs';
+export const PRESETS: readonly Preset[] = ['keras', 'torch', 'onnx', 'tfjs'];
 
-/** keras.activations.leaky_relu's default negative slope. */
-export const DEFAULT_LEAKY_ALPHA = 0.2;
-
+/** Every parameter any activation takes; each function reads the ones it documents. */
 export interface ActivationOptions {
-  /** leaky_relu's slope for x ≤ 0 (default 0.2, as keras.activations.leaky_relu). */
+  /** Whose defaults apply (default 'keras': Keras 3's `keras.activations`). */
+  preset?: Preset;
+  /** leaky_relu, relu: slope for x below the threshold. */
+  negativeSlope?: number;
+  /** relu: upper clip (default none). */
+  maxValue?: number;
+  /** relu, threshold, thresholded_relu, softplus, hard_shrink, soft_shrink: see the table in README. */
+  threshold?: number;
+  /** threshold: the value below the threshold (default 0). */
+  value?: number;
+  /** leaky_relu (= negativeSlope), elu, celu, hard_sigmoid, hard_silu, thresholded_relu (= threshold). */
   alpha?: number;
+  /** hard_sigmoid, hard_silu, softplus, swish/silu. */
+  beta?: number;
+  /** gelu: the tanh approximation instead of the exact erf form. */
+  approximate?: boolean;
+  /** hard_tanh bounds (default -1, 1). */
+  minVal?: number;
+  maxVal?: number;
+  /** squareplus (default 4). */
+  b?: number;
 }
 
-/** A validated activation: its kernel code and its parameter. */
+/** A validated activation: its kernel code, its three float parameters, and whether it is row-wise. */
 export interface ResolvedActivation {
   readonly name: ActivationName;
   readonly code: number;
-  readonly alpha: number;
+  readonly params: readonly [number, number, number];
+  readonly rowwise: boolean;
 }
 
+type Params = [number, number, number];
+type Resolver = (o: ActivationOptions, preset: Preset) => Params;
+
+const num = (value: unknown, what: string, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || Number.isNaN(v)) fail('INVALID_ARGUMENT', `${what} must be a number, got ${String(value)}`);
+  return v;
+};
+const finite = (value: unknown, what: string, fallback: number): number => {
+  const v = num(value, what, fallback);
+  if (!Number.isFinite(v)) fail('INVALID_ARGUMENT', `${what} must be finite, got ${v}`);
+  return v;
+};
+const nonNegative = (value: unknown, what: string, fallback: number): number => {
+  const v = finite(value, what, fallback);
+  if (v < 0) fail('INVALID_ARGUMENT', `${what} must be ≥ 0, got ${v}`);
+  return v;
+};
+
+/** Defaults that differ between frameworks (the README's table lists them all). */
+export const PRESET_DEFAULTS = {
+  leakySlope: { keras: 0.2, torch: 0.01, onnx: 0.01, tfjs: 0.2 },
+  hardSigmoid: { keras: [1 / 6, 0.5], torch: [1 / 6, 0.5], onnx: [0.2, 0.5], tfjs: [0.2, 0.5] },
+  softplusThreshold: { keras: Infinity, torch: 20, onnx: Infinity, tfjs: Infinity },
+} as const;
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+function hardSigmoidParams(o: ActivationOptions, preset: Preset): Params {
+  const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
+  const alpha = finite(o.alpha, 'alpha', a);
+  if (alpha === 0) fail('INVALID_ARGUMENT', 'hard_sigmoid alpha must be non-zero');
+  // The kernel computes clip((x + beta/alpha)·alpha, 0, 1): x + 3 is exact near -3, x/6 + 0.5 is not.
+  return [alpha, finite(o.beta, 'beta', b) / alpha, 0];
+}
+
+const ELEMENTWISE: Record<string, [number, Resolver]> = {
+  linear: [ActivationCode.linear, () => [0, 0, 0]],
+  relu: [ActivationCode.relu, () => [0, 0, 0]],
+  leaky_relu: [ActivationCode.leaky_relu, (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0]],
+  relu6: [ActivationCode.relu6, () => [0, 0, 0]],
+  elu: [ActivationCode.elu, (o) => [finite(o.alpha, 'alpha', 1), 1, 1]],
+  selu: [ActivationCode.elu, () => [SELU_ALPHA, SELU_SCALE, 1]],
+  celu: [ActivationCode.elu, (o) => {
+    const alpha = finite(o.alpha, 'alpha', 1);
+    if (alpha === 0) fail('INVALID_ARGUMENT', 'celu alpha must be non-zero');
+    return [alpha, 1, alpha];
+  }],
+  exponential: [ActivationCode.exponential, () => [0, 0, 0]],
+  sigmoid: [ActivationCode.sigmoid, () => [0, 0, 0]],
+  tanh: [ActivationCode.tanh, () => [0, 0, 0]],
+  hard_sigmoid: [ActivationCode.hard_sigmoid, hardSigmoidParams],
+  hard_silu: [ActivationCode.hard_silu, hardSigmoidParams],
+  hard_tanh: [ActivationCode.hard_tanh, (o) => {
+    const [lo, hi] = [num(o.minVal, 'minVal', -1), num(o.maxVal, 'maxVal', 1)];
+    if (!(lo <= hi)) fail('INVALID_ARGUMENT', `hard_tanh needs minVal ≤ maxVal, got ${lo} > ${hi}`);
+    return [lo, hi, 0];
+  }],
+  hard_shrink: [ActivationCode.hard_shrink, (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
+  soft_shrink: [ActivationCode.soft_shrink, (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
+  log_sigmoid: [ActivationCode.log_sigmoid, () => [0, 0, 0]],
+  mish: [ActivationCode.mish, () => [0, 0, 0]],
+  silu: [ActivationCode.swish, (o) => [finite(o.beta, 'beta', 1), 0, 0]],
+  softplus: [ActivationCode.softplus, (o, p) => {
+    const beta = finite(o.beta, 'beta', 1);
+    if (beta === 0) fail('INVALID_ARGUMENT', 'softplus beta must be non-zero');
+    return [beta, num(o.threshold, 'threshold', PRESET_DEFAULTS.softplusThreshold[p]), 0];
+  }],
+  softsign: [ActivationCode.softsign, () => [0, 0, 0]],
+  sparse_plus: [ActivationCode.sparse_plus, () => [0, 0, 0]],
+  sparse_sigmoid: [ActivationCode.sparse_sigmoid, () => [0, 0, 0]],
+  squareplus: [ActivationCode.squareplus, (o) => [nonNegative(o.b, 'b', 4), 0, 0]],
+  tanh_shrink: [ActivationCode.tanh_shrink, () => [0, 0, 0]],
+  threshold: [ActivationCode.threshold, (o) => [num(o.threshold, 'threshold', 0), num(o.value, 'value', 0), 0]],
+  thresholded_relu: [ActivationCode.threshold, (o) => [num(o.threshold ?? o.alpha, 'alpha', 1), 0, 0]],
+  gelu: [ActivationCode.gelu, () => [0, 0, 0]],
+};
+
+const ROWWISE: Record<string, number> = {
+  softmax: RowwiseCode.softmax,
+  log_softmax: RowwiseCode.log_softmax,
+  softmin: RowwiseCode.softmin,
+  sparsemax: RowwiseCode.sparsemax,
+  glu: RowwiseCode.glu,
+};
+
+/** Other names of the same function. */
+const ALIASES: Record<string, string> = { swish: 'silu', hard_swish: 'hard_silu' };
+
+export const ACTIVATION_NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(ROWWISE), ...Object.keys(ALIASES)].sort() as ActivationName[];
+
+export type ActivationName =
+  | 'linear' | 'relu' | 'leaky_relu' | 'relu6' | 'elu' | 'selu' | 'celu' | 'exponential' | 'sigmoid' | 'tanh'
+  | 'hard_sigmoid' | 'hard_silu' | 'hard_swish' | 'hard_tanh' | 'hard_shrink' | 'soft_shrink' | 'log_sigmoid'
+  | 'mish' | 'silu' | 'swish' | 'softplus' | 'softsign' | 'sparse_plus' | 'sparse_sigmoid' | 'squareplus'
+  | 'tanh_shrink' | 'threshold' | 'thresholded_relu' | 'gelu' | 'softmax' | 'log_softmax' | 'softmin'
+  | 'sparsemax' | 'glu';
+
+/** An activation as layers take it: a name, or a name with its options. */
+export type ActivationSpec = ActivationName | ({ name: ActivationName } & ActivationOptions);
+
+/** Resolves a layer's activation spec; `extra` (e.g. a layer's top-level alpha) fills options it leaves out. */
+export function resolveSpec(spec: unknown, extra: ActivationOptions = {}): ResolvedActivation {
+  if (spec !== null && typeof spec === 'object') {
+    const { name, ...options } = spec as { name: unknown } & ActivationOptions;
+    return resolveActivation(name, { ...extra, ...options });
+  }
+  return resolveActivation(spec, extra);
+}
+
+/** Validates a name and its options into a kernel code and parameters. */
 export function resolveActivation(name: unknown, options: ActivationOptions = {}): ResolvedActivation {
-  const key = name === undefined || name === null ? 'linear' : name;
-  if (typeof key !== 'string' || !Object.hasOwn(ActivationCode, key)) {
+  const given = name === undefined || name === null ? 'linear' : name;
+  if (typeof given !== 'string') fail('UNKNOWN_ACTIVATION', `activation must be a name, got ${String(given)}`);
+  const key = Object.hasOwn(ALIASES, given) ? ALIASES[given]! : given;
+  const preset = options.preset ?? 'keras';
+  if (!PRESETS.includes(preset)) fail('INVALID_ARGUMENT', `unknown preset ${JSON.stringify(preset)}; presets: ${PRESETS.join(', ')}`);
+  if (Object.hasOwn(ROWWISE, key)) {
+    return { name: key as ActivationName, code: ROWWISE[key]!, params: [0, 0, 0], rowwise: true };
+  }
+  if (!Object.hasOwn(ELEMENTWISE, key)) {
     fail('UNKNOWN_ACTIVATION', `unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
   }
-  const activation = key as ActivationName;
-  const alpha = options.alpha ?? DEFAULT_LEAKY_ALPHA;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
-    fail('INVALID_ARGUMENT', `alpha must be a finite number, got ${String(options.alpha)}`);
+  const [code, resolve] = ELEMENTWISE[key]!;
+  let resolvedCode = code;
+  let params = resolve(options, preset);
+  if (key === 'relu' && (options.negativeSlope !== undefined || options.maxValue !== undefined || options.threshold !== undefined)) {
+    const maxValue = num(options.maxValue, 'maxValue', Infinity);
+    if (maxValue < 0) fail('INVALID_ARGUMENT', `maxValue must be ≥ 0, got ${maxValue}`);
+    resolvedCode = ActivationCode.relu_general;
+    params = [finite(options.negativeSlope, 'negativeSlope', 0), maxValue, finite(options.threshold, 'threshold', 0)];
   }
-  return { name: activation, code: ActivationCode[activation], alpha: activation === 'leaky_relu' ? alpha : 0 };
+  if (key === 'gelu' && (options.approximate ?? false)) resolvedCode = ActivationCode.gelu_tanh;
+  return { name: key as ActivationName, code: resolvedCode, params, rowwise: false };
 }

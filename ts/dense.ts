@@ -1,4 +1,4 @@
-import { type ActivationName, type ResolvedActivation, resolveActivation } from './activations.js';
+import { type ActivationSpec, type ResolvedActivation, resolveSpec } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
 import { glorotUniform, seededRandom } from './random.js';
@@ -7,9 +7,9 @@ import { Tensor } from './tensor.js';
 export interface DenseConfig {
   inputDim: number;
   units: number;
-  /** Default 'linear'. */
-  activation?: ActivationName;
-  /** leaky_relu's negative slope (default 0.2). */
+  /** A name, or `{ name, ...options }` (see `nn.activate`); default 'linear'. Not glu (it halves the width). */
+  activation?: ActivationSpec;
+  /** Shorthand for the activation's `alpha` option (leaky_relu's slope, elu's alpha, ...). */
   alpha?: number;
   /** `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. */
   kernel?: ArrayLike<number>;
@@ -42,7 +42,8 @@ export class DenseLayer {
     if (config === null || typeof config !== 'object') fail('INVALID_ARGUMENT', 'dense() needs a config object');
     this.inputDim = checkCount(config.inputDim, 'inputDim');
     this.units = checkCount(config.units, 'units');
-    this.activation = resolveActivation(config.activation, { alpha: config.alpha });
+    this.activation = resolveSpec(config.activation, config.alpha === undefined ? {} : { alpha: config.alpha });
+    if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const layout = config.kernelLayout ?? 'io';
     if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
     this.#checkWeights(config.kernel, config.bias);
@@ -110,10 +111,10 @@ export class DenseLayer {
 
   /** @internal Runs the kernel on addresses already in wasm memory. */
   run(x: number, batch: number, y: number): void {
-    const { code, alpha } = this.activation;
+    const { code, params: [p0, p1, p2] } = this.activation;
     const { wasm } = this.#ctx;
-    const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim));
-    wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, alpha, y, scratch);
+    const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, code));
+    wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, y, scratch);
   }
 
   /**

@@ -1,61 +1,168 @@
 /**
- * The plain-TypeScript implementation of every simdnet kernel: double-precision arithmetic with
- * `Math.exp`/`Math.tanh`, rounded to float32 once at the end. It is the oracle of the tests and the
- * baseline of the benchmarks, and it has the same names and argument orders as the wasm API.
+ * The plain-TypeScript implementation of every simdnet kernel: each function by its definition, in
+ * double precision (`Math.exp`, `Math.expm1`, `Math.log1p`, `Math.tanh` and the `erfc` below),
+ * rounded to float32 once at the end. It is the oracle of the tests and the baseline of the
+ * benchmarks, with the same names, options and defaults as the wasm API.
  */
-import { type ActivationName, type ActivationOptions, resolveActivation } from './activations.js';
+import { type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, resolveActivation } from './activations.js';
 
 export type ScalarActivation = (x: number) => number;
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** erfc in double precision (relative error ~1e-14): 1 - the Taylor series of erf below 2, the
+ * continued fraction erfc(z) = e^(-z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + ...)))) above. */
+export function erfc(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  if (z < 0) return 2 - erfc(-z);
+  if (z < 2) {
+    let term = z;
+    let sum = z;
+    for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-z * z) / n;
+      sum += term / (2 * n + 1);
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (z > 27) return 0;
+  let t = z;
+  for (let k = 120; k >= 1; k--) t = z + k / 2 / t;
+  return Math.exp(-z * z) / (Math.sqrt(Math.PI) * t);
+}
+
+const nanOr = (f: ScalarActivation): ScalarActivation => (x) => (Number.isNaN(x) ? x : f(x));
+const clip = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+/** The sigmoid without overflow or cancellation on either side. */
+const sigmoidOf = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+/** log(1 + e^z) without overflow. */
+const softplusOf = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 
 export const linear: ScalarActivation = (x) => x;
 /** `x > 0 ? x : +0`; NaN stays NaN. */
 export const relu: ScalarActivation = (x) => (x > 0 || Number.isNaN(x) ? x : 0);
-/** The slope is a float32 in the kernel, as every parameter is; the reference rounds it the same way. */
-export const leakyRelu = (alpha: number): ScalarActivation => {
-  const slope = Math.fround(alpha);
-  return (x) => (x > 0 ? x : slope * x);
+/** The slope is a float32 in the kernel; the reference rounds it the same way, so leaky_relu is exact. */
+export const leakyRelu = (slope: number): ScalarActivation => {
+  const s = Math.fround(slope);
+  return (x) => (x > 0 ? x : s * x);
 };
-export const sigmoid: ScalarActivation = (x) => 1 / (1 + Math.exp(-x));
+export const sigmoid: ScalarActivation = sigmoidOf;
 export const tanh: ScalarActivation = Math.tanh;
 
-/** The elementwise function of an activation name (softmax has none: it is row-wise). */
+/** Keras 3 `relu(x, negative_slope, max_value, threshold)`. */
+export const reluGeneral = (slope: number, maxValue: number, threshold: number): ScalarActivation =>
+  nanOr((x) => {
+    let pos = x > threshold ? x : 0;
+    if (Number.isFinite(maxValue)) pos = clip(pos, 0, maxValue);
+    return pos - (slope !== 0 ? slope * Math.max(threshold - x, 0) : 0);
+  });
+
+/** x - tanh(x); below |x| = 0.1 its series, as the difference cancels even in double. */
+const tanhShrink: ScalarActivation = (x) => {
+  if (Math.abs(x) >= 0.1) return x - Math.tanh(x);
+  const x2 = x * x;
+  return x * x2 * (1 / 3 + x2 * (-2 / 15 + x2 * (17 / 315 + x2 * (-62 / 2835 + x2 * (1382 / 155925)))));
+};
+
+/** The elementwise function of a name and its options (row-wise names have none). */
 export function scalarActivation(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
-  const { name: key, alpha } = resolveActivation(name, options);
-  switch (key) {
+  const act = resolveActivation(name, options);
+  const preset: Preset = options.preset ?? 'keras';
+  const alpha = (fallback: number) => options.alpha ?? fallback;
+  switch (act.name) {
     case 'linear': return linear;
-    case 'relu': return relu;
-    case 'leaky_relu': return leakyRelu(alpha);
+    case 'relu': {
+      const { negativeSlope, maxValue, threshold } = options;
+      if (negativeSlope === undefined && maxValue === undefined && threshold === undefined) return relu;
+      return reluGeneral(negativeSlope ?? 0, maxValue ?? Infinity, threshold ?? 0);
+    }
+    case 'leaky_relu': return leakyRelu(options.negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset]));
+    case 'relu6': return nanOr((x) => clip(relu(x), 0, 6));
+    case 'elu': { const a = alpha(1); return (x) => (x > 0 ? x : a * Math.expm1(x)); }
+    case 'selu': return (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x));
+    case 'celu': { const a = alpha(1); return (x) => (x > 0 ? x : a * Math.expm1(x / a)); }
+    case 'exponential': return Math.exp;
     case 'sigmoid': return sigmoid;
     case 'tanh': return tanh;
-    case 'softmax': throw new TypeError('softmax is row-wise: use softmax()');
+    case 'hard_sigmoid':
+    case 'hard_silu': {
+      const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
+      const [al, be] = [alpha(a), options.beta ?? b];
+      const hs = nanOr((x) => clip(al * x + be, 0, 1));
+      return act.name === 'hard_silu' ? (x) => x * hs(x) : hs;
+    }
+    case 'hard_tanh': return nanOr((x) => clip(x, options.minVal ?? -1, options.maxVal ?? 1));
+    case 'hard_shrink': { const t = options.threshold ?? 0.5; return nanOr((x) => (Math.abs(x) > t ? x : 0)); }
+    case 'soft_shrink': { const t = options.threshold ?? 0.5; return nanOr((x) => (x > t ? x - t : x < -t ? x + t : 0)); }
+    case 'log_sigmoid': return (x) => -softplusOf(-x);
+    case 'mish': return (x) => x * Math.tanh(softplusOf(x));
+    case 'silu': { const b = options.beta ?? 1; return (x) => x * sigmoidOf(b * x); }
+    case 'softplus': {
+      const b = options.beta ?? 1;
+      const t = options.threshold ?? PRESET_DEFAULTS.softplusThreshold[preset];
+      return (x) => (b * x > t ? x : softplusOf(b * x) / b);
+    }
+    case 'softsign': return (x) => x / (1 + Math.abs(x));
+    case 'sparse_plus': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? x : ((x + 1) * (x + 1)) / 4));
+    case 'sparse_sigmoid': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2));
+    case 'squareplus': {
+      const b = options.b ?? 4;
+      return (x) => {
+        const root = Math.sqrt(x * x + b);
+        return x >= 0 ? (x + root) / 2 : b / (2 * (root - x));
+      };
+    }
+    case 'tanh_shrink': return tanhShrink;
+    case 'threshold': { const [t, v] = [options.threshold ?? 0, options.value ?? 0]; return (x) => (x > t ? x : v); }
+    case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? x : 0); }
+    case 'gelu':
+      return options.approximate
+        ? (x) => x * sigmoidOf(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        : (x) => 0.5 * x * erfc(-x * Math.SQRT1_2);
+    default: throw new TypeError(`${act.name} is row-wise: use activate()`);
   }
 }
 
-/** Softmax of each row of `axisSize` values, in double precision: exp(x - max) / Σ exp(x - max). */
-export function softmaxRows(x: ArrayLike<number>, axisSize: number): Float64Array {
-  const out = new Float64Array(x.length);
+/** One row-wise activation over rows of `axisSize`, in double precision. */
+function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number): Float64Array {
+  const halves = name === 'glu';
+  const out = new Float64Array(halves ? x.length / 2 : x.length);
+  if (axisSize === 0) return out;
   for (let start = 0; start < x.length; start += axisSize) {
-    let max = -Infinity;
-    for (let i = start; i < start + axisSize; i++) max = Number.isNaN(x[i]!) || x[i]! > max ? x[i]! : max;
-    if (Number.isNaN(max)) {
-      out.fill(NaN, start, start + axisSize);
+    const row = Array.from({ length: axisSize }, (_, i) => x[start + i]!);
+    const at = halves ? start / 2 : start;
+    if (halves) {
+      const h = axisSize / 2;
+      for (let i = 0; i < h; i++) out[at + i] = row[i]! * sigmoidOf(row[h + i]!);
       continue;
     }
+    if (row.some(Number.isNaN)) {
+      out.fill(NaN, at, at + axisSize);
+      continue;
+    }
+    if (name === 'sparsemax') {
+      const sorted = [...row].sort((a, b) => b - a);
+      let [cumulative, supportSum, k] = [0, 0, 0];
+      sorted.forEach((z, j) => {
+        cumulative += z;
+        if (1 + (j + 1) * z > cumulative) [k, supportSum] = [j + 1, cumulative];
+      });
+      const tau = (supportSum - 1) / k;
+      row.forEach((v, i) => (out[at + i] = Math.max(v - tau, 0)));
+      continue;
+    }
+    const z = name === 'softmin' ? row.map((v) => -v) : row;
+    const max = Math.max(...z);
     let sum = 0;
-    for (let i = start; i < start + axisSize; i++) sum += out[i] = Math.exp(x[i]! - max);
-    for (let i = start; i < start + axisSize; i++) out[i]! /= sum;
+    for (const v of z) sum += Math.exp(v - max);
+    z.forEach((v, i) => (out[at + i] = name === 'log_softmax' ? v - max - Math.log(sum) : Math.exp(v - max) / sum));
   }
   return out;
 }
 
 export function softmax(x: ArrayLike<number>, axisSize: number = x.length): Float32Array {
-  return new Float32Array(softmaxRows(x, axisSize));
-}
-
-/** `nn.activate` on plain arrays. */
-export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
-  if (name === 'softmax') return softmax(x, options.axisSize ?? x.length);
-  return map(x, scalarActivation(name, options));
+  return new Float32Array(rowwise('softmax', x, axisSize));
 }
 
 /** `f` over every element, rounded to float32 (a plain loop: `Float32Array.from` with a map is slow in V8). */
@@ -65,10 +172,19 @@ function map(x: ArrayLike<number>, f: ScalarActivation): Float32Array {
   return out;
 }
 
+/** `nn.activate` on plain arrays. */
+export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
+  const act = resolveActivation(name, options);
+  if (act.rowwise) return new Float32Array(rowwise(act.name, x, options.axisSize ?? x.length));
+  return map(x, scalarActivation(name, options));
+}
+
 export interface DenseWeights {
   inputDim: number;
   units: number;
   activation?: ActivationName;
+  /** The activation's options (and `alpha`, as the layer's shorthand). */
+  activationOptions?: ActivationOptions;
   alpha?: number;
   /** [inputDim × units] row-major. */
   kernel: ArrayLike<number>;
@@ -86,8 +202,8 @@ export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number):
       pre[b * units + o] = acc;
     }
   }
-  if (layer.activation === 'softmax') return units === 0 ? new Float32Array(0) : new Float32Array(softmaxRows(pre, units));
-  return map(pre, scalarActivation(layer.activation ?? 'linear', { alpha: layer.alpha }));
+  const options = { ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }), ...layer.activationOptions, axisSize: units };
+  return activate(layer.activation ?? 'linear', pre, options);
 }
 
 /** A Sequential model: each layer's float32 output feeds the next, as in the wasm model. */

@@ -8,7 +8,7 @@ import { type LayerSpec, Sequential } from './sequential.js';
 import { Tensor } from './tensor.js';
 
 export interface ActivateOptions extends ActivationOptions {
-  /** softmax: the length of each row (default: the tensor's last axis, or the whole array). */
+  /** Row-wise activations: the length of each row (default: the tensor's last axis, or the whole array). */
   axisSize?: number;
   /** Tensor input: write the result over the input and return the same tensor. */
   inPlace?: boolean;
@@ -67,7 +67,11 @@ export class Simdnet {
     return new Sequential(this.#ctx, layers);
   }
 
-  /** `name` applied elementwise (softmax: per row of `axisSize`). */
+  /**
+   * `name` applied elementwise, or along rows of `axisSize` for the row-wise ones (softmax,
+   * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array;
+   * Tensor → new Tensor, or the input itself (`inPlace`), or `into`.
+   */
   activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
   activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
   activate(name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
@@ -76,10 +80,18 @@ export class Simdnet {
     const isTensor = x instanceof Tensor;
     if (!isTensor && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
     const size = isTensor ? x.size : x.length;
-    const cols = act.name === 'softmax' ? this.#axisSize(options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const halves = act.name === 'glu';
+    const outSize = halves ? size / 2 : size;
+    if (halves && options.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
     const run = (src: number, dst: number) => {
-      if (act.name === 'softmax') wasm.simdnet_softmax(src, cols === 0 ? 0 : size / cols, cols, dst);
-      else wasm.simdnet_activate(act.code, act.alpha, src, size, dst);
+      if (!act.rowwise) {
+        const [p0, p1, p2] = act.params;
+        wasm.simdnet_activate(act.code, p0, p1, p2, src, size, dst);
+        return;
+      }
+      const scratch = this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols));
+      wasm.simdnet_rowwise(act.code, src, cols === 0 ? 0 : size / cols, cols, dst, scratch);
     };
     if (isTensor) {
       const src = this.#ctx.tensorPtr(x, 'x');
@@ -88,26 +100,26 @@ export class Simdnet {
         return x;
       }
       if (options.into !== undefined) {
-        const dst = this.#ctx.outputPtr(options.into, size);
-        run(src, dst);
+        run(src, this.#ctx.outputPtr(options.into, outSize));
         return options.into;
       }
-      const dst = heap.allocF32(size);
+      const dst = heap.allocF32(outSize);
       run(src, dst);
-      return new Tensor(heap, dst, x.shape);
+      return new Tensor(heap, dst, halves ? [...x.shape.slice(0, -1), cols / 2] : x.shape);
     }
     return this.#ctx.withBlocks([size], (p) => {
       heap.write(p!, x);
       run(p!, p!);
-      return heap.read(p!, size);
+      return heap.read(p!, outSize);
     });
   }
 
-  #axisSize(requested: number | undefined, fallback: number, size: number): number {
+  #axisSize(name: string, requested: number | undefined, fallback: number, size: number): number {
     const cols = requested === undefined ? fallback : checkCount(requested, 'axisSize');
     if (cols === 0 ? size !== 0 : size % cols !== 0) {
-      fail('SHAPE_MISMATCH', `softmax axisSize ${cols} does not divide the ${size} values`);
+      fail('SHAPE_MISMATCH', `${name} axisSize ${cols} does not divide the ${size} values`);
     }
+    if (name === 'glu' && cols % 2 !== 0) fail('SHAPE_MISMATCH', `glu needs an even axis to split in halves, got ${cols}`);
     return cols;
   }
 }

@@ -59,7 +59,7 @@ export class Sequential {
       view.setUint32(at + 4, layer.inputDim, true);
       view.setUint32(at + 8, layer.units, true);
       view.setUint32(at + 12, layer.activation.code, true);
-      view.setFloat32(at + 16, layer.activation.alpha, true);
+      layer.activation.params.forEach((p, j) => view.setFloat32(at + 16 + 4 * j, p, true));
     });
   }
 
@@ -113,7 +113,7 @@ export class Sequential {
     }
     this.#releaseWorkspace();
     const [x, a, b, y] = ptrs as [number, number, number, number];
-    const scratch = Math.max(...this.layers.map((l) => this.#ctx.wasm.simdnet_dense_scratch_len(batch, l.inputDim)));
+    const scratch = Math.max(...this.layers.map((l) => this.#ctx.wasm.simdnet_dense_scratch_len(batch, l.inputDim, l.units, l.activation.code)));
     this.#workspace = { x, a, b, y, scratch };
     this.#capacity = batch;
     return this.#workspace;

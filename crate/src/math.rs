@@ -29,7 +29,9 @@ pub struct Exp {
     neg_ln2_hi: v128,
     neg_ln2_lo: v128,
     poly: [v128; 6],
-    one: v128,
+    /// 1.0, also used as the integer bits of 1.0 when building powers of two.
+    pub one: v128,
+    expm1_lo: v128,
 }
 
 impl Exp {
@@ -51,7 +53,36 @@ impl Exp {
                 opaque_splat(5.000_000_120_1e-1),
             ],
             one: opaque_splat(1.0),
+            expm1_lo: opaque_splat(-30.0),
         }
+    }
+
+    /// x = n·ln2 + r: returns (t, r) where t holds n (see `eval`).
+    #[inline(always)]
+    fn reduce(&self, x: v128) -> (v128, v128) {
+        // Adding 1.5·2^23 rounds x·log2e to an integer n held in the low mantissa bits of `t`: n as
+        // a float is t - 1.5·2^23, and as an integer the bit difference (V8 lowers nearest +
+        // trunc_sat to about ten x64 instructions; this is two).
+        let t = madd(x, self.log2e, self.magic);
+        let n = f32x4_sub(t, self.magic);
+        (t, madd(n, self.neg_ln2_lo, madd(n, self.neg_ln2_hi, x)))
+    }
+
+    /// q(r) with exp(r) ≈ 1 + r + r²·q(r).
+    #[inline(always)]
+    fn q(&self, r: v128) -> v128 {
+        let [c0, c1, c2, c3, c4, c5] = self.poly;
+        let mut q = madd(c0, r, c1);
+        q = madd(q, r, c2);
+        q = madd(q, r, c3);
+        q = madd(q, r, c4);
+        madd(q, r, c5)
+    }
+
+    /// 2^k as a float for integer lanes k in the normal exponent range: (k << 23) + bits(1.0).
+    #[inline(always)]
+    fn pow2(&self, k: v128) -> v128 {
+        i32x4_add(i32x4_shl(k, 23), self.one)
     }
 
     #[inline(always)]
@@ -60,26 +91,127 @@ impl Exp {
         // NaN lanes are restored at the end.
         let nan = f32x4_ne(x, x);
         let x = f32x4_pmax(f32x4_pmin(x, self.hi), self.lo);
-        // Adding 1.5·2^23 rounds x·log2e to an integer n held in the low mantissa bits of `t`: n as
-        // a float is t - 1.5·2^23, and as an integer the bit difference (V8 lowers nearest +
-        // trunc_sat to about ten x64 instructions; this is two).
-        let t = madd(x, self.log2e, self.magic);
-        let n = f32x4_sub(t, self.magic);
-        let r = madd(n, self.neg_ln2_lo, madd(n, self.neg_ln2_hi, x));
-        let [c0, c1, c2, c3, c4, c5] = self.poly;
-        let mut p = madd(c0, r, c1);
-        p = madd(p, r, c2);
-        p = madd(p, r, c3);
-        p = madd(p, r, c4);
-        p = madd(p, r, c5);
-        p = madd(p, f32x4_mul(r, r), f32x4_add(r, self.one));
-        let ni = i32x4_sub(t, self.magic);
-        let n1 = i32x4_shr(ni, 1);
-        let n2 = i32x4_sub(ni, n1);
-        // 2^k as a float: k + 127 in the exponent field, i.e. (k << 23) + bits(1.0).
-        let s1 = i32x4_add(i32x4_shl(n1, 23), self.one);
-        let s2 = i32x4_add(i32x4_shl(n2, 23), self.one);
-        v128_or(f32x4_mul(f32x4_mul(p, s1), s2), nan)
+        let (t, r) = self.reduce(x);
+        let p = madd(self.q(r), f32x4_mul(r, r), f32x4_add(r, self.one));
+        let n = i32x4_sub(t, self.magic);
+        let n1 = i32x4_shr(n, 1);
+        v128_or(f32x4_mul(f32x4_mul(p, self.pow2(n1)), self.pow2(i32x4_sub(n, n1))), nan)
+    }
+
+    /// `exp(x) - 1` for x ≤ 0 (and NaN), ≤ 2 ulp: 2^n·(expm1(r) + 1) - 1 = 2^n·expm1(r) + (2^n - 1)
+    /// with expm1(r) = r + r²·q(r), so nothing cancels when n = 0 (|x| ≤ ln2/2). Below -30 the
+    /// result is -1 in float32 anyway, which bounds n to [-44, 0]: one scale step suffices.
+    #[inline(always)]
+    pub fn expm1_nonpositive(&self, x: v128) -> v128 {
+        let nan = f32x4_ne(x, x);
+        let x = f32x4_pmax(x, self.expm1_lo);
+        let (t, r) = self.reduce(x);
+        let em = madd(self.q(r), f32x4_mul(r, r), r);
+        let s = self.pow2(i32x4_sub(t, self.magic));
+        v128_or(madd(em, s, f32x4_sub(s, self.one)), nan)
+    }
+}
+
+/// `ln(1 + z)` for z ∈ [0, 1] (NaN kept), ≤ 2 ulp: u = 1 + z = m·2^e with m ∈ [√½, √2),
+/// ln m by the Cephes logf polynomial, plus the rounding error of u itself, (z - (u - 1)) / u,
+/// which keeps tiny z exact.
+#[derive(Clone, Copy)]
+pub struct Log1p {
+    one: v128,
+    half: v128,
+    sqrt2: v128,
+    ln2_hi: v128,
+    ln2_lo: v128,
+    poly: [v128; 9],
+}
+
+impl Log1p {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Log1p {
+            one: opaque_splat(1.0),
+            half: opaque_splat(0.5),
+            sqrt2: opaque_splat(core::f32::consts::SQRT_2),
+            ln2_hi: opaque_splat(LN2_HI),
+            ln2_lo: opaque_splat(LN2_LO),
+            poly: [
+                opaque_splat(7.037_683_629_2e-2),
+                opaque_splat(-1.151_461_031_0e-1),
+                opaque_splat(1.167_699_874_0e-1),
+                opaque_splat(-1.242_014_084_6e-1),
+                opaque_splat(1.424_932_278_7e-1),
+                opaque_splat(-1.666_805_766_5e-1),
+                opaque_splat(2.000_071_476_5e-1),
+                opaque_splat(-2.499_999_399_3e-1),
+                opaque_splat(3.333_333_117_4e-1),
+            ],
+        }
+    }
+
+    #[inline(always)]
+    pub fn eval(&self, z: v128) -> v128 {
+        let u = f32x4_add(self.one, z);
+        let correction = f32x4_div(f32x4_sub(z, f32x4_sub(u, self.one)), u);
+        let big = f32x4_gt(u, self.sqrt2);
+        let m = v128_bitselect(f32x4_mul(u, self.half), u, big);
+        // e ∈ {0, 1}: the all-ones mask of `big` is -1 as an integer.
+        let e = f32x4_convert_i32x4(i32x4_neg(big));
+        let f = f32x4_sub(m, self.one);
+        let f2 = f32x4_mul(f, f);
+        let mut p = self.poly[0];
+        for &c in &self.poly[1..] {
+            p = madd(p, f, c);
+        }
+        let y = madd(f32x4_mul(p, f), f2, madd(e, self.ln2_lo, f32x4_mul(f2, f32x4_neg(self.half))));
+        f32x4_add(madd(e, self.ln2_hi, f32x4_add(f, y)), correction)
+    }
+}
+
+/// `erfc(z)` for any z (NaN kept), by the Chebyshev fit of Numerical Recipes' `erfcc` (relative
+/// error < 1.2e-7 in exact arithmetic): t = 1/(1 + z/2), erfc(|z|) = t·exp(-z² + P(t)), and
+/// erfc(-z) = 2 - erfc(z). In float32 the rounding of z² adds up to |z|²·2^-24 relative error.
+#[derive(Clone, Copy)]
+pub struct Erfc {
+    exp: Exp,
+    half: v128,
+    two: v128,
+    zero: v128,
+    poly: [v128; 10],
+}
+
+impl Erfc {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Erfc {
+            exp: Exp::new(),
+            half: opaque_splat(0.5),
+            two: opaque_splat(2.0),
+            zero: opaque_splat(0.0),
+            poly: [
+                opaque_splat(0.170_872_77),
+                opaque_splat(-0.822_152_23),
+                opaque_splat(1.488_515_87),
+                opaque_splat(-1.135_203_98),
+                opaque_splat(0.278_868_07),
+                opaque_splat(-0.186_288_06),
+                opaque_splat(0.096_784_18),
+                opaque_splat(0.374_091_96),
+                opaque_splat(1.000_023_68),
+                opaque_splat(-1.265_512_23),
+            ],
+        }
+    }
+
+    #[inline(always)]
+    pub fn eval(&self, z: v128) -> v128 {
+        let a = f32x4_abs(z);
+        let t = f32x4_div(self.exp.one, madd(a, self.half, self.exp.one));
+        let mut p = self.poly[0];
+        for &c in &self.poly[1..] {
+            p = madd(p, t, c);
+        }
+        let e = f32x4_mul(t, self.exp.eval(f32x4_sub(p, f32x4_mul(a, a))));
+        v128_bitselect(e, f32x4_sub(self.two, e), f32x4_ge(z, self.zero))
     }
 }
 
@@ -139,18 +271,30 @@ impl Tanh {
         }
     }
 
+    /// P(x²) with tanh(x) = x + x³·P(x²) for |x| < 0.625.
     #[inline(always)]
-    pub fn eval(&self, x: v128) -> v128 {
-        let ax = f32x4_abs(x);
-        let z = f32x4_mul(x, x);
+    fn poly(&self, z: v128) -> v128 {
         let [c0, c1, c2, c3, c4] = self.poly;
         let mut p = madd(c0, z, c1);
         p = madd(p, z, c2);
         p = madd(p, z, c3);
-        p = madd(p, z, c4);
+        madd(p, z, c4)
+    }
+
+    /// x³·P(x²), and the mask of the lanes where it is tanh(x) - x (|x| < 0.625).
+    #[inline(always)]
+    pub fn odd_part(&self, x: v128) -> (v128, v128) {
+        let z = f32x4_mul(x, x);
+        (f32x4_mul(f32x4_mul(self.poly(z), z), x), f32x4_lt(f32x4_abs(x), self.limit))
+    }
+
+    #[inline(always)]
+    pub fn eval(&self, x: v128) -> v128 {
+        let ax = f32x4_abs(x);
+        let z = f32x4_mul(x, x);
         // Both branches compute |tanh x| from |x|; x's sign is applied once at the end, which also
         // keeps tanh(-0) = -0 (the polynomial in x would round -0 + +0 to +0).
-        let small = madd(f32x4_mul(p, z), ax, ax);
+        let small = madd(f32x4_mul(self.poly(z), z), ax, ax);
         let one = self.exp.one;
         let e = self.exp.eval(f32x4_add(ax, ax));
         let large = f32x4_sub(one, f32x4_div(self.two, f32x4_add(e, one)));

@@ -1,7 +1,7 @@
 //! A whole Sequential model in one call: no JS↔wasm crossing or copy between layers.
 use crate::dense;
 
-/// One layer of the table passed to `simdnet_model_forward`, laid out as 5 little-endian 32-bit words
+/// One layer of the table passed to `simdnet_model_forward`, laid out as 7 little-endian 32-bit words
 /// (mirrored in ts/abi.ts).
 #[repr(C)]
 pub struct LayerDesc {
@@ -9,13 +9,13 @@ pub struct LayerDesc {
     inputs: u32,
     outputs: u32,
     activation: u32,
-    alpha: f32,
+    params: [f32; 3],
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
 /// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
-/// activations between layers; `scratch` holds `simdnet_dense_scratch_len(batch, widest input)`
-/// floats. Returns 0, or 1 + the index of a layer with an unknown activation.
+/// activations between layers; `scratch` holds the largest `simdnet_dense_scratch_len` of the
+/// layers. Returns 0, or 1 + the index of a layer whose activation it cannot apply.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
     table: *const LayerDesc, layers: usize, x: *const f32, batch: usize, hidden_a: *mut f32, hidden_b: *mut f32, y: *mut f32,
@@ -26,7 +26,7 @@ pub unsafe extern "C" fn simdnet_model_forward(
         let layer = unsafe { &*table.add(i) };
         let dst = if i + 1 == layers { y } else if i % 2 == 0 { hidden_a } else { hidden_b };
         let status = unsafe {
-            dense::forward(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, layer.alpha, dst, scratch)
+            dense::forward(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, layer.params, dst, scratch)
         };
         if status != 0 {
             return 1 + i as u32;

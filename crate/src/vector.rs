@@ -26,6 +26,13 @@ pub fn opaque_splat(v: f32) -> v128 {
     f32x4_splat(unsafe { core::ptr::read_volatile(&cell) })
 }
 
+/// `y`, except NaN where `x` is NaN: for functions whose min/max steps may drop NaN (the relaxed
+/// build turns pmin/pmax into relaxed_min/max, whose NaN result is unspecified).
+#[inline(always)]
+pub fn keep_nan(x: v128, y: v128) -> v128 {
+    v128_bitselect(x, y, f32x4_ne(x, x))
+}
+
 /// Loads `n < LANES` floats, filling the other lanes with `fill`.
 #[inline(always)]
 pub unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> v128 {

@@ -6,7 +6,7 @@
 //! at batch 1) would leave a 1×8 tile with only two dependency chains, bound by the add latency, so
 //! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
 use super::packing::{interleave_rows, panel_count, panel_len};
-use crate::activation::Activation;
+use crate::activation::Epilogue;
 use crate::vector::{madd, store_partial};
 use core::arch::wasm32::*;
 
@@ -91,8 +91,8 @@ impl<const ROWS: usize> Rows<ROWS> for Interleaved {
 /// One tile: `ROWS` rows of x, the `PANELS` packed panels from `panel` on, and the outputs from `y`
 /// on (rows `outputs` apart), of which `cols` (≤ PANELS·NR) are stored.
 #[inline(always)]
-unsafe fn tile<A: Activation, R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
-    act: A, mut rows: R, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
+unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
+    act: &dyn Epilogue, mut rows: R, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
 ) {
     let stride = panel_len(shape.inputs);
     let mut w = [panel; PANELS];
@@ -120,12 +120,22 @@ unsafe fn tile<A: Activation, R: Rows<ROWS>, const ROWS: usize, const PANELS: us
         }
         unsafe { rows.advance() };
     }
+    // The activation runs on the whole tile at once, through one dynamic call (see `Epilogue`).
+    let mut flat = [f32x4_splat(0.0); 8];
+    for r in 0..ROWS {
+        for p in 0..PANELS {
+            flat[(r * PANELS + p) * 2] = acc[r][p][0];
+            flat[(r * PANELS + p) * 2 + 1] = acc[r][p][1];
+        }
+    }
+    act.apply(&mut flat[..ROWS * PANELS * 2]);
     for r in 0..ROWS {
         for p in 0..PANELS {
             let done = p * NR;
             if done < cols {
                 let out = unsafe { y.add(r * shape.outputs + done) };
-                unsafe { store_columns(out, (cols - done).min(NR), act.apply(acc[r][p][0]), act.apply(acc[r][p][1])) };
+                let i = (r * PANELS + p) * 2;
+                unsafe { store_columns(out, (cols - done).min(NR), flat[i], flat[i + 1]) };
             }
         }
     }
@@ -133,20 +143,20 @@ unsafe fn tile<A: Activation, R: Rows<ROWS>, const ROWS: usize, const PANELS: us
 
 /// The last `ROWS < MR` rows: `PANELS` panels per tile while that many remain, then one at a time.
 #[inline(always)]
-unsafe fn row_tail<A: Activation, const ROWS: usize, const PANELS: usize>(
-    act: A, x: *const f32, shape: Shape, packed: *const f32, y: *mut f32,
+unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
+    act: &dyn Epilogue, x: *const f32, shape: Shape, packed: *const f32, y: *mut f32,
 ) {
     let stride = panel_len(shape.inputs);
     let panels = panel_count(shape.outputs);
     let mut p = 0;
     while p + PANELS <= panels {
         let col = p * NR;
-        unsafe { tile::<A, _, ROWS, PANELS>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe { tile::<_, ROWS, PANELS>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
         p += PANELS;
     }
     while p < panels {
         let col = p * NR;
-        unsafe { tile::<A, _, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe { tile::<_, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
         p += 1;
     }
 }
@@ -159,8 +169,8 @@ pub fn scratch_len(batch: usize, inputs: usize) -> usize {
 /// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`
 /// (`scratch_len` floats); then they run panel by panel, so that one panel (≤ (inputs+1)·32 bytes)
 /// stays in L1 while the row blocks stream past it.
-pub unsafe fn gemm<A: Activation>(
-    act: A, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32,
+pub unsafe fn gemm(
+    act: &dyn Epilogue, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32,
 ) {
     let full_rows = batch - batch % MR;
     let block = MR * shape.inputs;
@@ -173,15 +183,15 @@ pub unsafe fn gemm<A: Activation>(
         let panel = unsafe { packed.add(p * stride) };
         for b in 0..full_rows / MR {
             let rows = Interleaved(unsafe { scratch.add(b * block) });
-            unsafe { tile::<A, _, MR, 1>(act, rows, shape, panel, y.add(b * MR * shape.outputs + col), shape.outputs - col) };
+            unsafe { tile::<_, MR, 1>(act, rows, shape, panel, y.add(b * MR * shape.outputs + col), shape.outputs - col) };
         }
     }
     let (x, y) = unsafe { (x.add(full_rows * shape.inputs), y.add(full_rows * shape.outputs)) };
     unsafe {
         match batch - full_rows {
-            1 => row_tail::<A, 1, 3>(act, x, shape, packed, y),
-            2 => row_tail::<A, 2, 2>(act, x, shape, packed, y),
-            3 => row_tail::<A, 3, 1>(act, x, shape, packed, y),
+            1 => row_tail::<1, 3>(act, x, shape, packed, y),
+            2 => row_tail::<2, 2>(act, x, shape, packed, y),
+            3 => row_tail::<3, 1>(act, x, shape, packed, y),
             _ => {}
         }
     }

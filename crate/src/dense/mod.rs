@@ -7,7 +7,7 @@
 mod microkernel;
 mod packing;
 
-use crate::activation::with_activation;
+use crate::activation::{rowwise_scratch_len, with_activation};
 
 /// Floats needed by the packed weights of an `inputs × outputs` layer.
 #[unsafe(no_mangle)]
@@ -31,39 +31,37 @@ pub unsafe extern "C" fn simdnet_dense_unpack(packed: *const f32, inputs: usize,
     unsafe { packing::unpack(packed, inputs, outputs, kernel, bias) }
 }
 
-/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs`.
+/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs` with activation `act`.
 #[unsafe(no_mangle)]
-pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize) -> usize {
-    microkernel::scratch_len(batch, inputs)
+pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs: usize, act: u32) -> usize {
+    microkernel::scratch_len(batch, inputs).max(rowwise_scratch_len(act, outputs))
 }
 
 /// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using
-/// `scratch` (`simdnet_dense_scratch_len` floats). `x`, `y` and `scratch` must not overlap.
-/// Returns 0, or 1 for an unknown activation code (nothing written).
+/// `scratch` (`simdnet_dense_scratch_len` floats); `p` are the activation's parameters. `x`, `y`
+/// and `scratch` must not overlap. Returns 0, or 1 for an activation the layer cannot apply
+/// (unknown, or glu, which halves the width): nothing is written then.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_dense(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32, scratch: *mut f32,
+    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, p0: f32, p1: f32, p2: f32,
+    y: *mut f32, scratch: *mut f32,
 ) -> u32 {
-    unsafe { forward(x, batch, inputs, outputs, packed, act, alpha, y, scratch) }
+    unsafe { forward(x, batch, inputs, outputs, packed, act, [p0, p1, p2], y, scratch) }
 }
 
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn forward(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, alpha: f32, y: *mut f32, scratch: *mut f32,
+    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, p: [f32; 3], y: *mut f32,
+    scratch: *mut f32,
 ) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
-    with_activation!(act, alpha, |a| {
-        unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) };
+    with_activation!(act, p, |a| {
+        unsafe { microkernel::gemm(&a, x, batch, shape, packed, y, scratch) };
         0
-    }, else if act == SOFTMAX {
-        // Softmax needs each row's max before any output is final: one extra pass over the rows.
-        unsafe { microkernel::gemm(Linear, x, batch, shape, packed, y, scratch) };
-        if outputs > 0 {
-            for r in 0..batch {
-                unsafe { softmax_row(y.add(r * outputs), outputs, y.add(r * outputs)) };
-            }
-        }
-        0
+    }, else if matches!(act, SOFTMAX | LOG_SOFTMAX | SOFTMIN | SPARSEMAX) {
+        // A row-wise activation needs the whole row before any output is final: one more pass.
+        unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
+        unsafe { rowwise(act, y, batch, outputs, y, scratch) }
     } else {
         1
     })

@@ -1,0 +1,493 @@
+//! The elementwise activations. Each is a value built once per call (its constants broadcast once,
+//! see `opaque_splat`) whose `apply` maps four lanes. NaN in gives NaN out unless the function's
+//! definition says otherwise (`Threshold`).
+use super::Activation;
+use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh};
+use crate::vector::{keep_nan, madd, opaque_splat};
+use core::arch::wasm32::*;
+
+#[derive(Clone, Copy)]
+pub struct Linear;
+impl Activation for Linear {
+    #[inline(always)]
+    fn apply(&self, v: v128) -> v128 {
+        v
+    }
+}
+
+/// `x > 0 ? x : +0`: clears the lanes where `x <= 0` (false for NaN, true for -0). Not `pmax`:
+/// the relaxed build turns it into `relaxed_max`, whose NaN result is unspecified.
+#[derive(Clone, Copy)]
+pub struct Relu {
+    zero: v128,
+}
+impl Relu {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Relu { zero: opaque_splat(0.0) }
+    }
+}
+impl Activation for Relu {
+    #[inline(always)]
+    fn apply(&self, v: v128) -> v128 {
+        v128_andnot(v, f32x4_le(v, self.zero))
+    }
+}
+
+/// Keras 3 `relu(x, negative_slope, max_value, threshold)`: (x > threshold ? x : 0), clipped to
+/// [0, max_value] when max_value is finite, minus negative_slope·max(threshold - x, 0).
+#[derive(Clone, Copy)]
+pub struct ReluGeneral {
+    zero: v128,
+    slope: v128,
+    slope_used: v128,
+    lo: v128,
+    hi: v128,
+    threshold: v128,
+}
+impl ReluGeneral {
+    #[inline(always)]
+    pub fn new(slope: f32, max_value: f32, threshold: f32) -> Self {
+        let clip = max_value.is_finite();
+        ReluGeneral {
+            zero: opaque_splat(0.0),
+            slope: opaque_splat(slope),
+            // With a zero slope the negative part is absent, not 0·(threshold - x) (NaN at -Inf).
+            slope_used: i32x4_splat(if slope != 0.0 { -1 } else { 0 }),
+            lo: opaque_splat(if clip { 0.0 } else { f32::NEG_INFINITY }),
+            hi: opaque_splat(if clip { max_value } else { f32::INFINITY }),
+            threshold: opaque_splat(threshold),
+        }
+    }
+}
+impl Activation for ReluGeneral {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let pos = v128_and(x, f32x4_gt(x, self.threshold));
+        let pos = f32x4_pmin(f32x4_pmax(pos, self.lo), self.hi);
+        let neg = f32x4_mul(self.slope, f32x4_pmax(f32x4_sub(self.threshold, x), self.zero));
+        keep_nan(x, f32x4_sub(pos, v128_and(neg, self.slope_used)))
+    }
+}
+
+/// `x > 0 ? x : alpha·x`.
+#[derive(Clone, Copy)]
+pub struct LeakyRelu {
+    zero: v128,
+    alpha: v128,
+}
+impl LeakyRelu {
+    #[inline(always)]
+    pub fn new(alpha: f32) -> Self {
+        LeakyRelu { zero: opaque_splat(0.0), alpha: opaque_splat(alpha) }
+    }
+}
+impl Activation for LeakyRelu {
+    #[inline(always)]
+    fn apply(&self, v: v128) -> v128 {
+        v128_bitselect(v, f32x4_mul(v, self.alpha), f32x4_gt(v, self.zero))
+    }
+}
+
+/// `min(max(x, 0), 6)`, with relu's +0 for x ≤ 0 (NaN kept).
+#[derive(Clone, Copy)]
+pub struct Relu6 {
+    relu: Relu,
+    six: v128,
+}
+impl Relu6 {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Relu6 { relu: Relu::new(), six: opaque_splat(6.0) }
+    }
+}
+impl Activation for Relu6 {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        keep_nan(x, f32x4_pmin(self.relu.apply(x), self.six))
+    }
+}
+
+/// hard_tanh: x clamped to [lo, hi] (NaN kept).
+#[derive(Clone, Copy)]
+pub struct Clip {
+    lo: v128,
+    hi: v128,
+}
+impl Clip {
+    #[inline(always)]
+    pub fn new(lo: f32, hi: f32) -> Self {
+        Clip { lo: opaque_splat(lo), hi: opaque_splat(hi) }
+    }
+}
+impl Activation for Clip {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        keep_nan(x, f32x4_pmin(f32x4_pmax(x, self.lo), self.hi))
+    }
+}
+
+/// `scale · (x > 0 ? x : alpha·expm1(x / divisor))`: elu (scale 1, divisor 1), selu (its two
+/// constants), celu (divisor = alpha).
+#[derive(Clone, Copy)]
+pub struct Elu {
+    exp: Exp,
+    zero: v128,
+    alpha: v128,
+    scale: v128,
+    inv_divisor: v128,
+}
+impl Elu {
+    #[inline(always)]
+    pub fn new(alpha: f32, scale: f32, divisor: f32) -> Self {
+        Elu {
+            exp: Exp::new(),
+            zero: opaque_splat(0.0),
+            alpha: opaque_splat(alpha),
+            scale: opaque_splat(scale),
+            inv_divisor: opaque_splat(1.0 / divisor),
+        }
+    }
+}
+impl Activation for Elu {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let negative = f32x4_mul(self.alpha, self.exp.expm1_nonpositive(f32x4_pmin(f32x4_mul(x, self.inv_divisor), self.zero)));
+        keep_nan(x, f32x4_mul(self.scale, v128_bitselect(x, negative, f32x4_gt(x, self.zero))))
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Exponential(Exp);
+impl Exponential {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Exponential(Exp::new())
+    }
+}
+impl Activation for Exponential {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        self.0.eval(x)
+    }
+}
+
+impl Activation for Sigmoid {
+    #[inline(always)]
+    fn apply(&self, v: v128) -> v128 {
+        self.eval(v)
+    }
+}
+
+impl Activation for Tanh {
+    #[inline(always)]
+    fn apply(&self, v: v128) -> v128 {
+        self.eval(v)
+    }
+}
+
+/// `x · sigmoid(beta·x)`: silu/swish (beta 1), ONNX Swish(alpha).
+#[derive(Clone, Copy)]
+pub struct Swish {
+    sigmoid: Sigmoid,
+    beta: v128,
+}
+impl Swish {
+    #[inline(always)]
+    pub fn new(beta: f32) -> Self {
+        Swish { sigmoid: Sigmoid::new(), beta: opaque_splat(beta) }
+    }
+}
+impl Activation for Swish {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        f32x4_mul(x, self.sigmoid.eval(f32x4_mul(self.beta, x)))
+    }
+}
+
+/// Exact gelu, `x·Φ(x)` with Φ(x) = erfc(-x/√2)/2.
+#[derive(Clone, Copy)]
+pub struct Gelu {
+    erfc: Erfc,
+    neg_inv_sqrt2: v128,
+    half: v128,
+}
+impl Gelu {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Gelu { erfc: Erfc::new(), neg_inv_sqrt2: opaque_splat(-core::f32::consts::FRAC_1_SQRT_2), half: opaque_splat(0.5) }
+    }
+}
+impl Activation for Gelu {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        f32x4_mul(f32x4_mul(x, self.half), self.erfc.eval(f32x4_mul(x, self.neg_inv_sqrt2)))
+    }
+}
+
+/// The tanh approximation of gelu, `x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))`, computed as
+/// `x·sigmoid(2u)` (the same function), which does not cancel where tanh(u) → -1.
+#[derive(Clone, Copy)]
+pub struct GeluTanh {
+    sigmoid: Sigmoid,
+    k: v128,
+    c: v128,
+}
+impl GeluTanh {
+    #[inline(always)]
+    pub fn new() -> Self {
+        // 2·√(2/π), and 0.044715.
+        GeluTanh { sigmoid: Sigmoid::new(), k: opaque_splat(1.595_769_1), c: opaque_splat(0.044_715) }
+    }
+}
+impl Activation for GeluTanh {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let inner = madd(f32x4_mul(self.c, f32x4_mul(x, x)), x, x);
+        f32x4_mul(x, self.sigmoid.eval(f32x4_mul(self.k, inner)))
+    }
+}
+
+/// `clip(alpha·x + beta, 0, 1)` computed as `clip((x + offset)·alpha, 0, 1)`, offset = beta/alpha,
+/// times x when `GATED` (hard_silu / hard_swish). Near the lower knee x + offset is exact (x + 3
+/// for Keras' 1/6, 0.5), where alpha·x + beta would cancel.
+#[derive(Clone, Copy)]
+pub struct HardSigmoid<const GATED: bool> {
+    alpha: v128,
+    offset: v128,
+    zero: v128,
+    one: v128,
+}
+impl<const GATED: bool> HardSigmoid<GATED> {
+    #[inline(always)]
+    pub fn new(alpha: f32, offset: f32) -> Self {
+        HardSigmoid { alpha: opaque_splat(alpha), offset: opaque_splat(offset), zero: opaque_splat(0.0), one: opaque_splat(1.0) }
+    }
+}
+impl<const GATED: bool> Activation for HardSigmoid<GATED> {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let s = keep_nan(x, f32x4_pmin(f32x4_pmax(f32x4_mul(f32x4_add(x, self.offset), self.alpha), self.zero), self.one));
+        if GATED { f32x4_mul(x, s) } else { s }
+    }
+}
+
+/// hard_shrink: `|x| > t ? x : 0`; soft_shrink: `x > t ? x - t : x < -t ? x + t : 0`.
+#[derive(Clone, Copy)]
+pub struct Shrink<const SOFT: bool> {
+    t: v128,
+    sign: v128,
+}
+impl<const SOFT: bool> Shrink<SOFT> {
+    #[inline(always)]
+    pub fn new(threshold: f32) -> Self {
+        Shrink { t: opaque_splat(threshold), sign: opaque_splat(-0.0) }
+    }
+}
+impl<const SOFT: bool> Activation for Shrink<SOFT> {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let outside = f32x4_gt(f32x4_abs(x), self.t);
+        let kept = if SOFT {
+            // x - t·sign(x)
+            f32x4_sub(x, v128_or(self.t, v128_and(x, self.sign)))
+        } else {
+            x
+        };
+        keep_nan(x, v128_and(kept, outside))
+    }
+}
+
+/// Softplus with torch's parameters: `log(1 + exp(beta·x)) / beta`, or x where beta·x > threshold;
+/// computed as max(z, 0) + log1p(exp(-|z|)), z = beta·x, which neither overflows nor cancels.
+/// log_sigmoid(x) = -softplus(-x) is the same with beta = -1 (then negated: `negate`).
+#[derive(Clone, Copy)]
+pub struct Softplus {
+    exp: Exp,
+    log1p: Log1p,
+    beta: v128,
+    inv_beta: v128,
+    threshold: v128,
+    zero: v128,
+}
+impl Softplus {
+    #[inline(always)]
+    pub fn new(beta: f32, threshold: f32) -> Self {
+        Softplus {
+            exp: Exp::new(),
+            log1p: Log1p::new(),
+            beta: opaque_splat(beta),
+            inv_beta: opaque_splat(1.0 / beta),
+            threshold: opaque_splat(threshold),
+            zero: opaque_splat(0.0),
+        }
+    }
+    #[inline(always)]
+    fn softplus(&self, z: v128) -> v128 {
+        let tail = self.log1p.eval(self.exp.eval(f32x4_neg(f32x4_abs(z))));
+        keep_nan(z, f32x4_add(f32x4_pmax(z, self.zero), tail))
+    }
+}
+impl Activation for Softplus {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let z = f32x4_mul(self.beta, x);
+        v128_bitselect(x, f32x4_mul(self.softplus(z), self.inv_beta), f32x4_gt(z, self.threshold))
+    }
+}
+
+/// `log(sigmoid(x)) = -softplus(-x)`.
+#[derive(Clone, Copy)]
+pub struct LogSigmoid(Softplus);
+impl LogSigmoid {
+    #[inline(always)]
+    pub fn new() -> Self {
+        LogSigmoid(Softplus::new(1.0, f32::INFINITY))
+    }
+}
+impl Activation for LogSigmoid {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        f32x4_neg(self.0.softplus(f32x4_neg(x)))
+    }
+}
+
+/// `x·tanh(softplus(x))`. With u = eˣ, tanh(ln(1 + u)) = n/(n + 2) where n = u(u + 2): one exp and
+/// one division; above x = 20 the factor is 1 in float32 (and u² would overflow).
+#[derive(Clone, Copy)]
+pub struct Mish {
+    exp: Exp,
+    two: v128,
+    cutoff: v128,
+}
+impl Mish {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Mish { exp: Exp::new(), two: opaque_splat(2.0), cutoff: opaque_splat(20.0) }
+    }
+}
+impl Activation for Mish {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let u = self.exp.eval(f32x4_pmin(x, self.cutoff));
+        let n = f32x4_mul(u, f32x4_add(u, self.two));
+        let y = f32x4_mul(x, f32x4_div(n, f32x4_add(n, self.two)));
+        v128_bitselect(x, y, f32x4_gt(x, self.cutoff))
+    }
+}
+
+/// `x / (1 + |x|)`.
+#[derive(Clone, Copy)]
+pub struct Softsign {
+    one: v128,
+}
+impl Softsign {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Softsign { one: opaque_splat(1.0) }
+    }
+}
+impl Activation for Softsign {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        f32x4_div(x, f32x4_add(self.one, f32x4_abs(x)))
+    }
+}
+
+/// `PLUS`: sparse_plus, 0 for x ≤ -1, x for x ≥ 1, (x + 1)²/4 between; else sparse_sigmoid: 0, 1, (x + 1)/2.
+#[derive(Clone, Copy)]
+pub struct Sparse<const PLUS: bool> {
+    one: v128,
+    neg_one: v128,
+    zero: v128,
+    quarter: v128,
+    half: v128,
+}
+impl<const PLUS: bool> Sparse<PLUS> {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Sparse {
+            one: opaque_splat(1.0),
+            neg_one: opaque_splat(-1.0),
+            zero: opaque_splat(0.0),
+            quarter: opaque_splat(0.25),
+            half: opaque_splat(0.5),
+        }
+    }
+}
+impl<const PLUS: bool> Activation for Sparse<PLUS> {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let a = f32x4_add(x, self.one);
+        let (middle, high) = if PLUS {
+            (f32x4_mul(f32x4_mul(a, a), self.quarter), x)
+        } else {
+            (f32x4_mul(a, self.half), self.one)
+        };
+        let y = v128_bitselect(high, middle, f32x4_ge(x, self.one));
+        keep_nan(x, v128_bitselect(self.zero, y, f32x4_le(x, self.neg_one)))
+    }
+}
+
+/// `(x + √(x² + b)) / 2`; for x < 0 as `b / (2(√(x² + b) - x))`, the same value without the
+/// cancellation; beyond |x| = 2^60, √(x² + b) is |x| in float32 (and x² would overflow).
+#[derive(Clone, Copy)]
+pub struct Squareplus {
+    b: v128,
+    half: v128,
+    zero: v128,
+    huge: v128,
+}
+impl Squareplus {
+    #[inline(always)]
+    pub fn new(b: f32) -> Self {
+        Squareplus { b: opaque_splat(b), half: opaque_splat(0.5), zero: opaque_splat(0.0), huge: opaque_splat(1.152_921_5e18) }
+    }
+}
+impl Activation for Squareplus {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let ax = f32x4_abs(x);
+        let root = v128_bitselect(ax, f32x4_sqrt(madd(x, x, self.b)), f32x4_gt(ax, self.huge));
+        let positive = f32x4_mul(f32x4_add(x, root), self.half);
+        let negative = f32x4_div(f32x4_mul(self.b, self.half), f32x4_sub(root, x));
+        v128_bitselect(positive, negative, f32x4_ge(x, self.zero))
+    }
+}
+
+/// `x - tanh(x)`: below |x| = 0.625 straight from tanh's polynomial (x - tanh x = -x³·P(x²)),
+/// so that small inputs do not cancel.
+#[derive(Clone, Copy)]
+pub struct TanhShrink(Tanh);
+impl TanhShrink {
+    #[inline(always)]
+    pub fn new() -> Self {
+        TanhShrink(Tanh::new())
+    }
+}
+impl Activation for TanhShrink {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        let (poly_term, small) = self.0.odd_part(x);
+        v128_bitselect(f32x4_neg(poly_term), f32x4_sub(x, self.0.eval(x)), small)
+    }
+}
+
+/// `x > threshold ? x : value` (NaN → value, as `where(x > threshold, x, value)`).
+#[derive(Clone, Copy)]
+pub struct Threshold {
+    threshold: v128,
+    value: v128,
+}
+impl Threshold {
+    #[inline(always)]
+    pub fn new(threshold: f32, value: f32) -> Self {
+        Threshold { threshold: opaque_splat(threshold), value: opaque_splat(value) }
+    }
+}
+impl Activation for Threshold {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        v128_bitselect(x, self.value, f32x4_gt(x, self.threshold))
+    }
+}

@@ -1,0 +1,181 @@
+//! Row-wise activations over the last axis: softmax, log_softmax, softmin, sparsemax, glu.
+use super::code;
+use crate::math::{Exp, Log1p, Sigmoid};
+use crate::vector::{LANES, load_partial, store_partial};
+use core::arch::wasm32::*;
+
+/// Calls `f` on each full vector of the row and on the partial tail (padded with `fill`), with the
+/// element offset and the lane count.
+#[inline(always)]
+unsafe fn for_vectors(x: *const f32, n: usize, fill: f32, mut f: impl FnMut(usize, usize, v128)) {
+    let full = n - n % LANES;
+    let mut i = 0;
+    while i < full {
+        f(i, LANES, unsafe { v128_load(x.add(i) as *const v128) });
+        i += LANES;
+    }
+    if i < n {
+        f(i, n - i, unsafe { load_partial(x.add(i), n - i, fill) });
+    }
+}
+
+#[inline(always)]
+unsafe fn store(y: *mut f32, i: usize, lanes: usize, v: v128) {
+    unsafe {
+        if lanes == LANES {
+            v128_store(y.add(i) as *mut v128, v);
+        } else {
+            store_partial(y.add(i), lanes, v);
+        }
+    }
+}
+
+#[inline(always)]
+fn horizontal_max(v: v128) -> f32 {
+    let m = f32x4_pmax(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+    let m = f32x4_pmax(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+    f32x4_extract_lane::<0>(m)
+}
+
+#[inline(always)]
+fn horizontal_sum(v: v128) -> f32 {
+    let s = f32x4_add(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+    let s = f32x4_add(s, i32x4_shuffle::<1, 0, 3, 2>(s, s));
+    f32x4_extract_lane::<0>(s)
+}
+
+/// max over the row of `sign·x` (n > 0), NaN if any element is NaN. pmax drops a NaN operand, so
+/// NaN is tracked separately.
+unsafe fn signed_max(x: *const f32, n: usize, sign: v128) -> f32 {
+    let first = f32x4_mul(sign, unsafe { f32x4_splat(*x) });
+    let mut max = first;
+    let mut nan = f32x4_splat(0.0);
+    unsafe {
+        for_vectors(x, n, *x, |_, _, v| {
+            let v = f32x4_mul(sign, v);
+            nan = v128_or(nan, f32x4_ne(v, v));
+            max = f32x4_pmax(max, v);
+        })
+    };
+    if v128_any_true(nan) { f32::NAN } else { horizontal_max(max) }
+}
+
+/// ln(s) for s ≥ 1 (a sum of exponentials whose largest term is 1): s = m·2^e, m ∈ [1, 2),
+/// ln s = e·ln2 + log1p(m - 1).
+fn ln_at_least_one(s: f32, log1p: &Log1p) -> f32 {
+    if !s.is_finite() {
+        return s;
+    }
+    let bits = s.to_bits();
+    let e = ((bits >> 23) as i32 - 127) as f32;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    f32x4_extract_lane::<0>(log1p.eval(f32x4_splat(m - 1.0))) + e * core::f32::consts::LN_2
+}
+
+/// softmax (sign 1) / softmin (sign -1) of one row of n > 0 floats, or their logarithms: with
+/// z = sign·x - max, exp(z) / Σ exp(z), or z - ln Σ exp(z). A NaN anywhere makes the row NaN;
+/// so does +Inf (Inf - Inf), as in the reference formula. `y` may equal `x`.
+unsafe fn softmax_row<const LOG: bool>(x: *const f32, n: usize, y: *mut f32, sign: v128, exp: &Exp, log1p: &Log1p) {
+    let max = f32x4_splat(unsafe { signed_max(x, n, sign) });
+    let mut sum = f32x4_splat(0.0);
+    // Padding with -Inf makes the padded lanes exp(-Inf) = 0, neutral in the sum (for softmin the
+    // sign turns the padding to +Inf, so it pads with +Inf).
+    let fill = f32x4_extract_lane::<0>(sign) * f32::NEG_INFINITY;
+    unsafe {
+        for_vectors(x, n, fill, |i, lanes, v| {
+            let e = exp.eval(f32x4_sub(f32x4_mul(sign, v), max));
+            if !LOG {
+                store(y, i, lanes, e);
+            }
+            sum = f32x4_add(sum, e);
+        })
+    };
+    let sum = horizontal_sum(sum);
+    if LOG {
+        // (z - max) - ln Σ rather than z - (max + ln Σ): the latter rounds ln Σ to max's ulp.
+        let lse = f32x4_splat(ln_at_least_one(sum, log1p));
+        unsafe { for_vectors(x, n, 0.0, |i, lanes, v| store(y, i, lanes, f32x4_sub(f32x4_sub(f32x4_mul(sign, v), max), lse))) };
+    } else {
+        let scale = f32x4_splat(1.0 / sum);
+        unsafe { for_vectors(y, n, 0.0, |i, lanes, v| store(y, i, lanes, f32x4_mul(v, scale))) };
+    }
+}
+
+/// sparsemax of one row (Martins & Astudillo 2016): the projection of x onto the simplex,
+/// max(x - τ, 0) with τ from the sorted row. `sorted` is scratch for n floats. A NaN makes the row NaN.
+unsafe fn sparsemax_row(x: *const f32, n: usize, y: *mut f32, sorted: *mut f32) {
+    let row = unsafe { core::slice::from_raw_parts_mut(sorted, n) };
+    unsafe { core::ptr::copy_nonoverlapping(x, sorted, n) };
+    if row.iter().any(|v| v.is_nan()) {
+        unsafe { core::slice::from_raw_parts_mut(y, n) }.fill(f32::NAN);
+        return;
+    }
+    row.sort_unstable_by(|a, b| b.partial_cmp(a).unwrap_or(core::cmp::Ordering::Equal));
+    // The support is the largest k with 1 + k·z_k > Σ_{j≤k} z_j; the sums run in f64 (rows are
+    // short and this is not the hot loop) so that τ is exactly rounded.
+    let (mut cumulative, mut support_sum, mut k) = (0.0f64, 0.0f64, 0usize);
+    for (j, &z) in row.iter().enumerate() {
+        cumulative += z as f64;
+        if 1.0 + (j + 1) as f64 * z as f64 > cumulative {
+            k = j + 1;
+            support_sum = cumulative;
+        }
+    }
+    let tau = f32x4_splat(((support_sum - 1.0) / k as f64) as f32);
+    let zero = f32x4_splat(0.0);
+    unsafe { for_vectors(x, n, 0.0, |i, lanes, v| store(y, i, lanes, f32x4_pmax(f32x4_sub(v, tau), zero))) };
+}
+
+/// glu of one row of 2h floats into h: a·sigmoid(b) for the halves a, b.
+unsafe fn glu_row(x: *const f32, h: usize, y: *mut f32, sigmoid: &Sigmoid) {
+    let b = unsafe { x.add(h) };
+    unsafe {
+        for_vectors(x, h, 0.0, |i, lanes, a| {
+            let gate = sigmoid.eval(if lanes == LANES { v128_load(b.add(i) as *const v128) } else { load_partial(b.add(i), lanes, 0.0) });
+            store(y, i, lanes, f32x4_mul(a, gate));
+        })
+    };
+}
+
+/// Floats of scratch `rowwise` needs for rows of `cols`.
+pub fn scratch_len(code: u32, cols: usize) -> usize {
+    if code == code::SPARSEMAX { cols } else { 0 }
+}
+
+/// Applies row-wise activation `code` to `rows` rows of `cols` floats. glu writes rows of cols/2
+/// (cols must be even). `y` may equal `x`. Returns 0, or 1 for an unknown code or an odd glu width.
+pub unsafe fn rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mut f32, scratch: *mut f32) -> u32 {
+    if code == code::GLU && cols % 2 != 0 {
+        return 1;
+    }
+    if cols == 0 {
+        return if matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU) { 0 } else { 1 };
+    }
+    let (exp, log1p, sigmoid) = (Exp::new(), Log1p::new(), Sigmoid::new());
+    let (plus, minus) = (f32x4_splat(1.0), f32x4_splat(-1.0));
+    for r in 0..rows {
+        let (xr, yr) = unsafe { (x.add(r * cols), y.add(r * cols)) };
+        unsafe {
+            match code {
+                code::SOFTMAX => softmax_row::<false>(xr, cols, yr, plus, &exp, &log1p),
+                code::LOG_SOFTMAX => softmax_row::<true>(xr, cols, yr, plus, &exp, &log1p),
+                code::SOFTMIN => softmax_row::<false>(xr, cols, yr, minus, &exp, &log1p),
+                code::SPARSEMAX => sparsemax_row(xr, cols, yr, scratch),
+                code::GLU => glu_row(xr, cols / 2, y.add(r * cols / 2), &sigmoid),
+                _ => return 1,
+            }
+        }
+    }
+    0
+}
+
+/// Row-wise activation over `rows × cols`, with `scratch` of `simdnet_rowwise_scratch_len` floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mut f32, scratch: *mut f32) -> u32 {
+    unsafe { rowwise(code, x, rows, cols, y, scratch) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
+    scratch_len(code, cols)
+}
