@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ActivationName } from '../ts/index.js';
+import { ACTIVATION_NAMES, type ActivationName, type ActivationOptions } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
-import { EDGE_VALUES, SIZES, denseTolerance, expectDense, instances, randomArray } from './helpers.js';
+import { EDGE_VALUES, SIZES, denseTolerance, expectDense, expectSameBits, instances, randomArray } from './helpers.js';
 
 const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'];
 
@@ -39,6 +39,24 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
     const x = new Float32Array(batch * inputDim);
     EDGE_VALUES.forEach((v, r) => x.fill(v, r * inputDim, r * inputDim + 5).set(randomArray(4, r), r * inputDim + 5));
     for (const activation of ACTIVATIONS) check(batch, inputDim, 11, activation, 3, x);
+  });
+
+  it('fuses every activation into the store: the same bits as the linear layer, then activate', () => {
+    const [batch, inputDim, units] = [9, 21, 19];
+    const kernel = randomArray(inputDim * units, 4, 0.5);
+    const bias = randomArray(units, 5, 0.5);
+    const x = randomArray(batch * inputDim, 6, 3);
+    const linear = nn.dense({ inputDim, units, kernel, bias }).apply(x);
+    const specs: [ActivationName, ActivationOptions][] = [
+      ...ACTIVATION_NAMES.filter((n) => n !== 'glu').map((n) => [n, {}] as [ActivationName, ActivationOptions]),
+      ['relu', { negativeSlope: 0.1, maxValue: 1, threshold: 0.2 }], ['elu', { alpha: 0.3 }], ['gelu', { approximate: true }],
+      ['hard_sigmoid', { preset: 'onnx' }], ['softplus', { preset: 'torch', beta: 2 }], ['threshold', { threshold: 0.1, value: -1 }],
+    ];
+    for (const [name, options] of specs) {
+      const layer = nn.dense({ inputDim, units, kernel, bias, activation: { name, ...options } });
+      expectSameBits(layer.apply(x), nn.activate(name, linear, { ...options, axisSize: units }));
+      layer.dispose();
+    }
   });
 
   it('accepts the [units × inputDim] layout (PyTorch, ONNX transB) with the same result', () => {

@@ -80,6 +80,21 @@ describe('typed errors, raised before memory is touched', () => {
     expect(() => nn.activate('toString' as never, new Float32Array(1))).toThrow(/toString/);
   });
 
+  it('INVALID_ARGUMENT: bad activation parameters, presets and glu misuse', () => {
+    const x = new Float32Array(4);
+    rejects('INVALID_ARGUMENT', () => nn.activate('relu', x, { preset: 'caffe' as never }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('elu', x, { alpha: NaN }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('celu', x, { alpha: 0 }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('hard_tanh', x, { minVal: 1, maxVal: -1 }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('hard_shrink', x, { threshold: -1 }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('softplus', x, { beta: 0 }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('relu', x, { maxValue: -1 }));
+    rejects('INVALID_ARGUMENT', () => nn.activate('glu', nn.tensor(x, [2, 2]), { inPlace: true }));
+    rejects('SHAPE_MISMATCH', () => nn.activate('glu', x, { axisSize: 1 }));
+    rejects('INVALID_ARGUMENT', () => nn.dense({ inputDim: 2, units: 2, activation: 'glu' }));
+    rejects('UNKNOWN_ACTIVATION', () => nn.dense({ inputDim: 2, units: 2, activation: { name: 'gelu2' as never } }));
+  });
+
   it('INVALID_ARGUMENT: bad sizes, configs, inputs, variants', async () => {
     rejects('INVALID_ARGUMENT', () => nn.dense({ inputDim: -1, units: 2 }));
     rejects('INVALID_ARGUMENT', () => nn.dense({ inputDim: 2.5, units: 2 }));

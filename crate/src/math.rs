@@ -92,10 +92,28 @@ impl Exp {
         let nan = f32x4_ne(x, x);
         let x = f32x4_pmax(f32x4_pmin(x, self.hi), self.lo);
         let (t, r) = self.reduce(x);
+        v128_or(self.scale(t, r), nan)
+    }
+
+    /// `exp(a + b)` for an argument carried in two parts, `a` exact and `|b|` small (≲ 2): the
+    /// reduction subtracts n·ln2 from `a` exactly and only then adds `b`, so the rounding of a + b
+    /// never happens. For arguments like -x²/2 whose float32 rounding alone would cost |a|·2^-24.
+    #[inline(always)]
+    pub fn eval2(&self, a: v128, b: v128) -> v128 {
+        let a = f32x4_pmax(f32x4_pmin(a, self.hi), self.lo);
+        let t = madd(f32x4_add(a, b), self.log2e, self.magic);
+        let n = f32x4_sub(t, self.magic);
+        let r = f32x4_add(madd(n, self.neg_ln2_lo, madd(n, self.neg_ln2_hi, a)), b);
+        self.scale(t, r)
+    }
+
+    /// exp(r)·2^n, n held in t (see `reduce`), in two scale steps so that n ∈ [-150, 128] works.
+    #[inline(always)]
+    fn scale(&self, t: v128, r: v128) -> v128 {
         let p = madd(self.q(r), f32x4_mul(r, r), f32x4_add(r, self.one));
         let n = i32x4_sub(t, self.magic);
         let n1 = i32x4_shr(n, 1);
-        v128_or(f32x4_mul(f32x4_mul(p, self.pow2(n1)), self.pow2(i32x4_sub(n, n1))), nan)
+        f32x4_mul(f32x4_mul(p, self.pow2(n1)), self.pow2(i32x4_sub(n, n1)))
     }
 
     /// `exp(x) - 1` for x ≤ 0 (and NaN), ≤ 2 ulp: 2^n·(expm1(r) + 1) - 1 = 2^n·expm1(r) + (2^n - 1)
@@ -169,7 +187,7 @@ impl Log1p {
 
 /// `erfc(z)` for any z (NaN kept), by the Chebyshev fit of Numerical Recipes' `erfcc` (relative
 /// error < 1.2e-7 in exact arithmetic): t = 1/(1 + z/2), erfc(|z|) = t·exp(-z² + P(t)), and
-/// erfc(-z) = 2 - erfc(z). In float32 the rounding of z² adds up to |z|²·2^-24 relative error.
+/// erfc(-z) = 2 - erfc(z).
 #[derive(Clone, Copy)]
 pub struct Erfc {
     exp: Exp,
@@ -202,17 +220,32 @@ impl Erfc {
         }
     }
 
+    /// erfc(z) given z² exactly as `square_hi + square_lo` (see `exact_square`): the exponent
+    /// -z² + P(t) is then evaluated without rounding z², whose error would be z²·2^-24 relative.
     #[inline(always)]
-    pub fn eval(&self, z: v128) -> v128 {
+    pub fn eval(&self, z: v128, square_hi: v128, square_lo: v128) -> v128 {
         let a = f32x4_abs(z);
         let t = f32x4_div(self.exp.one, madd(a, self.half, self.exp.one));
         let mut p = self.poly[0];
         for &c in &self.poly[1..] {
             p = madd(p, t, c);
         }
-        let e = f32x4_mul(t, self.exp.eval(f32x4_sub(p, f32x4_mul(a, a))));
+        let e = f32x4_mul(t, self.exp.eval2(f32x4_neg(square_hi), f32x4_sub(p, square_lo)));
         v128_bitselect(e, f32x4_sub(self.two, e), f32x4_ge(z, self.zero))
     }
+}
+
+/// x² as hi + lo exactly (Dekker: split x into 12 + 12 significant bits, whose products are exact).
+/// Plain multiplies and adds, never `madd`: a fused step would change what is exact.
+#[inline(always)]
+pub fn exact_square(x: v128) -> (v128, v128) {
+    let c = f32x4_mul(x, f32x4_splat(4097.0));
+    let x_hi = f32x4_sub(c, f32x4_sub(c, x));
+    let x_lo = f32x4_sub(x, x_hi);
+    let hi = f32x4_mul(x, x);
+    let cross = f32x4_mul(x_hi, x_lo);
+    let lo = f32x4_add(f32x4_add(f32x4_sub(f32x4_mul(x_hi, x_hi), hi), f32x4_add(cross, cross)), f32x4_mul(x_lo, x_lo));
+    (hi, lo)
 }
 
 /// `1 / (1 + exp(-x))`, computed from e = exp(-|x|) ∈ (0, 1] as 1/(1+e) or e/(1+e), so that
@@ -279,13 +312,6 @@ impl Tanh {
         p = madd(p, z, c2);
         p = madd(p, z, c3);
         madd(p, z, c4)
-    }
-
-    /// x³·P(x²), and the mask of the lanes where it is tanh(x) - x (|x| < 0.625).
-    #[inline(always)]
-    pub fn odd_part(&self, x: v128) -> (v128, v128) {
-        let z = f32x4_mul(x, x);
-        (f32x4_mul(f32x4_mul(self.poly(z), z), x), f32x4_lt(f32x4_abs(x), self.limit))
     }
 
     #[inline(always)]
