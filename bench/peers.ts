@@ -24,8 +24,8 @@ export interface Peer {
   name: string;
   /** A stack of dense layers. */
   build(layers: PeerLayer[]): Promise<PeerModel>;
-  /** One activation over `[rows × cols]` (softmax along cols); `x` arrives with `rows` as the batch. */
-  activation(name: ActivationName, cols: number): Promise<PeerModel>;
+  /** One activation over `[rows × cols]` (softmax along cols), or null where the peer has no such op. */
+  activation(name: ActivationName, cols: number): Promise<PeerModel | null>;
 }
 
 const require = createRequire(import.meta.url);
@@ -73,7 +73,7 @@ async function tfjsWasm(): Promise<Peer | null> {
     },
     async activation(name, cols) {
       const op = { relu: tf.relu, sigmoid: tf.sigmoid, tanh: tf.tanh, softmax: tf.softmax }[name as string];
-      if (!op) throw new Error(`tfjs has no ${name} here`);
+      if (!op) return null;
       return (x, rows) => {
         const out = tf.tidy(() => op(tf.tensor2d(x, [rows, cols])));
         const data = out.dataSync() as Float32Array;
@@ -153,7 +153,7 @@ async function onnxPeer(name: string, ort: Ort | null, proto: OnnxProto | null, 
   return {
     name,
     build: (layers) => session(onnxModel(proto.onnx, layers), layers[0]!.inputs),
-    activation: (op, cols) => session(onnxModel(proto.onnx, [], { name: op, cols }), cols),
+    activation: async (op, cols) => (ONNX_OPS[op] ? session(onnxModel(proto.onnx, [], { name: op, cols }), cols) : null),
   };
 }
 

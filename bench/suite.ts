@@ -14,8 +14,9 @@ type Unit = 'GFLOP/s' | 'Gelem/s' | 'samples/s';
 
 interface Impl {
   name: string;
-  /** Prepares the implementation (weights in place) and returns the function to time. */
-  setup: () => Promise<PeerModel>;
+  /** Prepares the implementation (weights in place) and returns the function to time, or null
+   * where it cannot run the workload (a peer without the op). */
+  setup: () => Promise<PeerModel | null>;
 }
 
 interface Workload {
@@ -157,7 +158,7 @@ function activation(builds: [string, Simdnet][], peers: Peer[], name: Activation
 }
 
 export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[] {
-  const elementwise: ActivationName[] = ['relu', 'sigmoid', 'tanh'];
+  const elementwise: ActivationName[] = ['relu', 'sigmoid', 'tanh', 'gelu', 'silu'];
   return [
     dense(builds, peers, 256, 512, 512),
     dense(builds, peers, 1024, 1024, 1024, 2),
@@ -192,7 +193,7 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
   const builds = await Promise.all(VARIANTS.filter(supports).map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]));
   const peers = options.noPeers ? [] : await loadPeers();
   const selected = workloads(builds, peers).filter((w) => !options.filter || w.name.includes(options.filter));
-  const total = selected.reduce((n, w) => n + w.impls.length + 1, 0);
+  let total = selected.reduce((n, w) => n + w.impls.length + 1, 0);
   const rows: Row[] = [];
   let done = 0;
   for (const workload of selected) {
@@ -203,6 +204,10 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
     deviations.set('reference (TS)', 0);
     for (const impl of workload.impls) {
       const fn = await impl.setup();
+      if (!fn) {
+        total--;
+        continue;
+      }
       deviations.set(impl.name, deviation(await fn(workload.input, workload.batch), expected));
       bench.add(impl.name, () => fn(workload.input, workload.batch));
     }

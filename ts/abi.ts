@@ -5,6 +5,8 @@ export interface KernelExports {
   readonly __heap_base: WebAssembly.Global;
   simdnet_relaxed_simd(): number;
   simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
+  simdnet_activate_backward(code: number, p0: number, p1: number, p2: number, x: number, dy: number, n: number, dx: number): number;
+  simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number): number;
   simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;
   simdnet_rowwise_scratch_len(code: number, cols: number): number;
   simdnet_dense_packed_len(inputs: number, outputs: number): number;

@@ -15,7 +15,7 @@ commands:
         benchmark simdnet's builds against the plain-TS reference and the installed peers
         (@tensorflow/tfjs-backend-wasm, onnxruntime-web, onnxruntime-node with onnx-proto):
         dense 256×512×512, 1024³, 37×300×200, 1×784×256 (+relu), the Keras MLP 64→128→64→1 at
-        batch 1 and 1024, relu/sigmoid/tanh over 1M floats, softmax 1024×1000
+        batch 1 and 1024, relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000
   info  the build that runs here, its size, the runtime and its wasm features
   help  this text
 

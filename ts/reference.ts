@@ -124,6 +124,98 @@ export function scalarActivation(name: ActivationName, options: ActivationOption
   }
 }
 
+/** f'(x) of a name and its options, by its formula in double precision; NaN for NaN. At kinks
+ * the value the kernels use: relu'(0) = 0, 0 at the ends of clipped ranges. */
+export function derivative(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
+  const act = resolveActivation(name, options);
+  const preset: Preset = options.preset ?? 'keras';
+  const alpha = (fallback: number) => options.alpha ?? fallback;
+  const dsig = (v: number) => sigmoidOf(v) * sigmoidOf(-v);
+  const normalDensity = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+  const f = ((): ScalarActivation => {
+    switch (act.name) {
+      case 'linear': return () => 1;
+      case 'relu': {
+        const { negativeSlope, maxValue, threshold } = options;
+        if (negativeSlope === undefined && maxValue === undefined && threshold === undefined) return (x) => (x > 0 ? 1 : 0);
+        const [slope, max, t] = [negativeSlope ?? 0, maxValue ?? Infinity, threshold ?? 0];
+        const lo = Number.isFinite(max) ? 0 : -Infinity;
+        return (x) => (x > t ? (x < max && x >= lo ? 1 : 0) : slope);
+      }
+      case 'leaky_relu': { const s = Math.fround(options.negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset])); return (x) => (x > 0 ? 1 : s); }
+      case 'relu6': return (x) => (x > 0 && x < 6 ? 1 : 0);
+      case 'elu': { const a = alpha(1); return (x) => (x > 0 ? 1 : a * Math.exp(x)); }
+      case 'selu': return (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x));
+      case 'celu': { const a = alpha(1); return (x) => (x > 0 ? 1 : Math.exp(x / a)); }
+      case 'exponential': return Math.exp;
+      case 'sigmoid': return dsig;
+      case 'tanh': return (x) => 1 - Math.tanh(x) ** 2;
+      case 'hard_sigmoid':
+      case 'hard_silu': {
+        const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
+        const [al, be] = [alpha(a), options.beta ?? b];
+        const inside = (x: number) => al * x + be > 0 && al * x + be < 1;
+        if (act.name === 'hard_sigmoid') return (x) => (inside(x) ? al : 0);
+        return (x) => clip(al * x + be, 0, 1) + (inside(x) ? x * al : 0);
+      }
+      case 'hard_tanh': return (x) => (x > (options.minVal ?? -1) && x < (options.maxVal ?? 1) ? 1 : 0);
+      case 'hard_shrink':
+      case 'soft_shrink': { const t = options.threshold ?? 0.5; return (x) => (Math.abs(x) > t ? 1 : 0); }
+      case 'log_sigmoid': return (x) => sigmoidOf(-x);
+      case 'mish': return (x) => {
+        if (x > 40) return 1; // the second term is below 1e-30, and ∞·0 must not make NaN
+        const t = Math.tanh(softplusOf(x));
+        return t + x * (1 - t * t) * sigmoidOf(x);
+      };
+      // At ±Inf the second terms are 0·∞: their limit is 0.
+      case 'silu': { const b = options.beta ?? 1; return (x) => (Number.isFinite(x) ? sigmoidOf(b * x) + b * x * dsig(b * x) : sigmoidOf(b * x)); }
+      case 'softplus': {
+        const b = options.beta ?? 1;
+        const t = options.threshold ?? PRESET_DEFAULTS.softplusThreshold[preset];
+        return (x) => (b * x > t ? 1 : sigmoidOf(b * x));
+      }
+      case 'softsign': return (x) => 1 / (1 + Math.abs(x)) ** 2;
+      case 'sparse_plus': return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2);
+      case 'sparse_sigmoid': return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
+      case 'squareplus': { const b = options.b ?? 4; return (x) => (1 + x / Math.sqrt(x * x + b)) / 2; }
+      case 'tanh_shrink': return (x) => Math.tanh(x) ** 2;
+      case 'threshold': { const t = options.threshold ?? 0; return (x) => (x > t ? 1 : 0); }
+      case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? 1 : 0); }
+      case 'gelu': {
+        if (!options.approximate) return (x) => 0.5 * erfc(-x * Math.SQRT1_2) + x * normalDensity(x);
+        const k = 2 * SQRT_2_OVER_PI;
+        return (x) => {
+          const v = k * (x + 0.044715 * x * x * x);
+          return Number.isFinite(x) ? sigmoidOf(v) + x * dsig(v) * k * (1 + 3 * 0.044715 * x * x) : sigmoidOf(v);
+        };
+      }
+      default: throw new TypeError(`${act.name} is row-wise: use activateBackward()`);
+    }
+  })();
+  return nanOr(f);
+}
+
+/** The backward pass: dy·f'(x) elementwise, or the Jacobian product of softmax, log_softmax, softmin per row. */
+export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
+  const act = resolveActivation(name, options);
+  if (!act.rowwise) {
+    const d = derivative(name, options);
+    return Float32Array.from({ length: x.length }, (_, i) => dy[i]! * d(x[i]!));
+  }
+  const cols = options.axisSize ?? x.length;
+  const sign = act.name === 'softmin' ? -1 : 1;
+  const y = rowwise(act.name === 'log_softmax' ? 'softmax' : act.name, x, cols);
+  const out = new Float32Array(x.length);
+  for (let start = 0; start < x.length; start += cols) {
+    let [dot, total] = [0, 0];
+    for (let i = start; i < start + cols; i++) [dot, total] = [dot + dy[i]! * y[i]!, total + dy[i]!];
+    for (let i = start; i < start + cols; i++) {
+      out[i] = act.name === 'log_softmax' ? dy[i]! - y[i]! * total : sign * y[i]! * (dy[i]! - dot);
+    }
+  }
+  return out;
+}
+
 /** One row-wise activation over rows of `axisSize`, in double precision. */
 function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number): Float64Array {
   const halves = name === 'glu';

@@ -114,6 +114,45 @@ export class Simdnet {
     });
   }
 
+  /**
+   * The backward pass of `name` at `x`: `dx = dy · f'(x)` elementwise, or the row-wise Jacobian
+   * product for softmax, log_softmax and softmin (rows of `axisSize`). `x` and `dy` have the same
+   * size and kind (both Float32Array, or both Tensor of one shape); the result is new.
+   */
+  activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
+  activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
+  activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
+    const act = resolveActivation(name, options);
+    if (act.rowwise && !['softmax', 'log_softmax', 'softmin'].includes(act.name)) {
+      fail('INVALID_ARGUMENT', `${act.name} has no backward kernel yet (softmax, log_softmax and softmin do)`);
+    }
+    const { heap, wasm } = this.#ctx;
+    const isTensor = x instanceof Tensor;
+    if (isTensor !== dy instanceof Tensor || (!isTensor && !(x instanceof Float32Array && dy instanceof Float32Array))) {
+      fail('INVALID_ARGUMENT', 'activateBackward() needs x and dy both Float32Array or both Tensor');
+    }
+    const size = isTensor ? x.size : x.length;
+    const dySize = dy instanceof Tensor ? dy.size : dy.length;
+    if (dySize !== size) fail('SHAPE_MISMATCH', `dy has ${dySize} values, x has ${size}`);
+    const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const run = (xp: number, dyp: number, dxp: number) => {
+      if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, cols === 0 ? 0 : size / cols, cols, dxp);
+      else wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp);
+    };
+    if (x instanceof Tensor && dy instanceof Tensor) {
+      const [xp, dyp] = [this.#ctx.tensorPtr(x, 'x'), this.#ctx.tensorPtr(dy, 'dy')];
+      const dxp = heap.allocF32(size);
+      run(xp, dyp, dxp);
+      return new Tensor(heap, dxp, x.shape);
+    }
+    return this.#ctx.withBlocks([size, size, size], (xp, dyp, dxp) => {
+      heap.write(xp!, x as Float32Array);
+      heap.write(dyp!, dy as Float32Array);
+      run(xp!, dyp!, dxp!);
+      return heap.read(dxp!, size);
+    });
+  }
+
   #axisSize(name: string, requested: number | undefined, fallback: number, size: number): number {
     const cols = requested === undefined ? fallback : checkCount(requested, 'axisSize');
     if (cols === 0 ? size !== 0 : size % cols !== 0) {

@@ -190,7 +190,7 @@ impl Log1p {
 /// erfc(-z) = 2 - erfc(z).
 #[derive(Clone, Copy)]
 pub struct Erfc {
-    exp: Exp,
+    pub exp: Exp,
     half: v128,
     two: v128,
     zero: v128,
@@ -264,10 +264,18 @@ impl Sigmoid {
 
     #[inline(always)]
     pub fn eval(&self, x: v128) -> v128 {
+        self.eval_with_slope(x).0
+    }
+
+    /// sigmoid(x) and its slope s(1 - s), the latter as e/(1 + e)² with e = exp(-|x|): 1 - s
+    /// would cancel as s → 1.
+    #[inline(always)]
+    pub fn eval_with_slope(&self, x: v128) -> (v128, v128) {
         let e = self.exp.eval(f32x4_neg(f32x4_abs(x)));
         let one = self.exp.one;
         let num = v128_bitselect(one, e, f32x4_ge(x, self.zero));
-        f32x4_div(num, f32x4_add(one, e))
+        let d = f32x4_add(one, e);
+        (f32x4_div(num, d), f32x4_div(f32x4_div(e, d), d))
     }
 }
 
@@ -312,6 +320,15 @@ impl Tanh {
         p = madd(p, z, c2);
         p = madd(p, z, c3);
         madd(p, z, c4)
+    }
+
+    /// 1 - tanh²(x) as 4e/(1 + e)² with e = exp(-2|x|), which does not cancel as |tanh| → 1.
+    #[inline(always)]
+    pub fn slope(&self, x: v128) -> v128 {
+        let ax = f32x4_abs(x);
+        let e = self.exp.eval(f32x4_neg(f32x4_add(ax, ax)));
+        let d = f32x4_add(self.exp.one, e);
+        f32x4_div(f32x4_div(f32x4_mul(f32x4_add(self.two, self.two), e), d), d)
     }
 
     #[inline(always)]

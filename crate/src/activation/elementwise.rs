@@ -13,6 +13,10 @@ impl Activation for Linear {
     fn apply(&self, v: v128) -> v128 {
         v
     }
+    #[inline(always)]
+    fn grad(&self, _: v128) -> v128 {
+        f32x4_splat(1.0)
+    }
 }
 
 /// `x > 0 ? x : +0`: clears the lanes where `x <= 0` (false for NaN, true for -0). Not `pmax`:
@@ -31,6 +35,10 @@ impl Activation for Relu {
     #[inline(always)]
     fn apply(&self, v: v128) -> v128 {
         v128_andnot(v, f32x4_le(v, self.zero))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        v128_and(f32x4_splat(1.0), f32x4_gt(x, self.zero))
     }
 }
 
@@ -68,6 +76,14 @@ impl Activation for ReluGeneral {
         let neg = f32x4_mul(self.slope, f32x4_pmax(f32x4_sub(self.threshold, x), self.zero));
         keep_nan(x, f32x4_sub(pos, v128_and(neg, self.slope_used)))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // 1 on (threshold, max) (and within [0, max] when clipped), the slope below the threshold.
+        let above = f32x4_gt(x, self.threshold);
+        let inside = v128_and(above, v128_and(f32x4_lt(x, self.hi), f32x4_ge(x, self.lo)));
+        let below = v128_and(v128_not(above), self.slope_used);
+        keep_nan(x, v128_or(v128_and(f32x4_splat(1.0), inside), v128_and(self.slope, below)))
+    }
 }
 
 /// `x > 0 ? x : alpha·x`.
@@ -86,6 +102,10 @@ impl Activation for LeakyRelu {
     #[inline(always)]
     fn apply(&self, v: v128) -> v128 {
         v128_bitselect(v, f32x4_mul(v, self.alpha), f32x4_gt(v, self.zero))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        keep_nan(x, v128_bitselect(f32x4_splat(1.0), self.alpha, f32x4_gt(x, self.zero)))
     }
 }
 
@@ -106,6 +126,10 @@ impl Activation for Relu6 {
     fn apply(&self, x: v128) -> v128 {
         keep_nan(x, f32x4_pmin(self.relu.apply(x), self.six))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        keep_nan(x, v128_and(f32x4_splat(1.0), v128_and(f32x4_gt(x, self.relu.zero), f32x4_lt(x, self.six))))
+    }
 }
 
 /// hard_tanh: x clamped to [lo, hi] (NaN kept).
@@ -124,6 +148,10 @@ impl Activation for Clip {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         keep_nan(x, f32x4_pmin(f32x4_pmax(x, self.lo), self.hi))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        keep_nan(x, v128_and(f32x4_splat(1.0), v128_and(f32x4_gt(x, self.lo), f32x4_lt(x, self.hi))))
     }
 }
 
@@ -155,6 +183,13 @@ impl Activation for Elu {
         let negative = f32x4_mul(self.alpha, self.exp.expm1_nonpositive(f32x4_pmin(f32x4_mul(x, self.inv_divisor), self.zero)));
         keep_nan(x, f32x4_mul(self.scale, v128_bitselect(x, negative, f32x4_gt(x, self.zero))))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // d/dx α·(e^(x/d) - 1) = (α/d)·e^(x/d)
+        let inner = f32x4_pmin(f32x4_mul(x, self.inv_divisor), self.zero);
+        let negative = f32x4_mul(f32x4_mul(self.alpha, self.inv_divisor), self.exp.eval(inner));
+        keep_nan(x, f32x4_mul(self.scale, v128_bitselect(f32x4_splat(1.0), negative, f32x4_gt(x, self.zero))))
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -170,6 +205,10 @@ impl Activation for Exponential {
     fn apply(&self, x: v128) -> v128 {
         self.0.eval(x)
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        self.0.eval(x)
+    }
 }
 
 impl Activation for Sigmoid {
@@ -177,12 +216,20 @@ impl Activation for Sigmoid {
     fn apply(&self, v: v128) -> v128 {
         self.eval(v)
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        self.eval_with_slope(x).1
+    }
 }
 
 impl Activation for Tanh {
     #[inline(always)]
     fn apply(&self, v: v128) -> v128 {
         self.eval(v)
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        self.slope(x)
     }
 }
 
@@ -202,6 +249,13 @@ impl Activation for Swish {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         f32x4_mul(x, self.sigmoid.eval(f32x4_mul(self.beta, x)))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // σ(βx) + βx·σ'(βx); where |βx| > 100 the second term is 0 (and ∞·0 must not make NaN)
+        let bx = f32x4_mul(self.beta, x);
+        let (s, ds) = self.sigmoid.eval_with_slope(bx);
+        v128_bitselect(s, madd(bx, ds, s), f32x4_gt(f32x4_abs(bx), f32x4_splat(100.0)))
     }
 }
 
@@ -229,6 +283,16 @@ impl Activation for Gelu {
         let phi2 = self.erfc.eval(f32x4_mul(xc, self.neg_inv_sqrt2), f32x4_mul(hi, self.half), f32x4_mul(lo, self.half));
         f32x4_mul(f32x4_mul(x, self.half), phi2)
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)
+        let xc = f32x4_pmax(f32x4_pmin(x, self.limit), f32x4_neg(self.limit));
+        let (hi, lo) = exact_square(xc);
+        let (hi, lo) = (f32x4_mul(hi, self.half), f32x4_mul(lo, self.half));
+        let phi2 = self.erfc.eval(f32x4_mul(xc, self.neg_inv_sqrt2), hi, lo);
+        let density = f32x4_mul(f32x4_splat(0.398_942_3), self.erfc.exp.eval2(f32x4_neg(hi), f32x4_neg(lo)));
+        keep_nan(x, madd(x, density, f32x4_mul(self.half, phi2)))
+    }
 }
 
 /// The tanh approximation of gelu, `x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))`, computed as
@@ -251,6 +315,17 @@ impl Activation for GeluTanh {
     fn apply(&self, x: v128) -> v128 {
         let inner = madd(f32x4_mul(self.c, f32x4_mul(x, x)), x, x);
         f32x4_mul(x, self.sigmoid.eval(f32x4_mul(self.k, inner)))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // y = x·σ(v), v = k(x + c·x³): y' = σ(v) + x·σ(v)(1 - σ(v))·k(1 + 3c·x²)
+        let x2 = f32x4_mul(x, x);
+        let v = f32x4_mul(self.k, madd(f32x4_mul(self.c, x2), x, x));
+        let (s, ds) = self.sigmoid.eval_with_slope(v);
+        let dv = f32x4_mul(self.k, madd(f32x4_mul(f32x4_splat(3.0), self.c), x2, f32x4_splat(1.0)));
+        let d = madd(f32x4_mul(x, ds), dv, s);
+        // Far out the second term is 0 in float32, but ∞·0 would make NaN.
+        v128_bitselect(s, d, f32x4_gt(f32x4_abs(x), f32x4_splat(100.0)))
     }
 }
 
@@ -275,6 +350,20 @@ impl<const GATED: bool> Activation for HardSigmoid<GATED> {
     fn apply(&self, x: v128) -> v128 {
         let s = keep_nan(x, f32x4_pmin(f32x4_pmax(f32x4_mul(f32x4_add(x, self.offset), self.alpha), self.zero), self.one));
         if GATED { f32x4_mul(x, s) } else { s }
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        let u = f32x4_mul(f32x4_add(x, self.offset), self.alpha);
+        let inside = v128_and(f32x4_gt(u, self.zero), f32x4_lt(u, self.one));
+        let ds = v128_and(self.alpha, inside);
+        let d = if GATED {
+            // s + x·s', the product only where s' ≠ 0 (∞·0 must not make NaN)
+            let s = f32x4_pmin(f32x4_pmax(u, self.zero), self.one);
+            f32x4_add(s, v128_and(f32x4_mul(x, self.alpha), inside))
+        } else {
+            ds
+        };
+        keep_nan(x, d)
     }
 }
 
@@ -301,6 +390,10 @@ impl<const SOFT: bool> Activation for Shrink<SOFT> {
             x
         };
         keep_nan(x, v128_and(kept, outside))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        keep_nan(x, v128_and(f32x4_splat(1.0), f32x4_gt(f32x4_abs(x), self.t)))
     }
 }
 
@@ -340,6 +433,15 @@ impl Activation for Softplus {
         let z = f32x4_mul(self.beta, x);
         v128_bitselect(x, f32x4_mul(self.softplus(z), self.inv_beta), f32x4_gt(z, self.threshold))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // σ(βx), or 1 beyond the threshold
+        let z = f32x4_mul(self.beta, x);
+        let e = self.exp.eval(f32x4_neg(f32x4_abs(z)));
+        let one = f32x4_splat(1.0);
+        let s = f32x4_div(v128_bitselect(one, e, f32x4_ge(z, self.zero)), f32x4_add(one, e));
+        keep_nan(x, v128_bitselect(one, s, f32x4_gt(z, self.threshold)))
+    }
 }
 
 /// `log(sigmoid(x)) = -softplus(-x)`.
@@ -355,6 +457,13 @@ impl Activation for LogSigmoid {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         f32x4_neg(self.0.softplus(f32x4_neg(x)))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // 1 - σ(x) = σ(-x)
+        let e = self.0.exp.eval(f32x4_neg(f32x4_abs(x)));
+        let one = f32x4_splat(1.0);
+        f32x4_div(v128_bitselect(e, one, f32x4_ge(x, self.0.zero)), f32x4_add(one, e))
     }
 }
 
@@ -380,6 +489,19 @@ impl Activation for Mish {
         let y = f32x4_mul(x, f32x4_div(n, f32x4_add(n, self.two)));
         v128_bitselect(x, y, f32x4_gt(x, self.cutoff))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // tanh(sp) + x·sech²(sp)·σ(x), with u = eˣ: tanh(sp) = n/(n + 2), n = u(u + 2),
+        // sech²(sp) = 1 - tanh², σ(x) = u/(1 + u)
+        let u = self.exp.eval(f32x4_pmin(x, self.cutoff));
+        let one = f32x4_splat(1.0);
+        let n = f32x4_mul(u, f32x4_add(u, self.two));
+        let t = f32x4_div(n, f32x4_add(n, self.two));
+        let sech2 = f32x4_sub(one, f32x4_mul(t, t));
+        let s = f32x4_div(u, f32x4_add(one, u));
+        let d = madd(f32x4_mul(x, sech2), s, t);
+        keep_nan(x, v128_bitselect(one, d, f32x4_gt(x, self.cutoff)))
+    }
 }
 
 /// `x / (1 + |x|)`.
@@ -397,6 +519,11 @@ impl Activation for Softsign {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         f32x4_div(x, f32x4_add(self.one, f32x4_abs(x)))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        let d = f32x4_add(self.one, f32x4_abs(x));
+        f32x4_div(self.one, f32x4_mul(d, d))
     }
 }
 
@@ -433,6 +560,13 @@ impl<const PLUS: bool> Activation for Sparse<PLUS> {
         let y = v128_bitselect(high, middle, f32x4_ge(x, self.one));
         keep_nan(x, v128_bitselect(self.zero, y, f32x4_le(x, self.neg_one)))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        let middle = if PLUS { f32x4_mul(f32x4_add(x, self.one), self.half) } else { self.half };
+        let high = if PLUS { self.one } else { self.zero };
+        let y = v128_bitselect(high, middle, f32x4_ge(x, self.one));
+        keep_nan(x, v128_bitselect(self.zero, y, f32x4_le(x, self.neg_one)))
+    }
 }
 
 /// `(x + √(x² + b)) / 2`; for x < 0 as `b / (2(√(x² + b) - x))`, the same value without the
@@ -459,6 +593,13 @@ impl Activation for Squareplus {
         // (b/4) / ((√ - x)/2): halving both terms first keeps √ - x finite up to |x| = FLT_MAX.
         let negative = f32x4_div(f32x4_mul(f32x4_mul(self.b, self.half), self.half), f32x4_sub(f32x4_mul(root, self.half), f32x4_mul(x, self.half)));
         v128_bitselect(positive, negative, f32x4_ge(x, self.zero))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        // (1 + x/√(x² + b))/2
+        let ax = f32x4_abs(x);
+        let root = v128_bitselect(ax, f32x4_sqrt(madd(x, x, self.b)), f32x4_gt(ax, self.huge));
+        f32x4_mul(f32x4_add(f32x4_splat(1.0), f32x4_div(x, root)), self.half)
     }
 }
 
@@ -500,6 +641,11 @@ impl Activation for TanhShrink {
         let small = f32x4_mul(f32x4_mul(x, z), g);
         v128_bitselect(small, f32x4_sub(x, self.tanh.eval(x)), f32x4_lt(f32x4_abs(x), self.one))
     }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        let t = self.tanh.eval(x);
+        f32x4_mul(t, t)
+    }
 }
 
 /// `x > threshold ? x : value` (NaN → value, as `where(x > threshold, x, value)`).
@@ -518,5 +664,9 @@ impl Activation for Threshold {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         v128_bitselect(x, self.value, f32x4_gt(x, self.threshold))
+    }
+    #[inline(always)]
+    fn grad(&self, x: v128) -> v128 {
+        keep_nan(x, v128_and(f32x4_splat(1.0), f32x4_gt(x, self.threshold)))
     }
 }

@@ -8,12 +8,15 @@ pub use crate::math::{Sigmoid, Tanh};
 pub use elementwise::*;
 pub use rowwise::{rowwise, scratch_len as rowwise_scratch_len};
 
-use crate::vector::{LANES, load_partial, store_partial};
+use crate::vector::{LANES, keep_nan, load_partial, store_partial};
 use core::arch::wasm32::*;
 
-/// An elementwise activation applied to four lanes at a time.
+/// An elementwise activation applied to four lanes at a time, and its derivative.
 pub trait Activation: Copy {
     fn apply(&self, v: v128) -> v128;
+    /// f'(x), for the backward pass dx = dy·f'(x). At a kink, the one-sided value the frameworks
+    /// use (relu'(0) = 0).
+    fn grad(&self, x: v128) -> v128;
 }
 
 /// The activation codes of the exported ABI (mirrored in ts/abi.ts). Parameters travel as three
@@ -124,6 +127,32 @@ unsafe fn map<A: Activation>(act: &A, x: *const f32, n: usize, y: *mut f32) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_activate(code: u32, p0: f32, p1: f32, p2: f32, x: *const f32, n: usize, y: *mut f32) -> u32 {
     with_activation!(code, [p0, p1, p2], |act| { unsafe { map(&act, x, n, y) }; 0 }, else 1)
+}
+
+#[inline(always)]
+unsafe fn map_backward<A: Activation>(act: &A, x: *const f32, dy: *const f32, n: usize, dx: *mut f32) {
+    let full = n - n % LANES;
+    let mut i = 0;
+    while i < full {
+        unsafe {
+            let v = v128_load(x.add(i) as *const v128);
+            v128_store(dx.add(i) as *mut v128, f32x4_mul(v128_load(dy.add(i) as *const v128), keep_nan(v, act.grad(v))));
+        }
+        i += LANES;
+    }
+    if i < n {
+        let v = unsafe { load_partial(x.add(i), n - i, 0.0) };
+        unsafe { store_partial(dx.add(i), n - i, f32x4_mul(load_partial(dy.add(i), n - i, 0.0), keep_nan(v, act.grad(v)))) };
+    }
+}
+
+/// The backward pass `dx[i] = dy[i]·f'(x[i])` (NaN where x is NaN); `dx` may equal `x` or `dy`. Returns 0, or 1 for an
+/// unknown or row-wise code (nothing written).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_activate_backward(
+    code: u32, p0: f32, p1: f32, p2: f32, x: *const f32, dy: *const f32, n: usize, dx: *mut f32,
+) -> u32 {
+    with_activation!(code, [p0, p1, p2], |act| { unsafe { map_backward(&act, x, dy, n, dx) }; 0 }, else 1)
 }
 
 /// The activation as the dense kernel sees it: applied to a finished tile of accumulators. Dynamic

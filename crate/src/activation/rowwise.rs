@@ -179,3 +179,54 @@ pub unsafe extern "C" fn simdnet_rowwise(code: u32, x: *const f32, rows: usize, 
 pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
     scratch_len(code, cols)
 }
+
+/// The backward pass of softmax (sign 1), softmin (sign -1) and log_softmax over one row, from x and
+/// dy: with y = softmax(sign·x), dx = sign·y·(dy - Σ dy·y) and, for log_softmax, dx = dy - y·Σ dy.
+/// `dx` may equal `x`, not `dy`.
+unsafe fn softmax_backward_row<const LOG: bool>(
+    x: *const f32, dy: *const f32, n: usize, dx: *mut f32, sign: v128, exp: &Exp, log1p: &Log1p,
+) {
+    unsafe { softmax_row::<false>(x, n, dx, sign, exp, log1p) };
+    let mut dot = f32x4_splat(0.0);
+    let mut total = f32x4_splat(0.0);
+    unsafe {
+        for_vectors(dx, n, 0.0, |i, lanes, y| {
+            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            dot = f32x4_add(dot, f32x4_mul(g, y));
+            total = f32x4_add(total, g);
+        })
+    };
+    let (dot, total) = (f32x4_splat(horizontal_sum(dot)), f32x4_splat(horizontal_sum(total)));
+    unsafe {
+        for_vectors(dx, n, 0.0, |i, lanes, y| {
+            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let d = if LOG { f32x4_sub(g, f32x4_mul(y, total)) } else { f32x4_mul(sign, f32x4_mul(y, f32x4_sub(g, dot))) };
+            store(dx, i, lanes, d);
+        })
+    };
+}
+
+/// Backward pass of a row-wise activation over `rows × cols` (softmax, log_softmax, softmin).
+/// Returns 0, or 1 for a code without one (nothing written).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_rowwise_backward(code: u32, x: *const f32, dy: *const f32, rows: usize, cols: usize, dx: *mut f32) -> u32 {
+    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN) {
+        return 1;
+    }
+    if cols == 0 {
+        return 0;
+    }
+    let (exp, log1p) = (Exp::new(), Log1p::new());
+    let sign = f32x4_splat(if code == code::SOFTMIN { -1.0 } else { 1.0 });
+    for r in 0..rows {
+        let at = r * cols;
+        unsafe {
+            if code == code::LOG_SOFTMAX {
+                softmax_backward_row::<true>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p);
+            } else {
+                softmax_backward_row::<false>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p);
+            }
+        }
+    }
+    0
+}

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ACTIVATION_NAMES, type ActivationName, type ActivationOptions } from '../ts/index.js';
+import * as ref from '../ts/reference.js';
+import { EDGE_VALUES, floats, instances, randomArray } from './helpers.js';
+
+/**
+ * Derivatives. The backward kernels return dx = dy·f'(x); the bound against the reference's
+ * derivative formula is |dx − dy·f'(x)| ≤ 2^-20·|dy|·max(1, |f'(x)|): relative 1e-6 where the slope
+ * is large, absolute where it is small (1 − tanh², s(1 − s) and the like lose relative accuracy as
+ * they approach 0). The reference's formulas are themselves checked against central differences.
+ */
+const ELEMENTWISE: [string, ActivationName, ActivationOptions][] = [
+  ...ACTIVATION_NAMES.filter((n) => !['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu'].includes(n)).map(
+    (n) => [n, n, {}] as [string, ActivationName, ActivationOptions],
+  ),
+  ['relu (slope, max, threshold)', 'relu', { negativeSlope: 0.1, maxValue: 6, threshold: 0.5 }],
+  ['elu (alpha 0.5)', 'elu', { alpha: 0.5 }],
+  ['celu (alpha 2)', 'celu', { alpha: 2 }],
+  ['gelu (tanh)', 'gelu', { approximate: true }],
+  ['hard_sigmoid (onnx)', 'hard_sigmoid', { preset: 'onnx' }],
+  ['softplus (torch, beta 2)', 'softplus', { preset: 'torch', beta: 2 }],
+  ['swish (beta 1.5)', 'swish', { beta: 1.5 }],
+];
+
+function expectBackward(actual: Float32Array, x: Float32Array, dy: Float32Array, d: (x: number) => number, label: string) {
+  for (let i = 0; i < x.length; i++) {
+    const slope = d(x[i]!);
+    const expected = Math.fround(dy[i]! * slope);
+    const a = actual[i]!;
+    if (Number.isNaN(expected) || Number.isNaN(a)) {
+      if (Number.isNaN(expected) !== Number.isNaN(a)) expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected}`);
+      continue;
+    }
+    if (a === expected) continue;
+    const tolerance = 2 ** -20 * Math.abs(dy[i]!) * Math.max(1, Math.abs(slope));
+    if (!(Math.abs(a - expected) <= tolerance)) expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected} (±${tolerance})`);
+  }
+}
+
+describe('the reference derivatives', () => {
+  it.each(ELEMENTWISE)('%s matches central differences away from kinks', (_label, name, options) => {
+    const f = ref.scalarActivation(name, options);
+    const d = ref.derivative(name, options);
+    const difference = (x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
+    for (const x of randomArray(400, 17, 6)) {
+      const h = 1e-5 * Math.max(1, Math.abs(x));
+      const [coarse, fine] = [difference(x, h), difference(x, h / 2)];
+      if (Math.abs(coarse - fine) > 1e-6 * Math.max(1, Math.abs(fine))) continue; // a kink within h
+      expect(Math.abs(fine - d(x))).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(d(x))));
+    }
+  });
+});
+
+describe.each(await instances())('backward kernels on the %s build', (_variant, nn) => {
+  describe.each(ELEMENTWISE)('%s', (label, name, options) => {
+    const d = ref.derivative(name, options);
+
+    it('matches the reference derivative on random and edge values', () => {
+      const x = Float32Array.from([...randomArray(257, 3, 8), ...EDGE_VALUES]);
+      const dy = randomArray(x.length, 4, 2);
+      expectBackward(nn.activateBackward(name, x, dy, options), x, dy, d, label);
+    });
+
+    it('matches on any float32 (property), also on tensors', () => {
+      fc.assert(fc.property(fc.array(floats(-100, 100), { minLength: 1, maxLength: 33 }), (values) => {
+        const x = Float32Array.from(values);
+        const dy = x.map((_, i) => 1 - i / values.length);
+        expectBackward(nn.activateBackward(name, x, dy, options), x, dy, d, label);
+      }));
+      const x = randomArray(12, 5, 4);
+      const dy = randomArray(12, 6, 1);
+      const [tx, tdy] = [nn.tensor(x, [3, 4]), nn.tensor(dy, [3, 4])];
+      const dx = nn.activateBackward(name, tx, tdy, options);
+      expect(dx.shape).toEqual([3, 4]);
+      expect(dx.toArray()).toEqual(nn.activateBackward(name, x, dy, options));
+      for (const t of [tx, tdy, dx]) t.dispose();
+    });
+  });
+
+  describe.each(['softmax', 'log_softmax', 'softmin'] as ActivationName[])('%s (row-wise)', (name) => {
+    it('matches the reference Jacobian product and a central difference of Σ dy·y', () => {
+      for (const cols of [1, 3, 4, 7, 16, 33]) {
+        const x = randomArray(2 * cols, cols, 4);
+        const dy = randomArray(2 * cols, cols + 1, 1);
+        const dx = nn.activateBackward(name, x, dy, { axisSize: cols });
+        const expected = ref.activateBackward(name, x, dy, { axisSize: cols });
+        dx.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(2 ** -20 * (1 + cols / 8)));
+        // d/dx_i Σ_j dy_j·y_j(x) by central differences in double
+        const loss = (xs: Float64Array) => {
+          const y = ref.activate(name, xs, { axisSize: cols });
+          return y.reduce((s, v, j) => s + v * dy[j]!, 0);
+        };
+        for (const i of [0, cols - 1, cols]) {
+          const [plus, minus] = [Float64Array.from(x), Float64Array.from(x)];
+          plus[i]! += 1e-3;
+          minus[i]! -= 1e-3;
+          expect(Math.abs((loss(plus) - loss(minus)) / 2e-3 - expected[i]!)).toBeLessThanOrEqual(1e-3);
+        }
+      }
+    });
+  });
+
+  it('rejects what it cannot do, with typed errors', () => {
+    const x = new Float32Array(4);
+    expect(() => nn.activateBackward('sparsemax', x, x)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => nn.activateBackward('relu', x, new Float32Array(3))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => nn.activateBackward('relu', x, nn.tensor(x) as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => nn.activateBackward('nope' as never, x, x)).toThrow(expect.objectContaining({ code: 'UNKNOWN_ACTIVATION' }));
+  });
+});
