@@ -17,6 +17,9 @@ commands:
         dense 256×512×512, 1024³, 37×300×200, 1×784×256 (+relu), the Keras MLP 64→128→64→1 at
         batch 1 and 1024, relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000
   info  the build that runs here, its size, the runtime and its wasm features
+  plot [--out file.svg]
+        one SVG with every elementwise activation and its derivative over [-5, 5], computed by
+        the wasm kernels (default file: activations.svg)
   help  this text
 
 Run node with --experimental-wasm-relaxed-simd on Node 20 to include the relaxed-SIMD build.`;
@@ -34,6 +37,14 @@ async function info(): Promise<void> {
     nn.sequential(KERAS_MLP).summary(),
   ];
   console.log(lines.join('\n'));
+}
+
+async function plot(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'activations.svg' } } });
+  const { writeFile } = await import('node:fs/promises');
+  const { plotActivations } = await import('./plot.js');
+  await writeFile(values.out, plotActivations(await init()));
+  console.log(`wrote ${values.out}`);
 }
 
 async function bench(args: string[]): Promise<void> {
@@ -59,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'bench': return bench(rest);
     case 'info': return info();
+    case 'plot': return plot(rest);
     case undefined: case 'help': case '--help': case '-h':
       console.log(USAGE);
       return;
