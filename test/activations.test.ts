@@ -203,6 +203,31 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
     });
   });
 
+  describe('prelu', () => {
+    it('takes a slope per position of the last axis, bit-exact', () => {
+      for (const cols of [1, 3, 4, 5, 8, 17]) {
+        const x = Float32Array.from([...randomArray(4 * cols, cols, 5)]);
+        x.set([NaN, -0, -Infinity].slice(0, Math.min(3, x.length)));
+        const slope = randomArray(cols, cols + 7, 1);
+        const t = nn.tensor(x, [4, cols]);
+        expectSameBits(nn.activate('prelu', t, { slope }).data, ref.activate('prelu', x, { slope, axisSize: cols }));
+        expectSameBits(nn.activate('prelu', x, { slope, axisSize: cols }), ref.activate('prelu', x, { slope, axisSize: cols }));
+        expect(nn.activate('prelu', t, { slope, inPlace: true })).toBe(t);
+        t.dispose();
+      }
+    });
+
+    it('broadcasts a single slope and checks what it is given', () => {
+      const x = Float32Array.from([-2, -1, 0, 1]);
+      expect(Array.from(nn.activate('prelu', x, { slope: 0.25 }))).toEqual([-0.5, -0.25, 0, 1]);
+      expect(Array.from(nn.activate('prelu', x, { slope: [0.5] }))).toEqual([-1, -0.5, 0, 1]);
+      expect(() => nn.activate('prelu', x)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => nn.activate('prelu', x, { slope: [1, 2] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      expect(() => nn.activate('prelu', x, { slope: [1, NaN, 1, 1] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => nn.dense({ inputDim: 2, units: 2, activation: { name: 'prelu', slope: 0.1 } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    });
+  });
+
   it('softmax is stable for huge inputs', () => {
     expectClose(nn.activate('softmax', Float32Array.from([1e30, 1e30, -1e30])), Float32Array.from([0.5, 0.5, 0]), () => 1e-7);
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION_NAMES, type ActivationName, type ActivationOptions } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
-import { EDGE_VALUES, floats, instances, randomArray } from './helpers.js';
+import { EDGE_VALUES, expectSameBits, floats, instances, randomArray } from './helpers.js';
 
 /**
  * Derivatives. The backward kernels return dx = dy·f'(x); the bound against the reference's
@@ -11,7 +11,7 @@ import { EDGE_VALUES, floats, instances, randomArray } from './helpers.js';
  * they approach 0). The reference's formulas are themselves checked against central differences.
  */
 const ELEMENTWISE: [string, ActivationName, ActivationOptions][] = [
-  ...ACTIVATION_NAMES.filter((n) => !['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu'].includes(n)).map(
+  ...ACTIVATION_NAMES.filter((n) => !['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu', 'prelu'].includes(n)).map(
     (n) => [n, n, {}] as [string, ActivationName, ActivationOptions],
   ),
   ['relu (slope, max, threshold)', 'relu', { negativeSlope: 0.1, maxValue: 6, threshold: 0.5 }],
@@ -99,6 +99,13 @@ describe.each(await instances())('backward kernels on the %s build', (_variant, 
         }
       }
     });
+  });
+
+  it('prelu: dx = dy·(x > 0 ? 1 : slope of the channel)', () => {
+    const x = Float32Array.from([...randomArray(30, 8, 3), NaN, -0, 0, -Infinity, Infinity, 1e-45]);
+    const dy = randomArray(x.length, 9, 2);
+    const slope = randomArray(6, 10, 1);
+    expectSameBits(nn.activateBackward('prelu', x, dy, { slope, axisSize: 6 }), ref.activateBackward('prelu', x, dy, { slope, axisSize: 6 }));
   });
 
   it('rejects what it cannot do, with typed errors', () => {

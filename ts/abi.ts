@@ -7,6 +7,8 @@ export interface KernelExports {
   simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
   simdnet_activate_backward(code: number, p0: number, p1: number, p2: number, x: number, dy: number, n: number, dx: number): number;
   simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number): number;
+  simdnet_prelu(x: number, rows: number, cols: number, slope: number, y: number): void;
+  simdnet_prelu_backward(x: number, dy: number, rows: number, cols: number, slope: number, dx: number): void;
   simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;
   simdnet_rowwise_scratch_len(code: number, cols: number): number;
   simdnet_dense_packed_len(inputs: number, outputs: number): number;
@@ -57,6 +59,8 @@ export const RowwiseCode = {
   softmin: 66,
   sparsemax: 67,
   glu: 68,
+  /** Not a kernel code: PRelu has its own exports (simdnet_prelu), with a slope per channel. */
+  prelu: 127,
 } as const;
 
 /** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs, activation (u32), params (3 × f32). */

@@ -28,6 +28,8 @@ export interface ActivationOptions {
   maxVal?: number;
   /** squareplus (default 4). */
   b?: number;
+  /** prelu: one slope per position of the last axis, or one for all (required). */
+  slope?: number | ArrayLike<number>;
 }
 
 /** A validated activation: its kernel code, its three float parameters, and whether it is row-wise. */
@@ -123,6 +125,7 @@ const ROWWISE: Record<string, number> = {
   softmin: RowwiseCode.softmin,
   sparsemax: RowwiseCode.sparsemax,
   glu: RowwiseCode.glu,
+  prelu: RowwiseCode.prelu,
 };
 
 /** Other names of the same function. */
@@ -135,7 +138,18 @@ export type ActivationName =
   | 'hard_sigmoid' | 'hard_silu' | 'hard_swish' | 'hard_tanh' | 'hard_shrink' | 'soft_shrink' | 'log_sigmoid'
   | 'mish' | 'silu' | 'swish' | 'softplus' | 'softsign' | 'sparse_plus' | 'sparse_sigmoid' | 'squareplus'
   | 'tanh_shrink' | 'threshold' | 'thresholded_relu' | 'gelu' | 'softmax' | 'log_softmax' | 'softmin'
-  | 'sparsemax' | 'glu';
+  | 'sparsemax' | 'glu' | 'prelu';
+
+/** prelu's slopes for rows of `cols`: `slope` has one per position, or one for all (broadcast). */
+export function preluSlopes(slope: unknown, cols: number): Float32Array {
+  if (slope === undefined) fail('INVALID_ARGUMENT', 'prelu needs options.slope (a number, or one per position of the last axis)');
+  const values = typeof slope === 'number' ? [slope] : (slope as ArrayLike<number>);
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') fail('INVALID_ARGUMENT', 'prelu slope must be a number or an array');
+  if (values.length !== 1 && values.length !== cols) fail('SHAPE_MISMATCH', `prelu has ${values.length} slopes for rows of ${cols}`);
+  const out = new Float32Array(cols);
+  for (let i = 0; i < cols; i++) out[i] = finite(values[values.length === 1 ? 0 : i], 'slope', NaN);
+  return out;
+}
 
 /** An activation as layers take it: a name, or a name with its options. */
 export type ActivationSpec = ActivationName | ({ name: ActivationName } & ActivationOptions);

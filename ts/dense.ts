@@ -44,6 +44,7 @@ export class DenseLayer {
     this.units = checkCount(config.units, 'units');
     this.activation = resolveSpec(config.activation, config.alpha === undefined ? {} : { alpha: config.alpha });
     if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
+    if (this.activation.name === 'prelu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply prelu (per-channel slopes): apply it with nn.activate');
     const layout = config.kernelLayout ?? 'io';
     if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
     this.#checkWeights(config.kernel, config.bias);

@@ -4,7 +4,7 @@
  * rounded to float32 once at the end. It is the oracle of the tests and the baseline of the
  * benchmarks, with the same names, options and defaults as the wasm API.
  */
-import { type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, resolveActivation } from './activations.js';
+import { type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, preluSlopes, resolveActivation } from './activations.js';
 
 export type ScalarActivation = (x: number) => number;
 
@@ -203,6 +203,10 @@ export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy:
     return Float32Array.from({ length: x.length }, (_, i) => dy[i]! * d(x[i]!));
   }
   const cols = options.axisSize ?? x.length;
+  if (act.name === 'prelu') {
+    const slopes = preluSlopes(options.slope, cols);
+    return Float32Array.from({ length: x.length }, (_, i) => (Number.isNaN(x[i]!) ? NaN : dy[i]! * (x[i]! > 0 ? 1 : slopes[i % cols]!)));
+  }
   const sign = act.name === 'softmin' ? -1 : 1;
   const y = rowwise(act.name === 'log_softmax' ? 'softmax' : act.name, x, cols);
   const out = new Float32Array(x.length);
@@ -216,14 +220,18 @@ export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy:
   return out;
 }
 
-/** One row-wise activation over rows of `axisSize`, in double precision. */
-function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number): Float64Array {
+/** One row-wise activation over rows of `axisSize`, in double precision (prelu: with its float32 slopes). */
+function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, slopes?: Float32Array): Float64Array {
   const halves = name === 'glu';
   const out = new Float64Array(halves ? x.length / 2 : x.length);
   if (axisSize === 0) return out;
   for (let start = 0; start < x.length; start += axisSize) {
     const row = Array.from({ length: axisSize }, (_, i) => x[start + i]!);
     const at = halves ? start / 2 : start;
+    if (name === 'prelu') {
+      for (let i = 0; i < axisSize; i++) out[at + i] = row[i]! > 0 ? row[i]! : slopes![i]! * row[i]!;
+      continue;
+    }
     if (halves) {
       const h = axisSize / 2;
       for (let i = 0; i < h; i++) out[at + i] = row[i]! * sigmoidOf(row[h + i]!);
@@ -267,7 +275,8 @@ function map(x: ArrayLike<number>, f: ScalarActivation): Float32Array {
 /** `nn.activate` on plain arrays. */
 export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
   const act = resolveActivation(name, options);
-  if (act.rowwise) return new Float32Array(rowwise(act.name, x, options.axisSize ?? x.length));
+  const cols = options.axisSize ?? x.length;
+  if (act.rowwise) return new Float32Array(rowwise(act.name, x, cols, act.name === 'prelu' ? preluSlopes(options.slope, cols) : undefined));
   return map(x, scalarActivation(name, options));
 }
 

@@ -1,4 +1,4 @@
-import { type ActivationName, type ActivationOptions, resolveActivation } from './activations.js';
+import { type ActivationName, type ActivationOptions, preluSlopes, resolveActivation } from './activations.js';
 import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
@@ -84,14 +84,23 @@ export class Simdnet {
     const halves = act.name === 'glu';
     const outSize = halves ? size / 2 : size;
     if (halves && options.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
+    const rows = cols === 0 ? 0 : size / cols;
+    const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
     const run = (src: number, dst: number) => {
       if (!act.rowwise) {
         const [p0, p1, p2] = act.params;
         wasm.simdnet_activate(act.code, p0, p1, p2, src, size, dst);
         return;
       }
+      if (slopes) {
+        this.#ctx.withBlocks([cols], (s) => {
+          heap.write(s!, slopes);
+          wasm.simdnet_prelu(src, rows, cols, s!, dst);
+        });
+        return;
+      }
       const scratch = this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols));
-      wasm.simdnet_rowwise(act.code, src, cols === 0 ? 0 : size / cols, cols, dst, scratch);
+      wasm.simdnet_rowwise(act.code, src, rows, cols, dst, scratch);
     };
     if (isTensor) {
       const src = this.#ctx.tensorPtr(x, 'x');
@@ -123,8 +132,8 @@ export class Simdnet {
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
   activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
     const act = resolveActivation(name, options);
-    if (act.rowwise && !['softmax', 'log_softmax', 'softmin'].includes(act.name)) {
-      fail('INVALID_ARGUMENT', `${act.name} has no backward kernel yet (softmax, log_softmax and softmin do)`);
+    if (act.rowwise && !['softmax', 'log_softmax', 'softmin', 'prelu'].includes(act.name)) {
+      fail('INVALID_ARGUMENT', `${act.name} has no backward kernel yet (softmax, log_softmax, softmin and prelu do)`);
     }
     const { heap, wasm } = this.#ctx;
     const isTensor = x instanceof Tensor;
@@ -135,8 +144,15 @@ export class Simdnet {
     const dySize = dy instanceof Tensor ? dy.size : dy.length;
     if (dySize !== size) fail('SHAPE_MISMATCH', `dy has ${dySize} values, x has ${size}`);
     const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const rows = cols === 0 ? 0 : size / cols;
+    const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
     const run = (xp: number, dyp: number, dxp: number) => {
-      if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, cols === 0 ? 0 : size / cols, cols, dxp);
+      if (slopes) {
+        this.#ctx.withBlocks([cols], (s) => {
+          heap.write(s!, slopes);
+          wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s!, dxp);
+        });
+      } else if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp);
       else wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp);
     };
     if (x instanceof Tensor && dy instanceof Tensor) {

@@ -230,3 +230,36 @@ pub unsafe extern "C" fn simdnet_rowwise_backward(code: u32, x: *const f32, dy: 
     }
     0
 }
+
+/// PRelu (ONNX): `x > 0 ? x : slope[c]·x` with one slope per position c of the last axis (`cols`).
+/// `y` may equal `x`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_prelu(x: *const f32, rows: usize, cols: usize, slope: *const f32, y: *mut f32) {
+    let zero = f32x4_splat(0.0);
+    for r in 0..rows {
+        let (xr, yr) = unsafe { (x.add(r * cols), y.add(r * cols)) };
+        unsafe {
+            for_vectors(xr, cols, 0.0, |i, lanes, v| {
+                let s = if lanes == LANES { v128_load(slope.add(i) as *const v128) } else { load_partial(slope.add(i), lanes, 0.0) };
+                store(yr, i, lanes, v128_bitselect(v, f32x4_mul(v, s), f32x4_gt(v, zero)));
+            })
+        };
+    }
+}
+
+/// PRelu's backward pass, `dx = dy · (x > 0 ? 1 : slope[c])` (NaN where x is NaN).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_prelu_backward(x: *const f32, dy: *const f32, rows: usize, cols: usize, slope: *const f32, dx: *mut f32) {
+    let (zero, one) = (f32x4_splat(0.0), f32x4_splat(1.0));
+    for r in 0..rows {
+        let at = r * cols;
+        unsafe {
+            for_vectors(x.add(at), cols, 0.0, |i, lanes, v| {
+                let load = |p: *const f32| if lanes == LANES { v128_load(p as *const v128) } else { load_partial(p, lanes, 0.0) };
+                let slope_here = load(slope.add(i));
+                let g = crate::vector::keep_nan(v, v128_bitselect(one, slope_here, f32x4_gt(v, zero)));
+                store(dx.add(at), i, lanes, f32x4_mul(load(dy.add(at + i)), g));
+            })
+        };
+    }
+}
