@@ -6,7 +6,7 @@ export interface KernelExports {
   simdnet_relaxed_simd(): number;
   simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
   simdnet_activate_backward(code: number, p0: number, p1: number, p2: number, x: number, dy: number, n: number, dx: number): number;
-  simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number): number;
+  simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number, scratch: number): number;
   simdnet_prelu(x: number, rows: number, cols: number, slope: number, y: number): void;
   simdnet_prelu_backward(x: number, dy: number, rows: number, cols: number, slope: number, dx: number): void;
   simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;

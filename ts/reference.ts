@@ -207,9 +207,28 @@ export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy:
     const slopes = preluSlopes(options.slope, cols);
     return Float32Array.from({ length: x.length }, (_, i) => (Number.isNaN(x[i]!) ? NaN : dy[i]! * (x[i]! > 0 ? 1 : slopes[i % cols]!)));
   }
-  const sign = act.name === 'softmin' ? -1 : 1;
-  const y = rowwise(act.name === 'log_softmax' ? 'softmax' : act.name, x, cols);
   const out = new Float32Array(x.length);
+  if (act.name === 'glu') {
+    const h = cols / 2;
+    for (let start = 0; start < x.length; start += cols) {
+      for (let i = 0; i < h; i++) {
+        const [a, b, g] = [x[start + i]!, x[start + h + i]!, dy[start / 2 + i]!];
+        out[start + i] = g * sigmoidOf(b);
+        out[start + h + i] = g * a * sigmoidOf(b) * sigmoidOf(-b);
+      }
+    }
+    return out;
+  }
+  const y = rowwise(act.name === 'log_softmax' ? 'softmax' : act.name, x, cols);
+  if (act.name === 'sparsemax') {
+    for (let start = 0; start < x.length; start += cols) {
+      let [sum, count] = [0, 0];
+      for (let i = start; i < start + cols; i++) if (y[i]! > 0) [sum, count] = [sum + dy[i]!, count + 1];
+      for (let i = start; i < start + cols; i++) out[i] = Number.isNaN(y[i]!) ? NaN : y[i]! > 0 ? dy[i]! - sum / count : 0;
+    }
+    return out;
+  }
+  const sign = act.name === 'softmin' ? -1 : 1;
   for (let start = 0; start < x.length; start += cols) {
     let [dot, total] = [0, 0];
     for (let i = start; i < start + cols; i++) [dot, total] = [dot + dy[i]! * y[i]!, total + dy[i]!];

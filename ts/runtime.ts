@@ -125,25 +125,24 @@ export class Simdnet {
 
   /**
    * The backward pass of `name` at `x`: `dx = dy · f'(x)` elementwise, or the row-wise Jacobian
-   * product for softmax, log_softmax and softmin (rows of `axisSize`). `x` and `dy` have the same
-   * size and kind (both Float32Array, or both Tensor of one shape); the result is new.
+   * product (rows of `axisSize`). `dy` has the output's size (for glu half of x's), and the same kind
+   * as `x` (both Float32Array, or both Tensor); the result, the size of x, is new.
    */
   activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
   activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
     const act = resolveActivation(name, options);
-    if (act.rowwise && !['softmax', 'log_softmax', 'softmin', 'prelu'].includes(act.name)) {
-      fail('INVALID_ARGUMENT', `${act.name} has no backward kernel yet (softmax, log_softmax, softmin and prelu do)`);
-    }
     const { heap, wasm } = this.#ctx;
     const isTensor = x instanceof Tensor;
     if (isTensor !== dy instanceof Tensor || (!isTensor && !(x instanceof Float32Array && dy instanceof Float32Array))) {
       fail('INVALID_ARGUMENT', 'activateBackward() needs x and dy both Float32Array or both Tensor');
     }
     const size = isTensor ? x.size : x.length;
-    const dySize = dy instanceof Tensor ? dy.size : dy.length;
-    if (dySize !== size) fail('SHAPE_MISMATCH', `dy has ${dySize} values, x has ${size}`);
     const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    // glu's gradient has the shape of its output: half the last axis.
+    const dySize = dy instanceof Tensor ? dy.size : dy.length;
+    const expected = act.name === 'glu' ? size / 2 : size;
+    if (dySize !== expected) fail('SHAPE_MISMATCH', `dy has ${dySize} values; ${act.name} of ${size} values needs ${expected}`);
     const rows = cols === 0 ? 0 : size / cols;
     const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
     const run = (xp: number, dyp: number, dxp: number) => {
@@ -152,7 +151,10 @@ export class Simdnet {
           heap.write(s!, slopes);
           wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s!, dxp);
         });
-      } else if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp);
+      } else if (act.rowwise) {
+        const scratch = this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols));
+        wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, scratch);
+      }
       else wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp);
     };
     if (x instanceof Tensor && dy instanceof Tensor) {
@@ -161,7 +163,7 @@ export class Simdnet {
       run(xp, dyp, dxp);
       return new Tensor(heap, dxp, x.shape);
     }
-    return this.#ctx.withBlocks([size, size, size], (xp, dyp, dxp) => {
+    return this.#ctx.withBlocks([size, dySize, size], (xp, dyp, dxp) => {
       heap.write(xp!, x as Float32Array);
       heap.write(dyp!, dy as Float32Array);
       run(xp!, dyp!, dxp!);

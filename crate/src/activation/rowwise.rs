@@ -206,25 +206,70 @@ unsafe fn softmax_backward_row<const LOG: bool>(
     };
 }
 
-/// Backward pass of a row-wise activation over `rows × cols` (softmax, log_softmax, softmin).
-/// Returns 0, or 1 for a code without one (nothing written).
+/// sparsemax's backward pass over one row: with y = sparsemax(x) and S its support (y > 0),
+/// dx = y > 0 ? dy - mean of dy over S : 0. `dx` may equal `x`, not `dy`; `sorted` as for sparsemax.
+unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *mut f32, sorted: *mut f32) {
+    unsafe { sparsemax_row(x, n, dx, sorted) };
+    let zero = f32x4_splat(0.0);
+    let (mut sum, mut count) = (f32x4_splat(0.0), f32x4_splat(0.0));
+    let ones = f32x4_splat(1.0);
+    unsafe {
+        for_vectors(dx, n, 0.0, |i, lanes, y| {
+            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let inside = f32x4_gt(y, zero);
+            sum = f32x4_add(sum, v128_and(g, inside));
+            count = f32x4_add(count, v128_and(ones, inside));
+        })
+    };
+    let mean = f32x4_splat(horizontal_sum(sum) / horizontal_sum(count));
+    unsafe {
+        for_vectors(dx, n, 0.0, |i, lanes, y| {
+            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            // A NaN row stays NaN (y is NaN there, and so is the comparison's complement).
+            let d = v128_bitselect(f32x4_sub(g, mean), zero, f32x4_gt(y, zero));
+            store(dx, i, lanes, crate::vector::keep_nan(y, d));
+        })
+    };
+}
+
+/// glu's backward pass over one row of 2h inputs and h gradients: for a·σ(b),
+/// da = dy·σ(b) and db = dy·a·σ(b)(1 - σ(b)). `dx` (2h floats) must not overlap `x` or `dy`.
+unsafe fn glu_backward_row(x: *const f32, dy: *const f32, h: usize, dx: *mut f32, sigmoid: &Sigmoid) {
+    let b = unsafe { x.add(h) };
+    unsafe {
+        for_vectors(x, h, 0.0, |i, lanes, a| {
+            let load = |p: *const f32| if lanes == LANES { v128_load(p as *const v128) } else { load_partial(p, lanes, 0.0) };
+            let (s, ds) = sigmoid.eval_with_slope(load(b.add(i)));
+            let g = load(dy.add(i));
+            store(dx, i, lanes, f32x4_mul(g, s));
+            store(dx.add(h), i, lanes, f32x4_mul(f32x4_mul(g, a), ds));
+        })
+    };
+}
+
+/// Backward pass of a row-wise activation over `rows × cols` inputs (softmax, log_softmax, softmin,
+/// sparsemax with `scratch` of `simdnet_rowwise_scratch_len` floats, glu with dy of rows × cols/2).
+/// Returns 0, or 1 for a code without one or an odd glu width (nothing written).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_rowwise_backward(code: u32, x: *const f32, dy: *const f32, rows: usize, cols: usize, dx: *mut f32) -> u32 {
-    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN) {
+pub unsafe extern "C" fn simdnet_rowwise_backward(
+    code: u32, x: *const f32, dy: *const f32, rows: usize, cols: usize, dx: *mut f32, scratch: *mut f32,
+) -> u32 {
+    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU) || (code == code::GLU && cols % 2 != 0) {
         return 1;
     }
     if cols == 0 {
         return 0;
     }
-    let (exp, log1p) = (Exp::new(), Log1p::new());
+    let (exp, log1p, sigmoid) = (Exp::new(), Log1p::new(), Sigmoid::new());
     let sign = f32x4_splat(if code == code::SOFTMIN { -1.0 } else { 1.0 });
     for r in 0..rows {
         let at = r * cols;
         unsafe {
-            if code == code::LOG_SOFTMAX {
-                softmax_backward_row::<true>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p);
-            } else {
-                softmax_backward_row::<false>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p);
+            match code {
+                code::LOG_SOFTMAX => softmax_backward_row::<true>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p),
+                code::SPARSEMAX => sparsemax_backward_row(x.add(at), dy.add(at), cols, dx.add(at), scratch),
+                code::GLU => glu_backward_row(x.add(at), dy.add(at / 2), cols / 2, dx.add(at), &sigmoid),
+                _ => softmax_backward_row::<false>(x.add(at), dy.add(at), cols, dx.add(at), sign, &exp, &log1p),
             }
         }
     }
