@@ -1,6 +1,6 @@
 //! Vectorized transcendental functions. Each states its error against the exactly rounded result,
 //! as measured by `npm run accuracy` over every float32 in the stated range (see README).
-use crate::vector::{madd, opaque_splat};
+use crate::vector::{horner, madd, opaque_splat, opaque_splats};
 use core::arch::wasm32::*;
 
 const LOG2E: f32 = core::f32::consts::LOG2_E;
@@ -44,14 +44,14 @@ impl Exp {
             magic: opaque_splat(ROUND_MAGIC),
             neg_ln2_hi: opaque_splat(-LN2_HI),
             neg_ln2_lo: opaque_splat(-LN2_LO),
-            poly: [
-                opaque_splat(1.987_569_15e-4),
-                opaque_splat(1.398_199_950_7e-3),
-                opaque_splat(8.333_451_907_3e-3),
-                opaque_splat(4.166_579_589_4e-2),
-                opaque_splat(1.666_666_545_9e-1),
-                opaque_splat(5.000_000_120_1e-1),
-            ],
+            poly: opaque_splats([
+                1.987_569_15e-4,
+                1.398_199_950_7e-3,
+                8.333_451_907_3e-3,
+                4.166_579_589_4e-2,
+                1.666_666_545_9e-1,
+                5.000_000_120_1e-1,
+            ]),
             one: opaque_splat(1.0),
             expm1_lo: opaque_splat(-30.0),
         }
@@ -71,12 +71,7 @@ impl Exp {
     /// q(r) with exp(r) ≈ 1 + r + r²·q(r).
     #[inline(always)]
     fn q(&self, r: v128) -> v128 {
-        let [c0, c1, c2, c3, c4, c5] = self.poly;
-        let mut q = madd(c0, r, c1);
-        q = madd(q, r, c2);
-        q = madd(q, r, c3);
-        q = madd(q, r, c4);
-        madd(q, r, c5)
+        horner(&self.poly, r)
     }
 
     /// 2^k as a float for integer lanes k in the normal exponent range: (k << 23) + bits(1.0).
@@ -152,17 +147,17 @@ impl Log1p {
             sqrt2: opaque_splat(core::f32::consts::SQRT_2),
             ln2_hi: opaque_splat(LN2_HI),
             ln2_lo: opaque_splat(LN2_LO),
-            poly: [
-                opaque_splat(7.037_683_629_2e-2),
-                opaque_splat(-1.151_461_031_0e-1),
-                opaque_splat(1.167_699_874_0e-1),
-                opaque_splat(-1.242_014_084_6e-1),
-                opaque_splat(1.424_932_278_7e-1),
-                opaque_splat(-1.666_805_766_5e-1),
-                opaque_splat(2.000_071_476_5e-1),
-                opaque_splat(-2.499_999_399_3e-1),
-                opaque_splat(3.333_333_117_4e-1),
-            ],
+            poly: opaque_splats([
+                7.037_683_629_2e-2,
+                -1.151_461_031_0e-1,
+                1.167_699_874_0e-1,
+                -1.242_014_084_6e-1,
+                1.424_932_278_7e-1,
+                -1.666_805_766_5e-1,
+                2.000_071_476_5e-1,
+                -2.499_999_399_3e-1,
+                3.333_333_117_4e-1,
+            ]),
         }
     }
 
@@ -176,10 +171,7 @@ impl Log1p {
         let e = f32x4_convert_i32x4(i32x4_neg(big));
         let f = f32x4_sub(m, self.one);
         let f2 = f32x4_mul(f, f);
-        let mut p = self.poly[0];
-        for &c in &self.poly[1..] {
-            p = madd(p, f, c);
-        }
+        let p = horner(&self.poly, f);
         let y = madd(f32x4_mul(p, f), f2, madd(e, self.ln2_lo, f32x4_mul(f2, f32x4_neg(self.half))));
         f32x4_add(madd(e, self.ln2_hi, f32x4_add(f, y)), correction)
     }
@@ -205,18 +197,18 @@ impl Erfc {
             half: opaque_splat(0.5),
             two: opaque_splat(2.0),
             zero: opaque_splat(0.0),
-            poly: [
-                opaque_splat(0.170_872_77),
-                opaque_splat(-0.822_152_23),
-                opaque_splat(1.488_515_87),
-                opaque_splat(-1.135_203_98),
-                opaque_splat(0.278_868_07),
-                opaque_splat(-0.186_288_06),
-                opaque_splat(0.096_784_18),
-                opaque_splat(0.374_091_96),
-                opaque_splat(1.000_023_68),
-                opaque_splat(-1.265_512_23),
-            ],
+            poly: opaque_splats([
+                0.170_872_77,
+                -0.822_152_23,
+                1.488_515_87,
+                -1.135_203_98,
+                0.278_868_07,
+                -0.186_288_06,
+                0.096_784_18,
+                0.374_091_96,
+                1.000_023_68,
+                -1.265_512_23,
+            ]),
         }
     }
 
@@ -226,10 +218,7 @@ impl Erfc {
     pub fn eval(&self, z: v128, square_hi: v128, square_lo: v128) -> v128 {
         let a = f32x4_abs(z);
         let t = f32x4_div(self.exp.one, madd(a, self.half, self.exp.one));
-        let mut p = self.poly[0];
-        for &c in &self.poly[1..] {
-            p = madd(p, t, c);
-        }
+        let p = horner(&self.poly, t);
         let e = f32x4_mul(t, self.exp.eval2(f32x4_neg(square_hi), f32x4_sub(p, square_lo)));
         v128_bitselect(e, f32x4_sub(self.two, e), f32x4_ge(z, self.zero))
     }
@@ -299,13 +288,13 @@ impl Tanh {
     pub fn new() -> Self {
         Tanh {
             exp: Exp::new(),
-            poly: [
-                opaque_splat(-5.704_988_727_45e-3),
-                opaque_splat(2.063_908_879_54e-2),
-                opaque_splat(-5.373_971_555_31e-2),
-                opaque_splat(1.333_144_220_36e-1),
-                opaque_splat(-3.333_328_194_22e-1),
-            ],
+            poly: opaque_splats([
+                -5.704_988_727_45e-3,
+                2.063_908_879_54e-2,
+                -5.373_971_555_31e-2,
+                1.333_144_220_36e-1,
+                -3.333_328_194_22e-1,
+            ]),
             two: opaque_splat(2.0),
             limit: opaque_splat(TANH_POLY_LIMIT),
             sign: opaque_splat(-0.0),
@@ -315,11 +304,7 @@ impl Tanh {
     /// P(x²) with tanh(x) = x + x³·P(x²) for |x| < 0.625.
     #[inline(always)]
     fn poly(&self, z: v128) -> v128 {
-        let [c0, c1, c2, c3, c4] = self.poly;
-        let mut p = madd(c0, z, c1);
-        p = madd(p, z, c2);
-        p = madd(p, z, c3);
-        madd(p, z, c4)
+        horner(&self.poly, z)
     }
 
     /// 1 - tanh²(x) as 4e/(1 + e)² with e = exp(-2|x|), which does not cancel as |tanh| → 1.

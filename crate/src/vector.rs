@@ -26,6 +26,22 @@ pub fn opaque_splat(v: f32) -> v128 {
     f32x4_splat(unsafe { core::ptr::read_volatile(&cell) })
 }
 
+/// Several constants through `opaque_splat`, for the coefficient tables of the approximations.
+#[inline(always)]
+pub fn opaque_splats<const N: usize>(values: [f32; N]) -> [v128; N] {
+    values.map(opaque_splat)
+}
+
+/// c[0]·x^(N-1) + c[1]·x^(N-2) + … + c[N-1], by Horner's rule.
+#[inline(always)]
+pub fn horner<const N: usize>(c: &[v128; N], x: v128) -> v128 {
+    let mut p = c[0];
+    for &k in &c[1..] {
+        p = madd(p, x, k);
+    }
+    p
+}
+
 /// `y`, except NaN where `x` is NaN: for functions whose min/max steps may drop NaN (the relaxed
 /// build turns pmin/pmax into relaxed_min/max, whose NaN result is unspecified).
 #[inline(always)]

@@ -3,7 +3,7 @@
 //! definition says otherwise (`Threshold`).
 use super::Activation;
 use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square};
-use crate::vector::{keep_nan, madd, opaque_splat};
+use crate::vector::{horner, keep_nan, madd, opaque_splat, opaque_splats};
 use core::arch::wasm32::*;
 
 #[derive(Clone, Copy)]
@@ -616,16 +616,16 @@ impl TanhShrink {
     pub fn new() -> Self {
         TanhShrink {
             tanh: Tanh::new(),
-            poly: [
-                opaque_splat(-1.417_443_27e-4),
-                opaque_splat(9.197_828_48e-4),
-                opaque_splat(-3.201_613_20e-3),
-                opaque_splat(8.694_243_62e-3),
-                opaque_splat(-2.182_825_84e-2),
-                opaque_splat(5.396_319_18e-2),
-                opaque_splat(-1.333_330_87e-1),
-                opaque_splat(3.333_333_43e-1),
-            ],
+            poly: opaque_splats([
+                -1.417_443_27e-4,
+                9.197_828_48e-4,
+                -3.201_613_20e-3,
+                8.694_243_62e-3,
+                -2.182_825_84e-2,
+                5.396_319_18e-2,
+                -1.333_330_87e-1,
+                3.333_333_43e-1,
+            ]),
             one: opaque_splat(1.0),
         }
     }
@@ -634,10 +634,7 @@ impl Activation for TanhShrink {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         let z = f32x4_mul(x, x);
-        let mut g = self.poly[0];
-        for &c in &self.poly[1..] {
-            g = madd(g, z, c);
-        }
+        let g = horner(&self.poly, z);
         let small = f32x4_mul(f32x4_mul(x, z), g);
         v128_bitselect(small, f32x4_sub(x, self.tanh.eval(x)), f32x4_lt(f32x4_abs(x), self.one))
     }
