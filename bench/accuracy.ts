@@ -4,7 +4,8 @@
  * linear, constant or saturated, which the unit tests check), on every build this engine runs.
  * Prints the worst error in ulps where the exact result is a normal float32, with the input where it
  * occurs, and the worst absolute error where it is subnormal. Minutes per function: outside the
- * unit tests on purpose. `--stride N` samples every Nth float32 instead, `--only a,b` picks functions.
+ * unit tests on purpose. `--stride N` samples every Nth float32 instead, `--only a,b` / `--skip a,b` pick
+ * functions by label, `--build simd` one build (two processes use both cores).
  */
 import { parseArgs } from 'node:util';
 import { type ActivationName, type ActivationOptions, VARIANTS, init, supports } from '../ts/index.js';
@@ -90,14 +91,15 @@ async function sweep(variant: (typeof VARIANTS)[number], s: Sweep, stride: numbe
   return { count, subnormalError, ...worst };
 }
 
-const { values } = parseArgs({ options: { stride: { type: 'string', default: '1' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { stride: { type: 'string', default: '1' }, only: { type: 'string' }, build: { type: 'string' }, skip: { type: 'string' } } });
 const stride = Number(values.stride);
 const only = values.only?.split(',');
-const variants = VARIANTS.filter(supports);
+const skip = values.skip?.split(',') ?? [];
+const variants = VARIANTS.filter((v) => supports(v) && (!values.build || v === values.build));
 console.log(`accuracy over ${stride === 1 ? 'every float32' : `every ${stride}th float32`} in each range; builds: ${variants.join(', ')}\n`);
 console.log('| function | range | build | inputs | max error (normal results) | at x | got | exact (rounded) | max abs error (subnormal results) |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const s of SWEEPS.filter((w) => !only || only.includes(w.label))) {
+for (const s of SWEEPS.filter((w) => (!only || only.includes(w.label)) && !skip.includes(w.label))) {
   for (const variant of variants) {
     const r = await sweep(variant, s, stride);
     console.log(`| ${s.label} | [${-(s.negativeLimit ?? s.limit)}, ${s.limit}] | ${variant} | ${r.count.toLocaleString('en-US')} | ${r.ulp} ulp | ${r.x} | ${r.got} | ${r.want} | ${r.subnormalError === 0 ? '0' : r.subnormalError.toExponential(1)} |`);

@@ -1,4 +1,4 @@
-import { type ActivationName, type ActivationOptions, preluSlopes, resolveActivation } from './activations.js';
+import { type ActivationName, type ActivationOptions, type ResolvedActivation, preluSlopes, resolveActivation } from './activations.js';
 import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
@@ -79,28 +79,14 @@ export class Simdnet {
     const { heap, wasm } = this.#ctx;
     const isTensor = x instanceof Tensor;
     if (!isTensor && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
-    const size = isTensor ? x.size : x.length;
-    const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const { size, cols, rows, slopes } = this.#layout(act, x, options);
     const halves = act.name === 'glu';
     const outSize = halves ? size / 2 : size;
     if (halves && options.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
-    const rows = cols === 0 ? 0 : size / cols;
-    const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
     const run = (src: number, dst: number) => {
-      if (!act.rowwise) {
-        const [p0, p1, p2] = act.params;
-        wasm.simdnet_activate(act.code, p0, p1, p2, src, size, dst);
-        return;
-      }
-      if (slopes) {
-        this.#ctx.withBlocks([cols], (s) => {
-          heap.write(s!, slopes);
-          wasm.simdnet_prelu(src, rows, cols, s!, dst);
-        });
-        return;
-      }
-      const scratch = this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols));
-      wasm.simdnet_rowwise(act.code, src, rows, cols, dst, scratch);
+      if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu(src, rows, cols, s, dst));
+      else if (act.rowwise) wasm.simdnet_rowwise(act.code, src, rows, cols, dst, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols)));
+      else wasm.simdnet_activate(act.code, ...act.params, src, size, dst);
     };
     if (isTensor) {
       const src = this.#ctx.tensorPtr(x, 'x');
@@ -137,24 +123,14 @@ export class Simdnet {
     if (isTensor !== dy instanceof Tensor || (!isTensor && !(x instanceof Float32Array && dy instanceof Float32Array))) {
       fail('INVALID_ARGUMENT', 'activateBackward() needs x and dy both Float32Array or both Tensor');
     }
-    const size = isTensor ? x.size : x.length;
-    const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, isTensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const { size, cols, rows, slopes } = this.#layout(act, x, options);
     // glu's gradient has the shape of its output: half the last axis.
     const dySize = dy instanceof Tensor ? dy.size : dy.length;
     const expected = act.name === 'glu' ? size / 2 : size;
     if (dySize !== expected) fail('SHAPE_MISMATCH', `dy has ${dySize} values; ${act.name} of ${size} values needs ${expected}`);
-    const rows = cols === 0 ? 0 : size / cols;
-    const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
     const run = (xp: number, dyp: number, dxp: number) => {
-      if (slopes) {
-        this.#ctx.withBlocks([cols], (s) => {
-          heap.write(s!, slopes);
-          wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s!, dxp);
-        });
-      } else if (act.rowwise) {
-        const scratch = this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols));
-        wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, scratch);
-      }
+      if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s, dxp));
+      else if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols)));
       else wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp);
     };
     if (x instanceof Tensor && dy instanceof Tensor) {
@@ -168,6 +144,22 @@ export class Simdnet {
       heap.write(dyp!, dy as Float32Array);
       run(xp!, dyp!, dxp!);
       return heap.read(dxp!, size);
+    });
+  }
+
+  /** An input's size, and for row-wise functions its row length (checked) and count, and prelu's slopes. */
+  #layout(act: ResolvedActivation, x: Float32Array | Tensor, options: ActivateOptions) {
+    const size = x instanceof Tensor ? x.size : x.length;
+    const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, x instanceof Tensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
+    const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
+    return { size, cols, rows: cols === 0 ? 0 : size / cols, slopes };
+  }
+
+  /** Runs `body` with prelu's slopes copied into wasm memory. */
+  #withSlopes(slopes: Float32Array, body: (ptr: number) => void): void {
+    this.#ctx.withBlocks([slopes.length], (s) => {
+      this.#ctx.heap.write(s!, slopes);
+      body(s!);
     });
   }
 
