@@ -115,7 +115,9 @@ export class DenseLayer {
     const { code, params: [p0, p1, p2] } = this.activation;
     const { wasm } = this.#ctx;
     const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, code));
-    wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, y, scratch);
+    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, y, scratch) !== 0) {
+      fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
+    }
   }
 
   /**

@@ -85,8 +85,8 @@ export class Simdnet {
     if (halves && options.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
     const run = (src: number, dst: number) => {
       if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu(src, rows, cols, s, dst));
-      else if (act.rowwise) wasm.simdnet_rowwise(act.code, src, rows, cols, dst, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols)));
-      else wasm.simdnet_activate(act.code, ...act.params, src, size, dst);
+      else if (act.rowwise) checkStatus(wasm.simdnet_rowwise(act.code, src, rows, cols, dst, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols))), act);
+      else checkStatus(wasm.simdnet_activate(act.code, ...act.params, src, size, dst), act);
     };
     if (isTensor) {
       const src = this.#ctx.tensorPtr(x, 'x');
@@ -130,8 +130,8 @@ export class Simdnet {
     if (dySize !== expected) fail('SHAPE_MISMATCH', `dy has ${dySize} values; ${act.name} of ${size} values needs ${expected}`);
     const run = (xp: number, dyp: number, dxp: number) => {
       if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s, dxp));
-      else if (act.rowwise) wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols)));
-      else wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp);
+      else if (act.rowwise) checkStatus(wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols))), act);
+      else checkStatus(wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp), act);
     };
     if (x instanceof Tensor && dy instanceof Tensor) {
       const [xp, dyp] = [this.#ctx.tensorPtr(x, 'x'), this.#ctx.tensorPtr(dy, 'dy')];
@@ -171,6 +171,11 @@ export class Simdnet {
     if (name === 'glu' && cols % 2 !== 0) fail('SHAPE_MISMATCH', `glu needs an even axis to split in halves, got ${cols}`);
     return cols;
   }
+}
+
+/** A kernel's status: non-zero means it did not know the code (a TS/crate mismatch), and wrote nothing. */
+function checkStatus(status: number, act: ResolvedActivation): void {
+  if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel does not know ${act.name} (code ${act.code})`);
 }
 
 /** Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL. */

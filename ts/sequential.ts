@@ -151,7 +151,8 @@ export class Sequential {
       source = ws.x;
     }
     const scratch = this.#ctx.scratch(ws.scratch);
-    wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
+    const status = wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
+    if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
     return heap.read(ws.y, rows * this.outputDim);
   }
 
