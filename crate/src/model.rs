@@ -18,15 +18,37 @@ pub struct LayerDesc {
 /// layers. Returns 0, or 1 + the index of a layer whose activation it cannot apply.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
-    table: *const LayerDesc, layers: usize, x: *const f32, batch: usize, hidden_a: *mut f32, hidden_b: *mut f32, y: *mut f32,
+    table: *const LayerDesc,
+    layers: usize,
+    x: *const f32,
+    batch: usize,
+    hidden_a: *mut f32,
+    hidden_b: *mut f32,
+    y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
     let mut src = x;
     for i in 0..layers {
         let layer = unsafe { &*table.add(i) };
-        let dst = if i + 1 == layers { y } else if i % 2 == 0 { hidden_a } else { hidden_b };
+        let dst = if i + 1 == layers {
+            y
+        } else if i % 2 == 0 {
+            hidden_a
+        } else {
+            hidden_b
+        };
         let status = unsafe {
-            dense::forward(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, layer.params, dst, scratch)
+            dense::forward(
+                src,
+                batch,
+                layer.inputs as usize,
+                layer.outputs as usize,
+                layer.packed,
+                layer.activation,
+                layer.params,
+                dst,
+                scratch,
+            )
         };
         if status != 0 {
             return 1 + i as u32;

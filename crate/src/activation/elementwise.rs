@@ -270,7 +270,12 @@ pub struct Gelu {
 impl Gelu {
     #[inline(always)]
     pub fn new() -> Self {
-        Gelu { erfc: Erfc::new(), neg_inv_sqrt2: opaque_splat(-core::f32::consts::FRAC_1_SQRT_2), half: opaque_splat(0.5), limit: opaque_splat(15.0) }
+        Gelu {
+            erfc: Erfc::new(),
+            neg_inv_sqrt2: opaque_splat(-core::f32::consts::FRAC_1_SQRT_2),
+            half: opaque_splat(0.5),
+            limit: opaque_splat(15.0),
+        }
     }
 }
 impl Activation for Gelu {
@@ -552,11 +557,7 @@ impl<const PLUS: bool> Activation for Sparse<PLUS> {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         let a = f32x4_add(x, self.one);
-        let (middle, high) = if PLUS {
-            (f32x4_mul(f32x4_mul(a, a), self.quarter), x)
-        } else {
-            (f32x4_mul(a, self.half), self.one)
-        };
+        let (middle, high) = if PLUS { (f32x4_mul(f32x4_mul(a, a), self.quarter), x) } else { (f32x4_mul(a, self.half), self.one) };
         let y = v128_bitselect(high, middle, f32x4_ge(x, self.one));
         keep_nan(x, v128_bitselect(self.zero, y, f32x4_le(x, self.neg_one)))
     }
@@ -591,7 +592,8 @@ impl Activation for Squareplus {
         let root = v128_bitselect(ax, f32x4_sqrt(madd(x, x, self.b)), f32x4_gt(ax, self.huge));
         let positive = f32x4_mul(f32x4_add(x, root), self.half);
         // (b/4) / ((√ - x)/2): halving both terms first keeps √ - x finite up to |x| = FLT_MAX.
-        let negative = f32x4_div(f32x4_mul(f32x4_mul(self.b, self.half), self.half), f32x4_sub(f32x4_mul(root, self.half), f32x4_mul(x, self.half)));
+        let negative =
+            f32x4_div(f32x4_mul(f32x4_mul(self.b, self.half), self.half), f32x4_sub(f32x4_mul(root, self.half), f32x4_mul(x, self.half)));
         v128_bitselect(positive, negative, f32x4_ge(x, self.zero))
     }
     #[inline(always)]

@@ -77,32 +77,110 @@ macro_rules! with_activation {
         use $crate::activation::*;
         let p: [f32; 3] = $p;
         match $code {
-            LINEAR => { let $act = Linear; $body }
-            RELU => { let $act = Relu::new(); $body }
-            LEAKY_RELU => { let $act = LeakyRelu::new(p[0]); $body }
-            SIGMOID => { let $act = Sigmoid::new(); $body }
-            TANH => { let $act = Tanh::new(); $body }
-            RELU_GENERAL => { let $act = ReluGeneral::new(p[0], p[1], p[2]); $body }
-            RELU6 => { let $act = Relu6::new(); $body }
-            ELU => { let $act = Elu::new(p[0], p[1], p[2]); $body }
-            EXPONENTIAL => { let $act = Exponential::new(); $body }
-            GELU => { let $act = Gelu::new(); $body }
-            GELU_TANH => { let $act = GeluTanh::new(); $body }
-            HARD_SIGMOID => { let $act = HardSigmoid::<false>::new(p[0], p[1]); $body }
-            HARD_SILU => { let $act = HardSigmoid::<true>::new(p[0], p[1]); $body }
-            HARD_TANH => { let $act = Clip::new(p[0], p[1]); $body }
-            HARD_SHRINK => { let $act = Shrink::<false>::new(p[0]); $body }
-            SOFT_SHRINK => { let $act = Shrink::<true>::new(p[0]); $body }
-            LOG_SIGMOID => { let $act = LogSigmoid::new(); $body }
-            MISH => { let $act = Mish::new(); $body }
-            SWISH => { let $act = Swish::new(p[0]); $body }
-            SOFTPLUS => { let $act = Softplus::new(p[0], p[1]); $body }
-            SOFTSIGN => { let $act = Softsign::new(); $body }
-            SPARSE_PLUS => { let $act = Sparse::<true>::new(); $body }
-            SPARSE_SIGMOID => { let $act = Sparse::<false>::new(); $body }
-            SQUAREPLUS => { let $act = Squareplus::new(p[0]); $body }
-            TANH_SHRINK => { let $act = TanhShrink::new(); $body }
-            THRESHOLD => { let $act = Threshold::new(p[0], p[1]); $body }
+            LINEAR => {
+                let $act = Linear;
+                $body
+            }
+            RELU => {
+                let $act = Relu::new();
+                $body
+            }
+            LEAKY_RELU => {
+                let $act = LeakyRelu::new(p[0]);
+                $body
+            }
+            SIGMOID => {
+                let $act = Sigmoid::new();
+                $body
+            }
+            TANH => {
+                let $act = Tanh::new();
+                $body
+            }
+            RELU_GENERAL => {
+                let $act = ReluGeneral::new(p[0], p[1], p[2]);
+                $body
+            }
+            RELU6 => {
+                let $act = Relu6::new();
+                $body
+            }
+            ELU => {
+                let $act = Elu::new(p[0], p[1], p[2]);
+                $body
+            }
+            EXPONENTIAL => {
+                let $act = Exponential::new();
+                $body
+            }
+            GELU => {
+                let $act = Gelu::new();
+                $body
+            }
+            GELU_TANH => {
+                let $act = GeluTanh::new();
+                $body
+            }
+            HARD_SIGMOID => {
+                let $act = HardSigmoid::<false>::new(p[0], p[1]);
+                $body
+            }
+            HARD_SILU => {
+                let $act = HardSigmoid::<true>::new(p[0], p[1]);
+                $body
+            }
+            HARD_TANH => {
+                let $act = Clip::new(p[0], p[1]);
+                $body
+            }
+            HARD_SHRINK => {
+                let $act = Shrink::<false>::new(p[0]);
+                $body
+            }
+            SOFT_SHRINK => {
+                let $act = Shrink::<true>::new(p[0]);
+                $body
+            }
+            LOG_SIGMOID => {
+                let $act = LogSigmoid::new();
+                $body
+            }
+            MISH => {
+                let $act = Mish::new();
+                $body
+            }
+            SWISH => {
+                let $act = Swish::new(p[0]);
+                $body
+            }
+            SOFTPLUS => {
+                let $act = Softplus::new(p[0], p[1]);
+                $body
+            }
+            SOFTSIGN => {
+                let $act = Softsign::new();
+                $body
+            }
+            SPARSE_PLUS => {
+                let $act = Sparse::<true>::new();
+                $body
+            }
+            SPARSE_SIGMOID => {
+                let $act = Sparse::<false>::new();
+                $body
+            }
+            SQUAREPLUS => {
+                let $act = Squareplus::new(p[0]);
+                $body
+            }
+            TANH_SHRINK => {
+                let $act = TanhShrink::new();
+                $body
+            }
+            THRESHOLD => {
+                let $act = Threshold::new(p[0], p[1]);
+                $body
+            }
             _ => $other,
         }
     }};
@@ -150,7 +228,14 @@ unsafe fn map_backward<A: Activation>(act: &A, x: *const f32, dy: *const f32, n:
 /// unknown or row-wise code (nothing written).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_activate_backward(
-    code: u32, p0: f32, p1: f32, p2: f32, x: *const f32, dy: *const f32, n: usize, dx: *mut f32,
+    code: u32,
+    p0: f32,
+    p1: f32,
+    p2: f32,
+    x: *const f32,
+    dy: *const f32,
+    n: usize,
+    dx: *mut f32,
 ) -> u32 {
     with_activation!(code, [p0, p1, p2], |act| { unsafe { map_backward(&act, x, dy, n, dx) }; 0 }, else 1)
 }

@@ -184,7 +184,13 @@ pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
 /// dy: with y = softmax(sign·x), dx = sign·y·(dy - Σ dy·y) and, for log_softmax, dx = dy - y·Σ dy.
 /// `dx` may equal `x`, not `dy`.
 unsafe fn softmax_backward_row<const LOG: bool>(
-    x: *const f32, dy: *const f32, n: usize, dx: *mut f32, sign: v128, exp: &Exp, log1p: &Log1p,
+    x: *const f32,
+    dy: *const f32,
+    n: usize,
+    dx: *mut f32,
+    sign: v128,
+    exp: &Exp,
+    log1p: &Log1p,
 ) {
     unsafe { softmax_row::<false>(x, n, dx, sign, exp, log1p) };
     let mut dot = f32x4_splat(0.0);
@@ -252,9 +258,17 @@ unsafe fn glu_backward_row(x: *const f32, dy: *const f32, h: usize, dx: *mut f32
 /// Returns 0, or 1 for a code without one or an odd glu width (nothing written).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_rowwise_backward(
-    code: u32, x: *const f32, dy: *const f32, rows: usize, cols: usize, dx: *mut f32, scratch: *mut f32,
+    code: u32,
+    x: *const f32,
+    dy: *const f32,
+    rows: usize,
+    cols: usize,
+    dx: *mut f32,
+    scratch: *mut f32,
 ) -> u32 {
-    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU) || (code == code::GLU && cols % 2 != 0) {
+    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU)
+        || (code == code::GLU && cols % 2 != 0)
+    {
         return 1;
     }
     if cols == 0 {

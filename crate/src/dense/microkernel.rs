@@ -92,7 +92,12 @@ impl<const ROWS: usize> Rows<ROWS> for Interleaved {
 /// on (rows `outputs` apart), of which `cols` (≤ PANELS·NR) are stored.
 #[inline(always)]
 unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
-    act: &dyn Epilogue, mut rows: R, shape: Shape, panel: *const f32, y: *mut f32, cols: usize,
+    act: &dyn Epilogue,
+    mut rows: R,
+    shape: Shape,
+    panel: *const f32,
+    y: *mut f32,
+    cols: usize,
 ) {
     let stride = panel_len(shape.inputs);
     let mut w = [panel; PANELS];
@@ -144,19 +149,34 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
 /// The last `ROWS < MR` rows: `PANELS` panels per tile while that many remain, then one at a time.
 #[inline(always)]
 unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
-    act: &dyn Epilogue, x: *const f32, shape: Shape, packed: *const f32, y: *mut f32,
+    act: &dyn Epilogue,
+    x: *const f32,
+    shape: Shape,
+    packed: *const f32,
+    y: *mut f32,
 ) {
     let stride = panel_len(shape.inputs);
     let panels = panel_count(shape.outputs);
     let mut p = 0;
     while p + PANELS <= panels {
         let col = p * NR;
-        unsafe { tile::<_, ROWS, PANELS>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe {
+            tile::<_, ROWS, PANELS>(
+                act,
+                Strided::<ROWS>::new(x, shape.inputs),
+                shape,
+                packed.add(p * stride),
+                y.add(col),
+                shape.outputs - col,
+            )
+        };
         p += PANELS;
     }
     while p < panels {
         let col = p * NR;
-        unsafe { tile::<_, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col) };
+        unsafe {
+            tile::<_, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col)
+        };
         p += 1;
     }
 }
@@ -169,9 +189,7 @@ pub fn scratch_len(batch: usize, inputs: usize) -> usize {
 /// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`
 /// (`scratch_len` floats); then they run panel by panel, so that one panel (≤ (inputs+1)·32 bytes)
 /// stays in L1 while the row blocks stream past it.
-pub unsafe fn gemm(
-    act: &dyn Epilogue, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32,
-) {
+pub unsafe fn gemm(act: &dyn Epilogue, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32) {
     let full_rows = batch - batch % MR;
     let block = MR * shape.inputs;
     for b in 0..full_rows / MR {

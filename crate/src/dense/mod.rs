@@ -20,7 +20,12 @@ pub extern "C" fn simdnet_dense_packed_len(inputs: usize, outputs: usize) -> usi
 /// `[outputs × inputs]` (PyTorch Linear, ONNX Gemm with transB).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_dense_pack(
-    kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: u32, packed: *mut f32,
+    kernel: *const f32,
+    bias: *const f32,
+    inputs: usize,
+    outputs: usize,
+    transposed: u32,
+    packed: *mut f32,
 ) {
     unsafe { packing::pack(kernel, bias, inputs, outputs, transposed != 0, packed) }
 }
@@ -43,15 +48,31 @@ pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs
 /// (unknown, or glu, which halves the width): nothing is written then.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_dense(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, p0: f32, p1: f32, p2: f32,
-    y: *mut f32, scratch: *mut f32,
+    x: *const f32,
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    packed: *const f32,
+    act: u32,
+    p0: f32,
+    p1: f32,
+    p2: f32,
+    y: *mut f32,
+    scratch: *mut f32,
 ) -> u32 {
     unsafe { forward(x, batch, inputs, outputs, packed, act, [p0, p1, p2], y, scratch) }
 }
 
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn forward(
-    x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const f32, act: u32, p: [f32; 3], y: *mut f32,
+    x: *const f32,
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    packed: *const f32,
+    act: u32,
+    p: [f32; 3],
+    y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
