@@ -71,119 +71,47 @@ pub mod code {
 /// Runs `$body` with `$act` bound to the elementwise activation named by `$code` with parameters
 /// `$p` ([f32; 3]), monomorphizing the body per activation so that the choice is made once per
 /// call, never per element. Row-wise and unknown codes run `$other`.
+#[rustfmt::skip]
 macro_rules! with_activation {
     ($code:expr, $p:expr, |$act:ident| $body:expr, else $other:expr) => {{
         use $crate::activation::code::*;
         use $crate::activation::*;
         let p: [f32; 3] = $p;
+        with_activation!(@match $code, $act, $body, $other;
+            LINEAR => Linear,
+            RELU => Relu::new(),
+            LEAKY_RELU => LeakyRelu::new(p[0]),
+            SIGMOID => Sigmoid::new(),
+            TANH => Tanh::new(),
+            RELU_GENERAL => ReluGeneral::new(p[0], p[1], p[2]),
+            RELU6 => Relu6::new(),
+            ELU => Elu::new(p[0], p[1], p[2]),
+            EXPONENTIAL => Exponential::new(),
+            GELU => Gelu::new(),
+            GELU_TANH => GeluTanh::new(),
+            HARD_SIGMOID => HardSigmoid::<false>::new(p[0], p[1]),
+            HARD_SILU => HardSigmoid::<true>::new(p[0], p[1]),
+            HARD_TANH => Clip::new(p[0], p[1]),
+            HARD_SHRINK => Shrink::<false>::new(p[0]),
+            SOFT_SHRINK => Shrink::<true>::new(p[0]),
+            LOG_SIGMOID => LogSigmoid::new(),
+            MISH => Mish::new(),
+            SWISH => Swish::new(p[0]),
+            SOFTPLUS => Softplus::new(p[0], p[1]),
+            SOFTSIGN => Softsign::new(),
+            SPARSE_PLUS => Sparse::<true>::new(),
+            SPARSE_SIGMOID => Sparse::<false>::new(),
+            SQUAREPLUS => Squareplus::new(p[0]),
+            TANH_SHRINK => TanhShrink::new(),
+            THRESHOLD => Threshold::new(p[0], p[1]),
+        )
+    }};
+    (@match $code:expr, $act:ident, $body:expr, $other:expr; $($name:ident => $make:expr,)*) => {
         match $code {
-            LINEAR => {
-                let $act = Linear;
-                $body
-            }
-            RELU => {
-                let $act = Relu::new();
-                $body
-            }
-            LEAKY_RELU => {
-                let $act = LeakyRelu::new(p[0]);
-                $body
-            }
-            SIGMOID => {
-                let $act = Sigmoid::new();
-                $body
-            }
-            TANH => {
-                let $act = Tanh::new();
-                $body
-            }
-            RELU_GENERAL => {
-                let $act = ReluGeneral::new(p[0], p[1], p[2]);
-                $body
-            }
-            RELU6 => {
-                let $act = Relu6::new();
-                $body
-            }
-            ELU => {
-                let $act = Elu::new(p[0], p[1], p[2]);
-                $body
-            }
-            EXPONENTIAL => {
-                let $act = Exponential::new();
-                $body
-            }
-            GELU => {
-                let $act = Gelu::new();
-                $body
-            }
-            GELU_TANH => {
-                let $act = GeluTanh::new();
-                $body
-            }
-            HARD_SIGMOID => {
-                let $act = HardSigmoid::<false>::new(p[0], p[1]);
-                $body
-            }
-            HARD_SILU => {
-                let $act = HardSigmoid::<true>::new(p[0], p[1]);
-                $body
-            }
-            HARD_TANH => {
-                let $act = Clip::new(p[0], p[1]);
-                $body
-            }
-            HARD_SHRINK => {
-                let $act = Shrink::<false>::new(p[0]);
-                $body
-            }
-            SOFT_SHRINK => {
-                let $act = Shrink::<true>::new(p[0]);
-                $body
-            }
-            LOG_SIGMOID => {
-                let $act = LogSigmoid::new();
-                $body
-            }
-            MISH => {
-                let $act = Mish::new();
-                $body
-            }
-            SWISH => {
-                let $act = Swish::new(p[0]);
-                $body
-            }
-            SOFTPLUS => {
-                let $act = Softplus::new(p[0], p[1]);
-                $body
-            }
-            SOFTSIGN => {
-                let $act = Softsign::new();
-                $body
-            }
-            SPARSE_PLUS => {
-                let $act = Sparse::<true>::new();
-                $body
-            }
-            SPARSE_SIGMOID => {
-                let $act = Sparse::<false>::new();
-                $body
-            }
-            SQUAREPLUS => {
-                let $act = Squareplus::new(p[0]);
-                $body
-            }
-            TANH_SHRINK => {
-                let $act = TanhShrink::new();
-                $body
-            }
-            THRESHOLD => {
-                let $act = Threshold::new(p[0], p[1]);
-                $body
-            }
+            $($name => { let $act = $make; $body })*
             _ => $other,
         }
-    }};
+    };
 }
 pub(crate) use with_activation;
 
