@@ -1,4 +1,4 @@
-import { type ActivationSpec, type ResolvedActivation, resolveSpec } from './activations.js';
+import { type ActivationOptions, type ActivationSpec, type ResolvedActivation, resolveSpec } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
 import { glorotUniform, seededRandom } from './random.js';
@@ -33,6 +33,8 @@ export class DenseLayer {
   readonly inputDim: number;
   readonly units: number;
   readonly activation: ResolvedActivation;
+  /** The activation as given (name and options), which is what a saved model records. */
+  readonly activationSpec: { name: string } & ActivationOptions;
   #ctx: Context;
   #packed: number;
   #disposed = false;
@@ -42,7 +44,11 @@ export class DenseLayer {
     if (config === null || typeof config !== 'object') fail('INVALID_ARGUMENT', 'dense() needs a config object');
     this.inputDim = checkCount(config.inputDim, 'inputDim');
     this.units = checkCount(config.units, 'units');
-    this.activation = resolveSpec(config.activation, config.alpha === undefined ? {} : { alpha: config.alpha });
+    const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
+    this.activation = resolveSpec(config.activation, extra);
+    this.activationSpec = typeof config.activation === 'object' && config.activation !== null
+      ? { ...extra, ...config.activation }
+      : { name: this.activation.name, ...extra };
     if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     if (this.activation.name === 'prelu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply prelu (per-channel slopes): apply it with nn.activate');
     const layout = config.kernelLayout ?? 'io';

@@ -47,10 +47,7 @@ export function bundledUrl(variant: Variant): URL {
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 async function readUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(new Uint8Array(await readFile(url)));
-  }
+  if (url.protocol === 'file:' && isNode) return WebAssembly.compile(await readBytes(url));
   const response = fetch(url);
   if (typeof WebAssembly.compileStreaming === 'function') {
     try {
@@ -64,7 +61,19 @@ async function readUrl(url: URL): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-function toUrl(url: string | URL): URL {
+/** The bytes at a URL: read from disk for `file:` under Node, fetched otherwise. */
+export async function readBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  if (url.protocol === 'file:' && isNode) {
+    const { readFile } = await import('node:fs/promises');
+    return new Uint8Array(await readFile(url));
+  }
+  const res = await fetch(url);
+  if (!res.ok) fail('INVALID_ARGUMENT', `fetching ${url.href} failed: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** A URL from a URL, an absolute URL string, or a path (relative to the working directory under Node). */
+export function toUrl(url: string | URL): URL {
   if (url instanceof URL) return url;
   if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return new URL(url);
   if (isNode) return new URL(`file://${url.startsWith('/') ? '' : `${process.cwd()}/`}${url}`);

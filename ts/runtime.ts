@@ -2,7 +2,8 @@ import { type ActivationName, type ActivationOptions, type ResolvedActivation, p
 import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
-import { type InitOptions, type Variant, instantiate, loadModule } from './loader.js';
+import { type SavedModel, parseModel, weightsPathOf } from './format.js';
+import { type InitOptions, type Variant, instantiate, loadModule, readBytes, toUrl } from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
 import { Tensor } from './tensor.js';
@@ -65,6 +66,22 @@ export class Simdnet {
 
   sequential(layers: readonly LayerSpec[]): Sequential {
     return new Sequential(this.#ctx, layers);
+  }
+
+  /**
+   * A model saved by `model.save()`: the `{ json, weights }` it returned, or the path or URL of the
+   * JSON, whose weights file (named in it) sits beside it.
+   */
+  async loadModel(source: SavedModel | string | URL): Promise<Sequential> {
+    if (typeof source === 'string' || source instanceof URL) {
+      const url = toUrl(source);
+      const json = new TextDecoder().decode(await readBytes(url));
+      return this.sequential(parseModel(json, await readBytes(new URL(weightsPathOf(json), url))));
+    }
+    if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
+      fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
+    }
+    return this.sequential(parseModel(source.json, source.weights));
   }
 
   /**

@@ -2,6 +2,7 @@ import { LAYER_DESC_BYTES } from './abi.js';
 import type { Context } from './context.js';
 import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
 import { fail } from './errors.js';
+import { type SavedModel, saveModel } from './format.js';
 import { Tensor } from './tensor.js';
 
 /** Addresses of the input, the two hidden-activation buffers and the output; floats of kernel scratch. */
@@ -154,6 +155,12 @@ export class Sequential {
     const status = wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
     return heap.read(ws.y, rows * this.outputDim);
+  }
+
+  /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */
+  save(weightsPath?: string): SavedModel {
+    this.#assertAlive();
+    return saveModel(this, weightsPath);
   }
 
   /** A Keras-like table of the layers, their output shapes and parameter counts. */
