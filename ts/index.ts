@@ -7,3 +7,4 @@ export { ACTIVATION_NAMES, PRESETS, PRESET_DEFAULTS, type ActivationName, type A
 export { VARIANTS, bestVariant, supports, type InitOptions, type Variant } from './loader.js';
 export { KERAS_MLP } from './models.js';
 export type { SavedModel } from './format.js';
+export type { TfjsArtifacts } from './tfjs.js';

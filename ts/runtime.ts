@@ -4,6 +4,7 @@ import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
 import { type SavedModel, parseModel, weightsPathOf } from './format.js';
 import { parseOnnx } from './onnx.js';
+import { type TfjsArtifacts, parseTfjs, readTfjs } from './tfjs.js';
 import { type InitOptions, type Variant, instantiate, loadModule, readBytes, toUrl } from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
@@ -71,18 +72,21 @@ export class Simdnet {
 
   /**
    * A model: saved by `model.save()` (the `{ json, weights }` it returned, or the path or URL of the
-   * JSON, whose weights file, named in it, sits beside it), or an ONNX MLP (its bytes, or a path or
-   * URL ending in `.onnx`).
+   * JSON, whose weights file, named in it, sits beside it); a TF.js Layers model (the path or URL of
+   * its model.json with the shards beside it, or the artifacts `tf.io` hands a save handler); or an
+   * ONNX MLP (its bytes, or a path or URL ending in `.onnx`).
    */
-  async loadModel(source: SavedModel | Uint8Array | string | URL): Promise<Sequential> {
+  async loadModel(source: SavedModel | TfjsArtifacts | Uint8Array | string | URL): Promise<Sequential> {
     if (source instanceof Uint8Array) return this.sequential(parseOnnx(source));
     if (typeof source === 'string' || source instanceof URL) {
       const url = toUrl(source);
       const bytes = await readBytes(url);
       if (url.pathname.endsWith('.onnx')) return this.sequential(parseOnnx(bytes));
       const json = new TextDecoder().decode(bytes);
+      if (json.includes('"modelTopology"')) return this.sequential(parseTfjs(await readTfjs(json, url, readBytes)));
       return this.sequential(parseModel(json, await readBytes(new URL(weightsPathOf(json), url))));
     }
+    if (source !== null && typeof source === 'object' && 'modelTopology' in source) return this.sequential(parseTfjs(source));
     if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
       fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
     }
