@@ -496,13 +496,14 @@ impl Activation for Mish {
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
-        // tanh(sp) + x·sech²(sp)·σ(x), with u = eˣ: tanh(sp) = n/(n + 2), n = u(u + 2),
-        // sech²(sp) = 1 - tanh², σ(x) = u/(1 + u)
+        // tanh(sp) + x·sech²(sp)·σ(x), with u = eˣ: tanh(sp) = n/(n + 2), n = u(u + 2), and
+        // sech²(sp) = 1 - tanh² = 4(n + 1)/(n + 2)², which does not cancel as tanh → 1.
         let u = self.exp.eval(f32x4_pmin(x, self.cutoff));
         let one = f32x4_splat(1.0);
         let n = f32x4_mul(u, f32x4_add(u, self.two));
-        let t = f32x4_div(n, f32x4_add(n, self.two));
-        let sech2 = f32x4_sub(one, f32x4_mul(t, t));
+        let denominator = f32x4_add(n, self.two);
+        let t = f32x4_div(n, denominator);
+        let sech2 = f32x4_div(f32x4_div(f32x4_mul(f32x4_add(self.two, self.two), f32x4_add(n, one)), denominator), denominator);
         let s = f32x4_div(u, f32x4_add(one, u));
         let d = madd(f32x4_mul(x, sech2), s, t);
         keep_nan(x, v128_bitselect(one, d, f32x4_gt(x, self.cutoff)))
