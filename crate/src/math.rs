@@ -260,12 +260,19 @@ impl Sigmoid {
     /// would cancel as s → 1.
     #[inline(always)]
     pub fn eval_with_slope(&self, x: v128) -> (v128, v128) {
-        let e = self.exp.eval(f32x4_neg(f32x4_abs(x)));
-        let one = self.exp.one;
-        let num = v128_bitselect(one, e, f32x4_ge(x, self.zero));
-        let d = f32x4_add(one, e);
-        (f32x4_div(num, d), f32x4_div(f32x4_div(e, d), d))
+        sigmoid_with_slope(&self.exp, self.zero, x)
     }
+}
+
+/// sigmoid(x) and its slope with a caller's `Exp` (and a zero vector), for values that hold their
+/// own `Exp` already (softplus' derivative is sigmoid(βx)).
+#[inline(always)]
+pub fn sigmoid_with_slope(exp: &Exp, zero: v128, x: v128) -> (v128, v128) {
+    let e = exp.eval(f32x4_neg(f32x4_abs(x)));
+    let one = exp.one;
+    let num = v128_bitselect(one, e, f32x4_ge(x, zero));
+    let d = f32x4_add(one, e);
+    (f32x4_div(num, d), f32x4_div(f32x4_div(e, d), d))
 }
 
 // tanh changes formula at this |x|: below it the odd polynomial, above it 1 - 2/(exp(2|x|)+1).

@@ -37,15 +37,18 @@ pub unsafe extern "C" fn simdnet_model_forward(
         } else {
             hidden_b
         };
+        let [p0, p1, p2] = layer.params;
         let status = unsafe {
-            dense::forward(
+            dense::simdnet_dense(
                 src,
                 batch,
                 layer.inputs as usize,
                 layer.outputs as usize,
                 layer.packed,
                 layer.activation,
-                layer.params,
+                p0,
+                p1,
+                p2,
                 dst,
                 scratch,
             )

@@ -2,7 +2,7 @@
 //! see `opaque_splat`) whose `apply` maps four lanes. NaN in gives NaN out unless the function's
 //! definition says otherwise (`Threshold`).
 use super::Activation;
-use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square};
+use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, sigmoid_with_slope};
 use crate::vector::{horner, keep_nan, madd, opaque_splat, opaque_splats};
 use core::arch::wasm32::*;
 
@@ -442,10 +442,8 @@ impl Activation for Softplus {
     fn grad(&self, x: v128) -> v128 {
         // σ(βx), or 1 beyond the threshold
         let z = f32x4_mul(self.beta, x);
-        let e = self.exp.eval(f32x4_neg(f32x4_abs(z)));
-        let one = f32x4_splat(1.0);
-        let s = f32x4_div(v128_bitselect(one, e, f32x4_ge(z, self.zero)), f32x4_add(one, e));
-        keep_nan(x, v128_bitselect(one, s, f32x4_gt(z, self.threshold)))
+        let s = sigmoid_with_slope(&self.exp, self.zero, z).0;
+        keep_nan(x, v128_bitselect(self.exp.one, s, f32x4_gt(z, self.threshold)))
     }
 }
 
@@ -466,9 +464,7 @@ impl Activation for LogSigmoid {
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
         // 1 - σ(x) = σ(-x)
-        let e = self.0.exp.eval(f32x4_neg(f32x4_abs(x)));
-        let one = f32x4_splat(1.0);
-        f32x4_div(v128_bitselect(e, one, f32x4_ge(x, self.0.zero)), f32x4_add(one, e))
+        sigmoid_with_slope(&self.0.exp, self.0.zero, f32x4_neg(x)).0
     }
 }
 

@@ -19,6 +19,12 @@ unsafe fn for_vectors(x: *const f32, n: usize, fill: f32, mut f: impl FnMut(usiz
     }
 }
 
+/// The `lanes` floats at `p` (a full vector or a partial tail, padded with 0).
+#[inline(always)]
+unsafe fn load(p: *const f32, lanes: usize) -> v128 {
+    unsafe { if lanes == LANES { v128_load(p as *const v128) } else { load_partial(p, lanes, 0.0) } }
+}
+
 #[inline(always)]
 unsafe fn store(y: *mut f32, i: usize, lanes: usize, v: v128) {
     unsafe {
@@ -131,7 +137,7 @@ unsafe fn glu_row(x: *const f32, h: usize, y: *mut f32, sigmoid: &Sigmoid) {
     let b = unsafe { x.add(h) };
     unsafe {
         for_vectors(x, h, 0.0, |i, lanes, a| {
-            let gate = sigmoid.eval(if lanes == LANES { v128_load(b.add(i) as *const v128) } else { load_partial(b.add(i), lanes, 0.0) });
+            let gate = sigmoid.eval(load(b.add(i), lanes));
             store(y, i, lanes, f32x4_mul(a, gate));
         })
     };
@@ -197,7 +203,7 @@ unsafe fn softmax_backward_row<const LOG: bool>(
     let mut total = f32x4_splat(0.0);
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let g = load(dy.add(i), lanes);
             dot = f32x4_add(dot, f32x4_mul(g, y));
             total = f32x4_add(total, g);
         })
@@ -205,7 +211,7 @@ unsafe fn softmax_backward_row<const LOG: bool>(
     let (dot, total) = (f32x4_splat(horizontal_sum(dot)), f32x4_splat(horizontal_sum(total)));
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let g = load(dy.add(i), lanes);
             let d = if LOG { f32x4_sub(g, f32x4_mul(y, total)) } else { f32x4_mul(sign, f32x4_mul(y, f32x4_sub(g, dot))) };
             store(dx, i, lanes, d);
         })
@@ -221,7 +227,7 @@ unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *m
     let ones = f32x4_splat(1.0);
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let g = load(dy.add(i), lanes);
             let inside = f32x4_gt(y, zero);
             sum = f32x4_add(sum, v128_and(g, inside));
             count = f32x4_add(count, v128_and(ones, inside));
@@ -230,7 +236,7 @@ unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *m
     let mean = f32x4_splat(horizontal_sum(sum) / horizontal_sum(count));
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = if lanes == LANES { v128_load(dy.add(i) as *const v128) } else { load_partial(dy.add(i), lanes, 0.0) };
+            let g = load(dy.add(i), lanes);
             // A NaN row stays NaN (y is NaN there, and so is the comparison's complement).
             let d = v128_bitselect(f32x4_sub(g, mean), zero, f32x4_gt(y, zero));
             store(dx, i, lanes, crate::vector::keep_nan(y, d));
@@ -244,9 +250,8 @@ unsafe fn glu_backward_row(x: *const f32, dy: *const f32, h: usize, dx: *mut f32
     let b = unsafe { x.add(h) };
     unsafe {
         for_vectors(x, h, 0.0, |i, lanes, a| {
-            let load = |p: *const f32| if lanes == LANES { v128_load(p as *const v128) } else { load_partial(p, lanes, 0.0) };
-            let (s, ds) = sigmoid.eval_with_slope(load(b.add(i)));
-            let g = load(dy.add(i));
+            let (s, ds) = sigmoid.eval_with_slope(load(b.add(i), lanes));
+            let g = load(dy.add(i), lanes);
             store(dx, i, lanes, f32x4_mul(g, s));
             store(dx.add(h), i, lanes, f32x4_mul(f32x4_mul(g, a), ds));
         })
@@ -299,7 +304,7 @@ pub unsafe extern "C" fn simdnet_prelu(x: *const f32, rows: usize, cols: usize, 
         let (xr, yr) = unsafe { (x.add(r * cols), y.add(r * cols)) };
         unsafe {
             for_vectors(xr, cols, 0.0, |i, lanes, v| {
-                let s = if lanes == LANES { v128_load(slope.add(i) as *const v128) } else { load_partial(slope.add(i), lanes, 0.0) };
+                let s = load(slope.add(i), lanes);
                 store(yr, i, lanes, v128_bitselect(v, f32x4_mul(v, s), f32x4_gt(v, zero)));
             })
         };
@@ -314,10 +319,9 @@ pub unsafe extern "C" fn simdnet_prelu_backward(x: *const f32, dy: *const f32, r
         let at = r * cols;
         unsafe {
             for_vectors(x.add(at), cols, 0.0, |i, lanes, v| {
-                let load = |p: *const f32| if lanes == LANES { v128_load(p as *const v128) } else { load_partial(p, lanes, 0.0) };
-                let slope_here = load(slope.add(i));
+                let slope_here = load(slope.add(i), lanes);
                 let g = crate::vector::keep_nan(v, v128_bitselect(one, slope_here, f32x4_gt(v, zero)));
-                store(dx.add(at), i, lanes, f32x4_mul(load(dy.add(at + i)), g));
+                store(dx.add(at), i, lanes, f32x4_mul(load(dy.add(at + i), lanes), g));
             })
         };
     }

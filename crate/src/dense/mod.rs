@@ -43,9 +43,10 @@ pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs
 }
 
 /// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using
-/// `scratch` (`simdnet_dense_scratch_len` floats); `p` are the activation's parameters. `x`, `y`
+/// `scratch` (`simdnet_dense_scratch_len` floats); `p0..p2` are the activation's parameters. `x`, `y`
 /// and `scratch` must not overlap. Returns 0, or 1 for an activation the layer cannot apply
 /// (unknown, or glu, which halves the width): nothing is written then.
+#[allow(clippy::too_many_arguments)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_dense(
     x: *const f32,
@@ -60,23 +61,8 @@ pub unsafe extern "C" fn simdnet_dense(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    unsafe { forward(x, batch, inputs, outputs, packed, act, [p0, p1, p2], y, scratch) }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn forward(
-    x: *const f32,
-    batch: usize,
-    inputs: usize,
-    outputs: usize,
-    packed: *const f32,
-    act: u32,
-    p: [f32; 3],
-    y: *mut f32,
-    scratch: *mut f32,
-) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
-    with_activation!(act, p, |a| {
+    with_activation!(act, [p0, p1, p2], |a| {
         unsafe { microkernel::gemm(&a, x, batch, shape, packed, y, scratch) };
         0
     }, else if matches!(act, SOFTMAX | LOG_SOFTMAX | SOFTMIN | SPARSEMAX) {
