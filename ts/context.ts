@@ -50,11 +50,22 @@ export class Context {
     return ptr;
   }
 
-  /** Runs `body` with temporary blocks of the given float counts, released afterwards even on error. */
-  withBlocks<T>(counts: number[], body: (...ptrs: number[]) => T): T {
+  /** Blocks of the given float counts: all of them, or (on OUT_OF_MEMORY) none, the others released. */
+  allocAll(counts: number[]): number[] {
     const ptrs: number[] = [];
     try {
       for (const n of counts) ptrs.push(this.heap.allocF32(n));
+    } catch (e) {
+      for (const p of ptrs) this.heap.release(p);
+      throw e;
+    }
+    return ptrs;
+  }
+
+  /** Runs `body` with temporary blocks of the given float counts, released afterwards even on error. */
+  withBlocks<T>(counts: number[], body: (...ptrs: number[]) => T): T {
+    const ptrs = this.allocAll(counts);
+    try {
       return body(...ptrs);
     } finally {
       for (const p of ptrs) this.heap.release(p);

@@ -49,14 +49,18 @@ export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedMo
   return { json: JSON.stringify(doc, null, 1), weights: bytes };
 }
 
-/** The layer specs (with their weights) of a saved model, validated. */
-export function parseModel(json: string, weights: Uint8Array): LayerSpec[] {
-  let doc: ModelDocument;
+/** The layer specs (with their weights) of a saved model's parsed document, validated. */
+/** A model document's JSON, parsed once, or INVALID_ARGUMENT. */
+export function parseJson(json: string): unknown {
   try {
-    doc = JSON.parse(json);
+    return JSON.parse(json);
   } catch (e) {
     fail('INVALID_ARGUMENT', `the model document is not JSON (${(e as Error).message})`);
   }
+}
+
+export function parseModel(document: unknown, weights: Uint8Array): LayerSpec[] {
+  const doc = document as ModelDocument | null;
   if (doc?.format !== 'simdnet-sequential' || doc.version !== 1 || !Array.isArray(doc.layers)) {
     fail('INVALID_ARGUMENT', 'not a simdnet model document (format "simdnet-sequential", version 1)');
   }
@@ -77,7 +81,7 @@ export function parseModel(json: string, weights: Uint8Array): LayerSpec[] {
 }
 
 /** The binary part's name recorded in a model document (for loading from disk or a URL). */
-export function weightsPathOf(json: string): string {
-  const path = (JSON.parse(json) as Partial<ModelDocument>).weightsPath;
+export function weightsPathOf(document: unknown): string {
+  const path = (document as Partial<ModelDocument> | null)?.weightsPath;
   return typeof path === 'string' ? path : 'model.bin';
 }

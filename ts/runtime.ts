@@ -2,9 +2,9 @@ import { type ActivationName, type ActivationOptions, type ResolvedActivation, p
 import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
-import { type SavedModel, parseModel, weightsPathOf } from './format.js';
+import { type SavedModel, parseJson, parseModel, weightsPathOf } from './format.js';
 import { parseOnnx } from './onnx.js';
-import { type TfjsArtifacts, parseTfjs, readTfjs } from './tfjs.js';
+import { type TfjsArtifacts, isTfjsDocument, parseTfjs, readTfjs } from './tfjs.js';
 import { type InitOptions, type Variant, instantiate, loadModule, readBytes, toUrl } from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
@@ -82,15 +82,15 @@ export class Simdnet {
       const url = toUrl(source);
       const bytes = await readBytes(url);
       if (url.pathname.endsWith('.onnx')) return this.sequential(parseOnnx(bytes));
-      const json = new TextDecoder().decode(bytes);
-      if (json.includes('"modelTopology"')) return this.sequential(parseTfjs(await readTfjs(json, url, readBytes)));
-      return this.sequential(parseModel(json, await readBytes(new URL(weightsPathOf(json), url))));
+      const doc = parseJson(new TextDecoder().decode(bytes));
+      if (isTfjsDocument(doc)) return this.sequential(parseTfjs(await readTfjs(doc, url, readBytes)));
+      return this.sequential(parseModel(doc, await readBytes(new URL(weightsPathOf(doc), url))));
     }
-    if (source !== null && typeof source === 'object' && 'modelTopology' in source) return this.sequential(parseTfjs(source));
+    if (isTfjsDocument(source)) return this.sequential(parseTfjs(source as TfjsArtifacts));
     if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
       fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
     }
-    return this.sequential(parseModel(source.json, source.weights));
+    return this.sequential(parseModel(parseJson(source.json), source.weights));
   }
 
   /**

@@ -102,16 +102,8 @@ export class Sequential {
   /** Scratch for `batch` rows; reallocated only when the batch exceeds every earlier one. */
   #reserve(batch: number): Workspace {
     if (this.#workspace && batch <= this.#capacity) return this.#workspace;
-    const { heap } = this.#ctx;
     const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
-    const sizes = [this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w);
-    const ptrs: number[] = [];
-    try {
-      for (const size of sizes) ptrs.push(heap.allocF32(size));
-    } catch (e) {
-      for (const p of ptrs) heap.release(p);
-      throw e;
-    }
+    const ptrs = this.#ctx.allocAll([this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w));
     this.#releaseWorkspace();
     const [x, a, b, y] = ptrs as [number, number, number, number];
     const scratch = Math.max(...this.layers.map((l) => this.#ctx.wasm.simdnet_dense_scratch_len(batch, l.inputDim, l.units, l.activation.code)));

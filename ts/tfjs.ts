@@ -155,9 +155,14 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
   return layers;
 }
 
-/** `model.json` and its shards (paths relative to it, concatenated in manifest order). */
-export async function readTfjs(json: string, url: URL, read: (url: URL) => Promise<Uint8Array>): Promise<TfjsArtifacts> {
-  const doc = JSON.parse(json) as { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: WeightSpec[] }[] };
+/** Whether a parsed JSON document is a TF.js `model.json`. */
+export function isTfjsDocument(document: unknown): document is { modelTopology: unknown } {
+  return document !== null && typeof document === 'object' && 'modelTopology' in document;
+}
+
+/** The artifacts of a parsed `model.json` at `url`: its shards (paths relative to it) concatenated in manifest order. */
+export async function readTfjs(document: unknown, url: URL, read: (url: URL) => Promise<Uint8Array>): Promise<TfjsArtifacts> {
+  const doc = document as { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: WeightSpec[] }[] };
   if (!doc.modelTopology || !Array.isArray(doc.weightsManifest)) fail('INVALID_ARGUMENT', 'not a TF.js Layers model.json (modelTopology + weightsManifest)');
   const shards = await Promise.all(doc.weightsManifest.flatMap((group) => group.paths.map((p) => read(new URL(p, url)))));
   const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
