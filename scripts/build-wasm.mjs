@@ -27,6 +27,7 @@ const DEBIAN_PACKAGES = ['rustc-web', 'cargo-web', 'rust-web-src', 'rust-web-llv
 export const VARIANTS = {
   relaxed: '+simd128,+relaxed-simd',
   simd: '+simd128',
+  scalar: '-simd128',
 };
 
 const log = (msg) => process.stderr.write(`[build-wasm] ${msg}\n`);
@@ -118,6 +119,37 @@ function filesUnder(dir) {
   }).sort();
 }
 
+/** The names a module imports (the kernels must import nothing: the loader instantiates with no imports). */
+function importsOf(bytes) {
+  const leb = (at) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value |= (byte & 0x7f) << shift; shift += 7; } while (byte & 0x80);
+    return [value, at];
+  };
+  for (let at = 8; at < bytes.length;) {
+    const id = bytes[at];
+    const [size, body] = leb(at + 1);
+    if (id === 2) {
+      let [count, p] = leb(body);
+      const names = [];
+      for (; count > 0; count--) {
+        const [moduleLen, m] = leb(p);
+        const [fieldLen, f] = leb(m + moduleLen);
+        names.push(`${Buffer.from(bytes.subarray(m, m + moduleLen))}.${Buffer.from(bytes.subarray(f, f + fieldLen))}`);
+        p = f + fieldLen;
+        const kind = bytes[p++];
+        // func: type index; table: reftype + limits; memory: limits; global: valtype + mutability
+        if (kind === 0) p = leb(p)[1];
+        else if (kind === 1 || kind === 2) { if (kind === 1) p++; const flags = bytes[p++]; p = leb(p)[1]; if (flags & 1) p = leb(p)[1]; }
+        else p += 2;
+      }
+      return names;
+    }
+    at = body + size;
+  }
+  return [];
+}
+
 function crateHash(toolchainId) {
   const h = createHash('sha256').update(toolchainId).update(JSON.stringify(VARIANTS));
   h.update(readFileSync(fileURLToPath(import.meta.url)));
@@ -154,7 +186,10 @@ function main() {
     const r = spawnSync(tc.cargo, ['build', '--release', '--target', TARGET, '--manifest-path', join(crateDir, 'Cargo.toml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`cargo build (${variant}) failed`);
     const out = join(outDir, `simdnet-${variant}.wasm`);
-    copyFileSync(join(variantTarget, TARGET, 'release', 'simdnet.wasm'), out);
+    const built = join(variantTarget, TARGET, 'release', 'simdnet.wasm');
+    const imports = importsOf(readFileSync(built));
+    if (imports.length) throw new Error(`the ${variant} build imports ${imports.join(', ')}; the kernels must be self-contained`);
+    copyFileSync(built, out);
     log(`${variant}: ${relative(root, out)} ${statSync(out).size} bytes (${((performance.now() - t0) / 1000).toFixed(1)} s, ${version})`);
   }
   writeFileSync(stampFile, hash);

@@ -3,7 +3,8 @@
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
-  simdnet_relaxed_simd(): number;
+  /** 2 relaxed SIMD, 1 SIMD128, 0 scalar. */
+  simdnet_build(): number;
   simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
   simdnet_activate_backward(code: number, p0: number, p1: number, p2: number, x: number, dy: number, n: number, dx: number): number;
   simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number, scratch: number): number;

@@ -2,8 +2,8 @@ import type { KernelExports } from './abi.js';
 import { fail } from './errors.js';
 
 /** The builds shipped in the package, fastest first. */
-export type Variant = 'relaxed' | 'simd';
-export const VARIANTS: readonly Variant[] = ['relaxed', 'simd'];
+export type Variant = 'relaxed' | 'simd' | 'scalar';
+export const VARIANTS: readonly Variant[] = ['relaxed', 'simd', 'scalar'];
 
 export interface InitOptions {
   /** A compiled module (edge runtimes that forbid compiling bytes pass the imported `.wasm` here). */
@@ -16,16 +16,25 @@ export interface InitOptions {
   variant?: Variant;
 }
 
-// Two tiny modules, each returning one v128 computed by the instruction that its build needs.
+// Tiny modules, each running the instruction that its build needs: a v128 op for the SIMD builds;
+// for the scalar build, `memory.copy` (bulk memory, which every engine since 2020 has, SIMD or not).
 const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00];
 const v128Zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 function probe(operands: number, opcode: number[]): Uint8Array<ArrayBuffer> {
   const body = [0x00, ...Array.from({ length: operands }, () => v128Zero).flat(), ...opcode, 0x0b];
   return new Uint8Array([...header, 0x0a, body.length + 2, 0x01, body.length, ...body]);
 }
+const bulkMemoryProbe = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: () -> ()
+  0x03, 0x02, 0x01, 0x00, // one function
+  0x05, 0x03, 0x01, 0x00, 0x00, // one memory, 0 pages
+  0x0a, 0x0e, 0x01, 0x0c, 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x00, 0x0b, // memory.copy(0, 0, 0)
+]);
 const PROBES: Record<Variant, Uint8Array<ArrayBuffer>> = {
   relaxed: probe(3, [0xfd, 0x85, 0x02]), // f32x4.relaxed_madd
   simd: probe(2, [0xfd, 0xe4, 0x01]), // f32x4.add
+  scalar: bulkMemoryProbe,
 };
 
 /** Whether this engine can run the given build. */
@@ -36,7 +45,7 @@ export function supports(variant: Variant): boolean {
 /** The fastest build this engine runs. */
 export function bestVariant(): Variant {
   const variant = VARIANTS.find(supports);
-  if (!variant) fail('UNSUPPORTED_RUNTIME', 'this WebAssembly engine has no SIMD128 support');
+  if (!variant) fail('UNSUPPORTED_RUNTIME', 'this WebAssembly engine lacks bulk memory operations, which every build needs');
   return variant;
 }
 

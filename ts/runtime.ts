@@ -8,6 +8,9 @@ import { type TfjsArtifacts, isTfjsDocument, parseTfjs, readTfjs } from './tfjs.
 import { type InitOptions, type Variant, instantiate, loadModule, readBytes, toUrl } from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
+
+/** Builds by `simdnet_build()`'s answer. */
+const BUILDS: readonly Variant[] = ['scalar', 'simd', 'relaxed'];
 import { Tensor } from './tensor.js';
 
 export interface ActivateOptions extends ActivationOptions {
@@ -21,14 +24,14 @@ export interface ActivateOptions extends ActivationOptions {
 
 /** One loaded simdnet module with its memory: what `init()` returns. */
 export class Simdnet {
-  /** Which build runs: 'relaxed' (relaxed SIMD) or 'simd' (SIMD128). */
+  /** Which build runs: 'relaxed' (relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
   readonly variant: Variant;
   readonly #ctx: Context;
 
   /** @internal Use `init()`. */
   constructor(ctx: Context) {
     this.#ctx = ctx;
-    this.variant = ctx.wasm.simdnet_relaxed_simd() ? 'relaxed' : 'simd';
+    this.variant = BUILDS[ctx.wasm.simdnet_build()]!;
   }
 
   /** The module's memory (for diagnostics; views of it die when it grows). */

@@ -4,13 +4,14 @@
  * imported as modules instead, which the platform compiles at upload.
  */
 import relaxed from './wasm/simdnet-relaxed.wasm';
+import scalar from './wasm/simdnet-scalar.wasm';
 import simd from './wasm/simdnet-simd.wasm';
 import { type InitOptions, bestVariant } from './loader.js';
 import { type Simdnet, init as initWith } from './runtime.js';
 
 export * from './index.js';
 
-const MODULES = { relaxed, simd };
+const MODULES = { relaxed, simd, scalar };
 
 /** Like the default `init`, with the imported build for `options.variant` (default: the fastest) as the source. */
 export function init(options: InitOptions = {}): Promise<Simdnet> {

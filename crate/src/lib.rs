@@ -1,4 +1,5 @@
-//! simdnet: dense layers and activation functions over WebAssembly SIMD128.
+//! simdnet: dense layers and activation functions over WebAssembly SIMD128 (and, for engines
+//! without SIMD, the same kernels on scalar lanes: see `simd`).
 //!
 //! Pure compute over pointers into linear memory. The crate owns no buffers and allocates nothing:
 //! the TypeScript side allocates every input, output, packed-weight and scratch buffer and passes
@@ -7,22 +8,20 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 compile_error!("simdnet targets wasm32 only (build with scripts/build-wasm.mjs)");
-#[cfg(not(target_feature = "simd128"))]
-compile_error!("simdnet needs -C target-feature=+simd128");
 
 mod activation;
 mod dense;
 mod math;
 mod model;
-mod vector;
+mod simd;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// 1 for the relaxed-SIMD build, 0 for the plain SIMD128 build; lets the loader report what runs.
+/// Which build this is: 2 relaxed SIMD, 1 SIMD128, 0 scalar; lets the loader report what runs.
 #[unsafe(no_mangle)]
-pub extern "C" fn simdnet_relaxed_simd() -> u32 {
-    cfg!(target_feature = "relaxed-simd") as u32
+pub extern "C" fn simdnet_build() -> u32 {
+    cfg!(target_feature = "relaxed-simd") as u32 + cfg!(target_feature = "simd128") as u32
 }

@@ -1,7 +1,6 @@
 //! Vectorized transcendental functions. Each states its error against the exactly rounded result,
 //! as measured by `npm run accuracy` over every float32 in the stated range (see README).
-use crate::vector::{horner, madd, opaque_splat, opaque_splats};
-use core::arch::wasm32::*;
+use crate::simd::*;
 
 const LOG2E: f32 = core::f32::consts::LOG2_E;
 // ln 2 split for Cody–Waite reduction: LN2_HI has 9 significant bits, so n·LN2_HI is exact for |n| < 2^15.

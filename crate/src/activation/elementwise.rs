@@ -3,8 +3,7 @@
 //! definition says otherwise (`Threshold`).
 use super::Activation;
 use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, sigmoid_with_slope};
-use crate::vector::{horner, keep_nan, madd, opaque_splat, opaque_splats};
-use core::arch::wasm32::*;
+use crate::simd::*;
 
 #[derive(Clone, Copy)]
 pub struct Linear;

@@ -8,8 +8,7 @@ pub use crate::math::{Sigmoid, Tanh};
 pub use elementwise::*;
 pub use rowwise::{rowwise, scratch_len as rowwise_scratch_len};
 
-use crate::vector::{LANES, keep_nan, load_partial, store_partial};
-use core::arch::wasm32::*;
+use crate::simd::*;
 
 /// An elementwise activation applied to four lanes at a time, and its derivative.
 pub trait Activation: Copy {
@@ -68,63 +67,71 @@ pub mod code {
     pub const GLU: u32 = 68;
 }
 
-/// Runs `$body` with `$act` bound to the elementwise activation named by `$code` with parameters
-/// `$p` ([f32; 3]), monomorphizing the body per activation so that the choice is made once per
-/// call, never per element. Row-wise and unknown codes run `$other`.
-#[rustfmt::skip]
-macro_rules! with_activation {
-    ($code:expr, $p:expr, |$act:ident| $body:expr, else $other:expr) => {{
-        use $crate::activation::code::*;
-        use $crate::activation::*;
-        let p: [f32; 3] = $p;
-        with_activation!(@match $code, $act, $body, $other;
-            LINEAR => Linear,
-            RELU => Relu::new(),
-            LEAKY_RELU => LeakyRelu::new(p[0]),
-            SIGMOID => Sigmoid::new(),
-            TANH => Tanh::new(),
-            RELU_GENERAL => ReluGeneral::new(p[0], p[1], p[2]),
-            RELU6 => Relu6::new(),
-            ELU => Elu::new(p[0], p[1], p[2]),
-            EXPONENTIAL => Exponential::new(),
-            GELU => Gelu::new(),
-            GELU_TANH => GeluTanh::new(),
-            HARD_SIGMOID => HardSigmoid::<false>::new(p[0], p[1]),
-            HARD_SILU => HardSigmoid::<true>::new(p[0], p[1]),
-            HARD_TANH => Clip::new(p[0], p[1]),
-            HARD_SHRINK => Shrink::<false>::new(p[0]),
-            SOFT_SHRINK => Shrink::<true>::new(p[0]),
-            LOG_SIGMOID => LogSigmoid::new(),
-            MISH => Mish::new(),
-            SWISH => Swish::new(p[0]),
-            SOFTPLUS => Softplus::new(p[0], p[1]),
-            SOFTSIGN => Softsign::new(),
-            SPARSE_PLUS => Sparse::<true>::new(),
-            SPARSE_SIGMOID => Sparse::<false>::new(),
-            SQUAREPLUS => Squareplus::new(p[0]),
-            TANH_SHRINK => TanhShrink::new(),
-            THRESHOLD => Threshold::new(p[0], p[1]),
-        )
-    }};
-    (@match $code:expr, $act:ident, $body:expr, $other:expr; $($name:ident => $make:expr,)*) => {
-        match $code {
-            $($name => { let $act = $make; $body })*
-            _ => $other,
-        }
+/// Calls `f` with the elementwise activation named by `code` and its parameters `p`, and returns
+/// true; false (without calling `f`) for row-wise and unknown codes. Every exported entry point
+/// goes through here, so each activation's constructor (its coefficient tables) is compiled once.
+#[inline(never)]
+pub fn with_activation(code: u32, p: [f32; 3], f: &mut dyn FnMut(&dyn ActivationLoops)) -> bool {
+    use code::*;
+    let act: &dyn ActivationLoops = match code {
+        LINEAR => &Linear,
+        RELU => &Relu::new(),
+        LEAKY_RELU => &LeakyRelu::new(p[0]),
+        SIGMOID => &Sigmoid::new(),
+        TANH => &Tanh::new(),
+        RELU_GENERAL => &ReluGeneral::new(p[0], p[1], p[2]),
+        RELU6 => &Relu6::new(),
+        ELU => &Elu::new(p[0], p[1], p[2]),
+        EXPONENTIAL => &Exponential::new(),
+        GELU => &Gelu::new(),
+        GELU_TANH => &GeluTanh::new(),
+        HARD_SIGMOID => &HardSigmoid::<false>::new(p[0], p[1]),
+        HARD_SILU => &HardSigmoid::<true>::new(p[0], p[1]),
+        HARD_TANH => &Clip::new(p[0], p[1]),
+        HARD_SHRINK => &Shrink::<false>::new(p[0]),
+        SOFT_SHRINK => &Shrink::<true>::new(p[0]),
+        LOG_SIGMOID => &LogSigmoid::new(),
+        MISH => &Mish::new(),
+        SWISH => &Swish::new(p[0]),
+        SOFTPLUS => &Softplus::new(p[0], p[1]),
+        SOFTSIGN => &Softsign::new(),
+        SPARSE_PLUS => &Sparse::<true>::new(),
+        SPARSE_SIGMOID => &Sparse::<false>::new(),
+        SQUAREPLUS => &Squareplus::new(p[0]),
+        TANH_SHRINK => &TanhShrink::new(),
+        THRESHOLD => &Threshold::new(p[0], p[1]),
+        _ => return false,
     };
+    f(act);
+    true
 }
-pub(crate) use with_activation;
 
-#[inline(always)]
-unsafe fn map<A: Activation>(act: &A, x: *const f32, n: usize, y: *mut f32) {
-    let full = n - n % LANES;
-    let mut i = 0;
-    while i < full {
-        unsafe { v128_store(y.add(i) as *mut v128, act.apply(v128_load(x.add(i) as *const v128))) };
-        i += LANES;
+/// An activation's loops over vectors in memory. Every caller — `simdnet_activate`, the dense
+/// kernel's store (once per tile), `simdnet_activate_backward` — goes through `&dyn`, so that each
+/// function's `apply` and `grad` are compiled once, into these two loops, not once per caller.
+pub trait ActivationLoops {
+    /// `dst[i] = f(src[i])` for `i < n` vectors; `dst` may equal `src`.
+    unsafe fn apply_vectors(&self, src: *const v128, dst: *mut v128, n: usize);
+    /// `dx[i] = dy[i]·f'(x[i])` for `i < n` vectors, NaN where x is NaN; `dx` may equal `x` or `dy`.
+    unsafe fn grad_vectors(&self, x: *const v128, dy: *const v128, dx: *mut v128, n: usize);
+}
+
+impl<A: Activation> ActivationLoops for A {
+    #[inline(never)]
+    unsafe fn apply_vectors(&self, src: *const v128, dst: *mut v128, n: usize) {
+        for i in 0..n {
+            unsafe { v128_store(dst.add(i), self.apply(v128_load(src.add(i)))) };
+        }
     }
-    if i < n {
-        unsafe { store_partial(y.add(i), n - i, act.apply(load_partial(x.add(i), n - i, 0.0))) };
+
+    #[inline(never)]
+    unsafe fn grad_vectors(&self, x: *const v128, dy: *const v128, dx: *mut v128, n: usize) {
+        for i in 0..n {
+            unsafe {
+                let v = v128_load(x.add(i));
+                v128_store(dx.add(i), f32x4_mul(v128_load(dy.add(i)), keep_nan(v, self.grad(v))));
+            }
+        }
     }
 }
 
@@ -132,23 +139,18 @@ unsafe fn map<A: Activation>(act: &A, x: *const f32, n: usize, y: *mut f32) {
 /// Returns 0, or 1 for an unknown or row-wise code (nothing written).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_activate(code: u32, p0: f32, p1: f32, p2: f32, x: *const f32, n: usize, y: *mut f32) -> u32 {
-    with_activation!(code, [p0, p1, p2], |act| { unsafe { map(&act, x, n, y) }; 0 }, else 1)
+    let done = with_activation(code, [p0, p1, p2], &mut |act| unsafe { activate(act, x, n, y) });
+    !done as u32
 }
 
-#[inline(always)]
-unsafe fn map_backward<A: Activation>(act: &A, x: *const f32, dy: *const f32, n: usize, dx: *mut f32) {
-    let full = n - n % LANES;
-    let mut i = 0;
-    while i < full {
-        unsafe {
-            let v = v128_load(x.add(i) as *const v128);
-            v128_store(dx.add(i) as *mut v128, f32x4_mul(v128_load(dy.add(i) as *const v128), keep_nan(v, act.grad(v))));
-        }
-        i += LANES;
-    }
-    if i < n {
-        let v = unsafe { load_partial(x.add(i), n - i, 0.0) };
-        unsafe { store_partial(dx.add(i), n - i, f32x4_mul(load_partial(dy.add(i), n - i, 0.0), keep_nan(v, act.grad(v)))) };
+unsafe fn activate(act: &dyn ActivationLoops, x: *const f32, n: usize, y: *mut f32) {
+    let full = n / LANES;
+    unsafe { act.apply_vectors(x as *const v128, y as *mut v128, full) };
+    let (done, rest) = (full * LANES, n % LANES);
+    if rest > 0 {
+        let mut v = unsafe { load_partial(x.add(done), rest, 0.0) };
+        unsafe { act.apply_vectors(&v, &mut v, 1) };
+        unsafe { store_partial(y.add(done), rest, v) };
     }
 }
 
@@ -165,21 +167,18 @@ pub unsafe extern "C" fn simdnet_activate_backward(
     n: usize,
     dx: *mut f32,
 ) -> u32 {
-    with_activation!(code, [p0, p1, p2], |act| { unsafe { map_backward(&act, x, dy, n, dx) }; 0 }, else 1)
+    let done = with_activation(code, [p0, p1, p2], &mut |act| unsafe { activate_backward(act, x, dy, n, dx) });
+    !done as u32
 }
 
-/// The activation as the dense kernel sees it: applied to a finished tile of accumulators. Dynamic
-/// dispatch here (once per tile, not per element) keeps a single copy of the micro-kernel instead
-/// of one per activation.
-pub trait Epilogue {
-    fn apply(&self, tile: &mut [v128]);
-}
-
-impl<A: Activation> Epilogue for A {
-    #[inline(never)]
-    fn apply(&self, tile: &mut [v128]) {
-        for v in tile.iter_mut() {
-            *v = Activation::apply(self, *v);
-        }
+unsafe fn activate_backward(act: &dyn ActivationLoops, x: *const f32, dy: *const f32, n: usize, dx: *mut f32) {
+    let full = n / LANES;
+    unsafe { act.grad_vectors(x as *const v128, dy as *const v128, dx as *mut v128, full) };
+    let (done, rest) = (full * LANES, n % LANES);
+    if rest > 0 {
+        let (v, g) = unsafe { (load_partial(x.add(done), rest, 0.0), load_partial(dy.add(done), rest, 0.0)) };
+        let mut d = g;
+        unsafe { act.grad_vectors(&v, &g, &mut d, 1) };
+        unsafe { store_partial(dx.add(done), rest, d) };
     }
 }

@@ -1,8 +1,7 @@
 //! Row-wise activations over the last axis: softmax, log_softmax, softmin, sparsemax, glu.
 use super::code;
 use crate::math::{Exp, Log1p, Sigmoid};
-use crate::vector::{LANES, load_partial, store_partial};
-use core::arch::wasm32::*;
+use crate::simd::*;
 
 /// Calls `f` on each full vector of the row and on the partial tail (padded with `fill`), with the
 /// element offset and the lane count.
@@ -239,7 +238,7 @@ unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *m
             let g = load(dy.add(i), lanes);
             // A NaN row stays NaN (y is NaN there, and so is the comparison's complement).
             let d = v128_bitselect(f32x4_sub(g, mean), zero, f32x4_gt(y, zero));
-            store(dx, i, lanes, crate::vector::keep_nan(y, d));
+            store(dx, i, lanes, keep_nan(y, d));
         })
     };
 }
@@ -320,7 +319,7 @@ pub unsafe extern "C" fn simdnet_prelu_backward(x: *const f32, dy: *const f32, r
         unsafe {
             for_vectors(x.add(at), cols, 0.0, |i, lanes, v| {
                 let slope_here = load(slope.add(i), lanes);
-                let g = crate::vector::keep_nan(v, v128_bitselect(one, slope_here, f32x4_gt(v, zero)));
+                let g = keep_nan(v, v128_bitselect(one, slope_here, f32x4_gt(v, zero)));
                 store(dx.add(at), i, lanes, f32x4_mul(load(dy.add(at + i), lanes), g));
             })
         };

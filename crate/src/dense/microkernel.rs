@@ -6,9 +6,8 @@
 //! at batch 1) would leave a 1×8 tile with only two dependency chains, bound by the add latency, so
 //! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
 use super::packing::{interleave_rows, panel_count, panel_len};
-use crate::activation::Epilogue;
-use crate::vector::{madd, store_partial};
-use core::arch::wasm32::*;
+use crate::activation::ActivationLoops;
+use crate::simd::*;
 
 pub const MR: usize = 4;
 pub const NR: usize = 8;
@@ -92,7 +91,7 @@ impl<const ROWS: usize> Rows<ROWS> for Interleaved {
 /// on (rows `outputs` apart), of which `cols` (≤ PANELS·NR) are stored.
 #[inline(always)]
 unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
-    act: &dyn Epilogue,
+    act: &dyn ActivationLoops,
     mut rows: R,
     shape: Shape,
     panel: *const f32,
@@ -125,7 +124,8 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
         }
         unsafe { rows.advance() };
     }
-    // The activation runs on the whole tile at once, through one dynamic call (see `Epilogue`).
+    // The activation runs on the whole tile at once, through one dynamic call (see
+    // `ActivationLoops`).
     let mut flat = [f32x4_splat(0.0); 8];
     for r in 0..ROWS {
         for p in 0..PANELS {
@@ -133,7 +133,7 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
             flat[(r * PANELS + p) * 2 + 1] = acc[r][p][1];
         }
     }
-    act.apply(&mut flat[..ROWS * PANELS * 2]);
+    unsafe { act.apply_vectors(flat.as_ptr(), flat.as_mut_ptr(), ROWS * PANELS * 2) };
     for r in 0..ROWS {
         for p in 0..PANELS {
             let done = p * NR;
@@ -149,7 +149,7 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
 /// The last `ROWS < MR` rows: `PANELS` panels per tile while that many remain, then one at a time.
 #[inline(always)]
 unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
-    act: &dyn Epilogue,
+    act: &dyn ActivationLoops,
     x: *const f32,
     shape: Shape,
     packed: *const f32,
@@ -189,7 +189,16 @@ pub fn scratch_len(batch: usize, inputs: usize) -> usize {
 /// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`
 /// (`scratch_len` floats); then they run panel by panel, so that one panel (≤ (inputs+1)·32 bytes)
 /// stays in L1 while the row blocks stream past it.
-pub unsafe fn gemm(act: &dyn Epilogue, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32) {
+#[inline(never)]
+pub unsafe fn gemm(
+    act: &dyn ActivationLoops,
+    x: *const f32,
+    batch: usize,
+    shape: Shape,
+    packed: *const f32,
+    y: *mut f32,
+    scratch: *mut f32,
+) {
     let full_rows = batch - batch % MR;
     let block = MR * shape.inputs;
     for b in 0..full_rows / MR {

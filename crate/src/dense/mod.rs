@@ -7,7 +7,8 @@
 mod microkernel;
 mod packing;
 
-use crate::activation::{rowwise_scratch_len, with_activation};
+use crate::activation::code::{LOG_SOFTMAX, SOFTMAX, SOFTMIN, SPARSEMAX};
+use crate::activation::{Linear, rowwise, rowwise_scratch_len, with_activation};
 
 /// Floats needed by the packed weights of an `inputs × outputs` layer.
 #[unsafe(no_mangle)]
@@ -62,14 +63,13 @@ pub unsafe extern "C" fn simdnet_dense(
     scratch: *mut f32,
 ) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
-    with_activation!(act, [p0, p1, p2], |a| {
-        unsafe { microkernel::gemm(&a, x, batch, shape, packed, y, scratch) };
+    if with_activation(act, [p0, p1, p2], &mut |a| unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) }) {
         0
-    }, else if matches!(act, SOFTMAX | LOG_SOFTMAX | SOFTMIN | SPARSEMAX) {
+    } else if matches!(act, SOFTMAX | LOG_SOFTMAX | SOFTMIN | SPARSEMAX) {
         // A row-wise activation needs the whole row before any output is final: one more pass.
         unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
         unsafe { rowwise(act, y, batch, outputs, y, scratch) }
     } else {
         1
-    })
+    }
 }

@@ -1,6 +1,6 @@
 //! Vector helpers shared by every kernel: the multiply-add the build supports, and loads/stores of
 //! partial vectors so that remainders reuse the full-vector code instead of a scalar copy of it.
-use core::arch::wasm32::*;
+use super::*;
 
 pub const LANES: usize = 4;
 
@@ -19,11 +19,16 @@ pub fn madd(a: v128, b: v128, c: v128) -> v128 {
 
 /// A splat of `v` that LLVM cannot see through. With a visible constant, LLVM rewrites
 /// `f32x4_pmax(x, splat(0.0))` into `f32x4.max`, which V8 lowers to ~8 instructions instead of one
-/// `maxps`; the volatile read keeps the operand opaque. Call it outside loops.
+/// `maxps`; the volatile read keeps the operand opaque. Call it outside loops. The scalar build has
+/// no such rewrite, and there constants folded into the code are smaller and faster.
 #[inline(always)]
 pub fn opaque_splat(v: f32) -> v128 {
-    let cell = v;
-    f32x4_splat(unsafe { core::ptr::read_volatile(&cell) })
+    #[cfg(target_feature = "simd128")]
+    let v = {
+        let cell = v;
+        unsafe { core::ptr::read_volatile(&cell) }
+    };
+    f32x4_splat(v)
 }
 
 /// Several constants through `opaque_splat`, for the coefficient tables of the approximations.
