@@ -119,19 +119,12 @@ pub trait ActivationLoops {
 impl<A: Activation> ActivationLoops for A {
     #[inline(never)]
     unsafe fn apply_vectors(&self, src: *const v128, dst: *mut v128, n: usize) {
-        for i in 0..n {
-            unsafe { v128_store(dst.add(i), self.apply(v128_load(src.add(i)))) };
-        }
+        unsafe { map_vectors(src, dst, n, |v| self.apply(v)) }
     }
 
     #[inline(never)]
     unsafe fn grad_vectors(&self, x: *const v128, dy: *const v128, dx: *mut v128, n: usize) {
-        for i in 0..n {
-            unsafe {
-                let v = v128_load(x.add(i));
-                v128_store(dx.add(i), f32x4_mul(v128_load(dy.add(i)), keep_nan(v, self.grad(v))));
-            }
-        }
+        unsafe { zip_vectors(x, dy, dx, n, |v, g| f32x4_mul(g, keep_nan(v, self.grad(v)))) }
     }
 }
 

@@ -115,7 +115,7 @@ unsafe fn sparsemax_row(x: *const f32, n: usize, y: *mut f32, sorted: *mut f32) 
         unsafe { core::slice::from_raw_parts_mut(y, n) }.fill(f32::NAN);
         return;
     }
-    row.sort_unstable_by(|a, b| b.partial_cmp(a).unwrap_or(core::cmp::Ordering::Equal));
+    sort_descending(row);
     // The support is the largest k with 1 + k·z_k > Σ_{j≤k} z_j; the sums run in f64 (rows are
     // short and this is not the hot loop) so that τ is exactly rounded.
     let (mut cumulative, mut support_sum, mut k) = (0.0f64, 0.0f64, 0usize);
@@ -129,6 +129,34 @@ unsafe fn sparsemax_row(x: *const f32, n: usize, y: *mut f32, sorted: *mut f32) 
     let tau = f32x4_splat(((support_sum - 1.0) / k as f64) as f32);
     let zero = f32x4_splat(0.0);
     unsafe { for_vectors(x, n, 0.0, |i, lanes, v| store(y, i, lanes, f32x4_pmax(f32x4_sub(v, tau), zero))) };
+}
+
+/// Heapsort, largest first, of a row without NaN. core's `sort_unstable` would add more code to
+/// every build than all the row-wise kernels together, for a function that is rarely hot.
+fn sort_descending(v: &mut [f32]) {
+    // A min-heap: each step moves the smallest left to the end of the unsorted part.
+    let sift_down = |v: &mut [f32], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && v[child + 1] < v[child] {
+            child += 1;
+        }
+        if v[root] <= v[child] {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }
 
 /// glu of one row of 2h floats into h: a·sigmoid(b) for the halves a, b.

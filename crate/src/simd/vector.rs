@@ -54,6 +54,36 @@ pub fn keep_nan(x: v128, y: v128) -> v128 {
     v128_bitselect(x, y, f32x4_ne(x, x))
 }
 
+/// `dst[i] = f(src[i])` for the `n` vectors at `src`, for elementwise `f` (lanes independent). The
+/// scalar build runs `f` on one float at a time, as lane 0 of a splat: LLVM then deletes lanes
+/// 1–3's code, which as unused scalar code would otherwise be most of that build.
+#[inline(always)]
+pub unsafe fn map_vectors(src: *const v128, dst: *mut v128, n: usize, f: impl Fn(v128) -> v128) {
+    #[cfg(target_feature = "simd128")]
+    for i in 0..n {
+        unsafe { v128_store(dst.add(i), f(v128_load(src.add(i)))) };
+    }
+    #[cfg(not(target_feature = "simd128"))]
+    for i in 0..n * LANES {
+        let (src, dst) = (src as *const f32, dst as *mut f32);
+        unsafe { *dst.add(i) = f32x4_extract_lane::<0>(f(f32x4_splat(*src.add(i)))) };
+    }
+}
+
+/// `dst[i] = f(a[i], b[i])` for `n` vectors, as `map_vectors`.
+#[inline(always)]
+pub unsafe fn zip_vectors(a: *const v128, b: *const v128, dst: *mut v128, n: usize, f: impl Fn(v128, v128) -> v128) {
+    #[cfg(target_feature = "simd128")]
+    for i in 0..n {
+        unsafe { v128_store(dst.add(i), f(v128_load(a.add(i)), v128_load(b.add(i)))) };
+    }
+    #[cfg(not(target_feature = "simd128"))]
+    for i in 0..n * LANES {
+        let (a, b, dst) = (a as *const f32, b as *const f32, dst as *mut f32);
+        unsafe { *dst.add(i) = f32x4_extract_lane::<0>(f(f32x4_splat(*a.add(i)), f32x4_splat(*b.add(i)))) };
+    }
+}
+
 /// Loads `n < LANES` floats, filling the other lanes with `fill`.
 #[inline(always)]
 pub unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> v128 {
