@@ -103,3 +103,38 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
     layer.dispose();
   });
 });
+
+describe.each(await instances())('dense + prelu on the %s build', (_variant, nn) => {
+  it('applies one slope per unit, or one for all, bit-exact against the reference', () => {
+    for (const [batch, inputDim, units] of [[1, 3, 1], [5, 17, 9], [8, 33, 40], [0, 4, 4]] as const) {
+      const kernel = randomArray(inputDim * units, units, 1);
+      const bias = randomArray(units, 2, 1);
+      const x = randomArray(batch * inputDim, 3, 2);
+      for (const slope of [randomArray(units, 4, 1), 0.25]) {
+        const activation = { name: 'prelu' as const, slope };
+        const layer = nn.dense({ inputDim, units, activation, kernel, bias });
+        const linear = nn.dense({ inputDim, units, kernel, bias });
+        // The same bits as the linear layer followed by nn.activate('prelu').
+        expectSameBits(layer.apply(x, batch), nn.activate('prelu', linear.apply(x, batch), { slope, axisSize: units }));
+        const expected = ref.dense({ inputDim, units, activation: 'prelu', activationOptions: { slope }, kernel, bias }, x, batch);
+        expectDense(layer.apply(x, batch), expected, units, denseTolerance(x, kernel, bias, inputDim, units));
+        layer.dispose();
+        linear.dispose();
+      }
+    }
+  });
+
+  it('runs inside a Sequential model and needs its slopes', () => {
+    const model = nn.sequential([{ inputDim: 6, units: 5, activation: { name: 'prelu', slope: [0.1, 0.2, 0.3, 0.4, 0.5] } }, { units: 2, activation: 'softmax' }]);
+    const x = randomArray(4 * 6, 9, 2);
+    const [k0, b0, k1, b1] = model.getWeights();
+    const expected = ref.predict([
+      { inputDim: 6, units: 5, activation: 'prelu', activationOptions: { slope: [0.1, 0.2, 0.3, 0.4, 0.5] }, kernel: k0!, bias: b0! },
+      { inputDim: 5, units: 2, activation: 'softmax', kernel: k1!, bias: b1! },
+    ], x, 4);
+    model.predict(x).forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-6));
+    model.dispose();
+    expect(() => nn.dense({ inputDim: 2, units: 3, activation: 'prelu' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => nn.dense({ inputDim: 2, units: 3, activation: { name: 'prelu', slope: [1, 2] } })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+  });
+});

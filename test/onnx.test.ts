@@ -74,6 +74,30 @@ describe('ONNX import, checked against onnxruntime-node', () => {
     await expectSameAsOnnxRuntime(bytes, 4);
   });
 
+  it('PRelu (a slope per feature, or one for all), Selu, HardSwish, Softplus, Mish, Identity and Flatten', async () => {
+    const bytes = model([
+      { op: 'Flatten', inputs: [] },
+      { op: 'Gemm', inputs: ['W0', 'B0'], attributes: { transB: 1 } }, { op: 'PRelu', inputs: ['S0'] },
+      { op: 'MatMul', inputs: ['W1'] }, { op: 'PRelu', inputs: ['S1'] }, { op: 'Identity', inputs: [] },
+      { op: 'Gemm', inputs: ['W2', 'B2'] }, { op: 'Selu', inputs: [] },
+      { op: 'Gemm', inputs: ['W3', 'B3'] }, { op: 'HardSwish', inputs: [] },
+      { op: 'Gemm', inputs: ['W4', 'B4'] }, { op: 'Softplus', inputs: [] },
+      { op: 'Gemm', inputs: ['W5', 'B5'] }, { op: 'Mish', inputs: [] },
+    ], {
+      W0: [[9, 4], w(36, 21)], B0: [[9], w(9, 22)], S0: [[9], randomArray(9, 23, 1)], W1: [[9, 5], w(45, 24)], S1: [[1], Float32Array.of(0.25)],
+      W2: [[5, 6], w(30, 25)], B2: [[6], w(6, 26)], W3: [[6, 7], w(42, 27)], B3: [[7], w(7, 28)], W4: [[7, 4], w(28, 29)], B4: [[4], w(4, 30)],
+      W5: [[4, 3], w(12, 31)], B5: [[3], w(3, 32)],
+    }, 20);
+    const m = await expectSameAsOnnxRuntime(bytes, 4);
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['prelu', 'prelu', 'selu', 'hard_silu', 'softplus', 'mish']);
+    // The slopes are part of the model: saved and loaded back exactly.
+    const copy = await nn.loadModel(m.save());
+    const x = randomArray(3 * 4, 5, 2);
+    expect(copy.predict(x)).toEqual(m.predict(x));
+    const wrong = model([{ op: 'Gemm', inputs: ['W', 'B'] }, { op: 'PRelu', inputs: ['S'] }], { W: [[3, 4], w(12, 1)], B: [[4], w(4, 2)], S: [[3], w(3, 3)] });
+    await expect(nn.loadModel(wrong)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/PRelu node prelu1/) });
+  });
+
   it('loads from a .onnx path', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

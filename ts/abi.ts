@@ -18,7 +18,7 @@ export interface KernelExports {
   simdnet_dense_scratch_len(batch: number, inputs: number, outputs: number, act: number): number;
   simdnet_dense(
     x: number, batch: number, inputs: number, outputs: number, packed: number,
-    act: number, p0: number, p1: number, p2: number, y: number, scratch: number,
+    act: number, p0: number, p1: number, p2: number, slopes: number, y: number, scratch: number,
   ): number;
   simdnet_model_forward(table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number): number;
 }
@@ -60,9 +60,9 @@ export const RowwiseCode = {
   softmin: 66,
   sparsemax: 67,
   glu: 68,
-  /** Not a kernel code: PRelu has its own exports (simdnet_prelu), with a slope per channel. */
-  prelu: 127,
+  /** Slopes per position of the last axis, by pointer: simdnet_prelu, or simdnet_dense's `slopes`. */
+  prelu: 69,
 } as const;
 
-/** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs, activation (u32), params (3 × f32). */
-export const LAYER_DESC_BYTES = 28;
+/** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs, activation (u32), params (3 × f32), slopes ptr. */
+export const LAYER_DESC_BYTES = 32;

@@ -1,4 +1,4 @@
-import { type ActivationOptions, type ActivationSpec, type ResolvedActivation, resolveSpec } from './activations.js';
+import { type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
 import { glorotUniform, seededRandom } from './random.js';
@@ -7,7 +7,8 @@ import { Tensor } from './tensor.js';
 export interface DenseConfig {
   inputDim: number;
   units: number;
-  /** A name, or `{ name, ...options }` (see `nn.activate`); default 'linear'. Not glu (it halves the width). */
+  /** A name, or `{ name, ...options }` (see `nn.activate`); default 'linear'. Not glu (it halves the
+   * width). prelu takes `{ name: 'prelu', slope }`: one slope, or one per unit. */
   activation?: ActivationSpec;
   /** Shorthand for the activation's `alpha` option (leaky_relu's slope, elu's alpha, ...). */
   alpha?: number;
@@ -37,6 +38,8 @@ export class DenseLayer {
   readonly activationSpec: { name: string } & ActivationOptions;
   #ctx: Context;
   #packed: number;
+  /** prelu's slopes in wasm memory (`units` floats), or 0. */
+  #slopes = 0;
   #disposed = false;
 
   /** @internal Use `nn.dense()`. */
@@ -46,28 +49,36 @@ export class DenseLayer {
     this.units = checkCount(config.units, 'units');
     const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
     this.activation = resolveSpec(config.activation, extra);
+    const slopes = this.activation.name === 'prelu' ? preluSlopes((config.activation as ActivationOptions).slope, this.units) : null;
     this.activationSpec = typeof config.activation === 'object' && config.activation !== null
-      ? { ...extra, ...config.activation }
+      ? { ...extra, ...config.activation, ...(slopes ? { slope: Array.from(slopes) } : {}) }
       : { name: this.activation.name, ...extra };
     if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
-    if (this.activation.name === 'prelu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply prelu (per-channel slopes): apply it with nn.activate');
     const layout = config.kernelLayout ?? 'io';
     if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
     this.#checkWeights(config.kernel, config.bias);
     this.#ctx = ctx;
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
-    this.#packed = ctx.heap.allocF32(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units));
+    const [packed, slopesPtr] = ctx.allocAll([ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), ...(slopes ? [slopes.length] : [])]);
+    [this.#packed, this.#slopes] = [packed!, slopesPtr ?? 0];
     try {
+      if (slopes) ctx.heap.write(this.#slopes, slopes);
       const kernel = config.kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(config.seed ?? 0));
       this.#pack(kernel, config.bias, layout === 'oi');
     } catch (e) {
-      ctx.heap.release(this.#packed);
+      this.#release();
       throw e;
     }
   }
 
   get disposed(): boolean {
     return this.#disposed;
+  }
+
+  /** @internal Byte address of prelu's slopes, or 0. */
+  get slopesPtr(): number {
+    this.#assertAlive();
+    return this.#slopes;
   }
 
   /** @internal Byte address of the packed weights. */
@@ -121,7 +132,7 @@ export class DenseLayer {
     const { code, params: [p0, p1, p2] } = this.activation;
     const { wasm } = this.#ctx;
     const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, code));
-    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, y, scratch) !== 0) {
+    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
     }
   }
@@ -162,8 +173,14 @@ export class DenseLayer {
   }
 
   dispose(): void {
-    this.#ctx.heap.release(this.packedPtr);
+    this.#assertAlive();
+    this.#release();
     this.#disposed = true;
+  }
+
+  #release(): void {
+    this.#ctx.heap.release(this.#packed);
+    if (this.#slopes !== 0) this.#ctx.heap.release(this.#slopes);
   }
 
   [Symbol.dispose](): void {

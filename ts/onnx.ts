@@ -155,6 +155,14 @@ function activationOf(node: Node): ActivationSpec {
   }
 }
 
+/** PRelu's slope initializer, broadcast over [batch, units]: one value, or one per unit. */
+function preluOf(node: Node, slope: Float32Array, units: number): ActivationSpec {
+  if (slope.length !== 1 && slope.length !== units) {
+    fail('SHAPE_MISMATCH', `PRelu node ${node.name}: slope has ${slope.length} values for ${units} features (one, or one per feature, is supported)`);
+  }
+  return { name: 'prelu', slope };
+}
+
 const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Dropout']);
 
 /** The dense layers of an ONNX MLP: a chain from the graph input through Gemm or MatMul(+Add) nodes,
@@ -190,7 +198,7 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     const node = consume(i);
     if (PASS_THROUGH.has(node.op)) continue;
     if (node.op === 'Gemm' || node.op === 'MatMul') {
-      if (node.op === 'Gemm' && attrInt(node, 'transA', 0) !== 0) fail('INVALID_ARGUMENT', `Gemm node ${node.name} with transA is not supported`);
+      if (node.op === 'Gemm' && attrInt(node, 'transA', 0) !== 0) fail('INVALID_ARGUMENT', `Gemm node ${node.name} with transA=1 is not supported: it reads the input as [features, batch], and simdnet models take [batch, features]`);
       const w = weight(node.inputs[1], node);
       const transposed = node.op === 'Gemm' && attrInt(node, 'transB', 0) === 1;
       const [inputDim, units] = transposed ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
@@ -214,7 +222,7 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     }
     const layer = layers.at(-1);
     if (!layer || layer.activation !== undefined) fail('INVALID_ARGUMENT', `${node.op} node ${node.name} does not follow a Gemm or MatMul: only one activation per layer is supported`);
-    layer.activation = activationOf(node);
+    layer.activation = node.op === 'PRelu' ? preluOf(node, weight(node.inputs[1], node).data, layer.units) : activationOf(node);
   }
   if (layers.length === 0) fail('INVALID_ARGUMENT', 'the graph has no Gemm or MatMul layer');
   return layers;

@@ -61,6 +61,7 @@ export class Sequential {
       view.setUint32(at + 8, layer.units, true);
       view.setUint32(at + 12, layer.activation.code, true);
       layer.activation.params.forEach((p, j) => view.setFloat32(at + 16 + 4 * j, p, true));
+      view.setUint32(at + 28, layer.slopesPtr, true);
     });
   }
 

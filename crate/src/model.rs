@@ -1,7 +1,7 @@
 //! A whole Sequential model in one call: no JS↔wasm crossing or copy between layers.
 use crate::dense;
 
-/// One layer of the table passed to `simdnet_model_forward`, laid out as 7 little-endian 32-bit words
+/// One layer of the table passed to `simdnet_model_forward`, laid out as 8 little-endian 32-bit words
 /// (mirrored in ts/abi.ts).
 #[repr(C)]
 pub struct LayerDesc {
@@ -10,6 +10,8 @@ pub struct LayerDesc {
     outputs: u32,
     activation: u32,
     params: [f32; 3],
+    /// prelu's slopes (`outputs` floats), or null.
+    slopes: *const f32,
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
@@ -49,6 +51,7 @@ pub unsafe extern "C" fn simdnet_model_forward(
                 p0,
                 p1,
                 p2,
+                layer.slopes,
                 dst,
                 scratch,
             )

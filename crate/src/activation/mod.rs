@@ -6,7 +6,7 @@ mod rowwise;
 
 pub use crate::math::{Sigmoid, Tanh};
 pub use elementwise::*;
-pub use rowwise::{rowwise, scratch_len as rowwise_scratch_len};
+pub use rowwise::{rowwise, scratch_len as rowwise_scratch_len, simdnet_prelu};
 
 use crate::simd::*;
 
@@ -65,6 +65,8 @@ pub mod code {
     pub const SOFTMIN: u32 = 66;
     pub const SPARSEMAX: u32 = 67;
     pub const GLU: u32 = 68;
+    /// One slope per position of the last axis, passed by pointer (`simdnet_prelu`, and dense layers).
+    pub const PRELU: u32 = 69;
 }
 
 /// Calls `f` with the elementwise activation named by `code` and its parameters `p`, and returns

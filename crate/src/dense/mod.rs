@@ -7,8 +7,8 @@
 mod microkernel;
 mod packing;
 
-use crate::activation::code::{LOG_SOFTMAX, SOFTMAX, SOFTMIN, SPARSEMAX};
-use crate::activation::{Linear, rowwise, rowwise_scratch_len, with_activation};
+use crate::activation::code::{LOG_SOFTMAX, PRELU, SOFTMAX, SOFTMIN, SPARSEMAX};
+use crate::activation::{Linear, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
 
 /// Floats needed by the packed weights of an `inputs × outputs` layer.
 #[unsafe(no_mangle)]
@@ -44,9 +44,10 @@ pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs
 }
 
 /// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using
-/// `scratch` (`simdnet_dense_scratch_len` floats); `p0..p2` are the activation's parameters. `x`, `y`
-/// and `scratch` must not overlap. Returns 0, or 1 for an activation the layer cannot apply
-/// (unknown, or glu, which halves the width): nothing is written then.
+/// `scratch` (`simdnet_dense_scratch_len` floats); `p0..p2` are the activation's parameters, `slopes`
+/// prelu's (`outputs` floats; unused by other activations). `x`, `y` and `scratch` must not overlap.
+/// Returns 0, or 1 for an activation the layer cannot apply (unknown, or glu, which halves the
+/// width): nothing is written then.
 #[allow(clippy::too_many_arguments)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_dense(
@@ -59,6 +60,7 @@ pub unsafe extern "C" fn simdnet_dense(
     p0: f32,
     p1: f32,
     p2: f32,
+    slopes: *const f32,
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
@@ -69,6 +71,11 @@ pub unsafe extern "C" fn simdnet_dense(
         // A row-wise activation needs the whole row before any output is final: one more pass.
         unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
         unsafe { rowwise(act, y, batch, outputs, y, scratch) }
+    } else if act == PRELU {
+        // The slope depends on the column, which the tile epilogue does not see: one more pass.
+        unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
+        unsafe { simdnet_prelu(y, batch, outputs, slopes, y) };
+        0
     } else {
         1
     }
