@@ -53,6 +53,7 @@ export function bundledUrl(variant: Variant): URL {
   return new URL(`./wasm/simdnet-${variant}.wasm`, import.meta.url);
 }
 
+const NODE_FS = 'node:fs/promises';
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 async function readUrl(url: URL): Promise<WebAssembly.Module> {
@@ -73,7 +74,8 @@ async function readUrl(url: URL): Promise<WebAssembly.Module> {
 /** The bytes at a URL: read from disk for `file:` under Node, fetched otherwise. */
 export async function readBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
   if (url.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
+    // A specifier bundlers leave alone: browser bundles must not try to resolve Node's fs.
+    const { readFile } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
     return new Uint8Array(await readFile(url));
   }
   const res = await fetch(url);
