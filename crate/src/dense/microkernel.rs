@@ -146,7 +146,9 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
     }
 }
 
-/// The last `ROWS < MR` rows: `PANELS` panels per tile while that many remain, then one at a time.
+/// The last `ROWS < MR` rows, `PANELS` panels per tile. Each tile's k-loop is bound by the
+/// multiply-add latency (one k-step per latency whatever the tile's width), so the time is the number
+/// of tiles: a remainder of four panels runs as 2 + 2 rather than 3 + 1, and of two as one tile.
 #[inline(always)]
 unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
     act: &dyn ActivationLoops,
@@ -158,26 +160,19 @@ unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
     let stride = panel_len(shape.inputs);
     let panels = panel_count(shape.outputs);
     let mut p = 0;
-    while p + PANELS <= panels {
-        let col = p * NR;
-        unsafe {
-            tile::<_, ROWS, PANELS>(
-                act,
-                Strided::<ROWS>::new(x, shape.inputs),
-                shape,
-                packed.add(p * stride),
-                y.add(col),
-                shape.outputs - col,
-            )
-        };
-        p += PANELS;
-    }
     while p < panels {
-        let col = p * NR;
-        unsafe {
-            tile::<_, ROWS, 1>(act, Strided::<ROWS>::new(x, shape.inputs), shape, packed.add(p * stride), y.add(col), shape.outputs - col)
+        let (col, rows, left) = (p * NR, unsafe { Strided::<ROWS>::new(x, shape.inputs) }, panels - p);
+        let (panel, out, cols) = (unsafe { packed.add(p * stride) }, unsafe { y.add(col) }, shape.outputs - col);
+        p += if left >= PANELS && left != PANELS + 1 {
+            unsafe { tile::<_, ROWS, PANELS>(act, rows, shape, panel, out, cols) };
+            PANELS
+        } else if left >= 2 && PANELS > 2 {
+            unsafe { tile::<_, ROWS, 2>(act, rows, shape, panel, out, cols) };
+            2
+        } else {
+            unsafe { tile::<_, ROWS, 1>(act, rows, shape, panel, out, cols) };
+            1
         };
-        p += 1;
     }
 }
 
