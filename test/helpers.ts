@@ -102,14 +102,15 @@ export function expectDense(actual: Float32Array, expected: Float32Array, units:
 
 /**
  * Softmax, relative to each output: the float32 rounding of x - max (|x - max|·2^-24, inherent to
- * float32 inputs), exp's error, the sum over `cols` terms in 4 lanes and the final scaling.
+ * float32 inputs), exp's error, the sum over `cols` terms in 4 lanes and the final scaling; plus two
+ * ulps of the subnormal grid (2^-148), where exp and the scaling each round an output below 2^-126.
  */
 export function softmaxTolerance(x: ArrayLike<number>, cols: number): (expected: number, index: number) => number {
   return (e, i) => {
     let max = -Infinity;
     const start = i - (i % cols);
     for (let j = start; j < start + cols; j++) max = Math.max(max, x[j]!);
-    return (Math.abs(x[i]! - max) + 6 + cols / 4) * 2 ** -24 * Math.abs(e) + 1e-45;
+    return (Math.abs(x[i]! - max) + 6 + cols / 4) * 2 ** -24 * Math.abs(e) + 2 ** -148;
   };
 }
 

@@ -50,6 +50,33 @@ pub unsafe fn v128_load32_splat(m: *const u32) -> v128 {
 }
 
 #[inline(always)]
+pub unsafe fn v128_load32_lane<const L: usize>(v: v128, m: *const u32) -> v128 {
+    let mut lanes = v.0;
+    lanes[L] = unsafe { m.read_unaligned() };
+    v128(lanes)
+}
+
+/// Lanes `2L` and `2L + 1` from the 8 bytes at `m`.
+#[inline(always)]
+pub unsafe fn v128_load64_lane<const L: usize>(v: v128, m: *const u64) -> v128 {
+    let bits = unsafe { m.read_unaligned() };
+    let mut lanes = v.0;
+    lanes[2 * L] = bits as u32;
+    lanes[2 * L + 1] = (bits >> 32) as u32;
+    v128(lanes)
+}
+
+#[inline(always)]
+pub unsafe fn v128_store32_lane<const L: usize>(v: v128, m: *mut u32) {
+    unsafe { m.write_unaligned(v.0[L]) }
+}
+
+#[inline(always)]
+pub unsafe fn v128_store64_lane<const L: usize>(v: v128, m: *mut u64) {
+    unsafe { m.write_unaligned(v.0[2 * L] as u64 | (v.0[2 * L + 1] as u64) << 32) }
+}
+
+#[inline(always)]
 pub fn f32x4_splat(a: f32) -> v128 {
     v128([a.to_bits(); 4])
 }
