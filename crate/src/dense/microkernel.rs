@@ -109,7 +109,10 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
         }
         w[p] = unsafe { w[p].add(NR) };
     }
-    for _ in 0..shape.inputs {
+    // The loop ends on the first panel's pointer rather than a counter: one add fewer per k-step,
+    // in a loop whose front end is the limit.
+    let end = unsafe { w[0].add(shape.inputs * NR) };
+    while w[0] != end {
         let mut wv = [[f32x4_splat(0.0); 2]; PANELS];
         for p in 0..PANELS {
             wv[p] = unsafe { [v128_load(w[p] as *const v128), v128_load(w[p].add(4) as *const v128)] };
