@@ -47,6 +47,20 @@ describe('TF.js Layers import, checked against TF.js', () => {
     expect(m.layers.map((l) => l.activation.name)).toEqual(['relu', 'leaky_relu', 'elu', 'relu', 'tanh', 'hard_sigmoid', 'softmax']);
   });
 
+  it('PReLU layers, with a slope per unit or one shared, saved and loaded back', async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.dense({ inputShape: [5], units: 9 }), tfl.layers.prelu(),
+      tfl.layers.dense({ units: 4 }), tfl.layers.prelu({ sharedAxes: [1] }),
+      tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
+    ] });
+    model.layers[1]!.setWeights([tf.tensor1d(randomArray(9, 3, 1))]);
+    model.layers[3]!.setWeights([tf.tensor1d([0.4])]);
+    const m = await expectSameAsTfjs(model, 5);
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['prelu', 'prelu', 'sigmoid']);
+    const x = randomArray(3 * 5, 4, 2);
+    expect((await nn.loadModel(m.save())).predict(x)).toEqual(m.predict(x));
+  });
+
   it('an InputLayer with batch_input_shape, sigmoid/selu/softplus, and weights looked up by name', async () => {
     const input = tfl.layers.inputLayer({ inputShape: [4] });
     const model = tfl.sequential({ layers: [input, tfl.layers.dense({ units: 6, activation: 'selu' }), tfl.layers.dense({ units: 3, activation: 'softplus' }), tfl.layers.dense({ units: 2, activation: 'sigmoid' })] });

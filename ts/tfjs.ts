@@ -140,6 +140,15 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         setActivation(name, { name: 'relu', ...options });
         break;
       }
+      case 'PReLU': {
+        // alpha has one slope per unit, or one in all when shared_axes covers the feature axis.
+        const slope = find(name, 'alpha');
+        if (!slope) fail('INVALID_ARGUMENT', `layer ${name}: no weight named ${name}/alpha`);
+        const units = layers.at(-1)?.units;
+        if (slope.length !== 1 && slope.length !== units) fail('SHAPE_MISMATCH', `layer ${name}: ${slope.length} slopes for ${units} units`);
+        setActivation(name, { name: 'prelu', slope });
+        break;
+      }
       case 'Softmax':
         // Inputs are [batch, features]: axis 1 (TF.js' default) is the last axis, as is -1.
         if (![-1, 1].includes(num(c.axis, -1))) fail('INVALID_ARGUMENT', `layer ${name}: softmax over axis ${c.axis}; only the last axis is supported`);
