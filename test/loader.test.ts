@@ -47,6 +47,10 @@ describe('init', () => {
     expect(await Promise.all(VARIANTS.map(validWithoutSimd))).toEqual(VARIANTS.map((v) => v === 'scalar'));
   });
 
+  it.each(VARIANTS)('the %s build stays within the 64 KiB size budget', async (variant) => {
+    expect((await readFile(bundledUrl(variant))).length).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it("bundles for browsers through the package's `browser` condition, with nothing left to resolve", async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.exports['.'].browser).toBe('./dist/ts/index.js');
