@@ -105,7 +105,7 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
 });
 
 describe.each(await instances())('dense + prelu on the %s build', (_variant, nn) => {
-  it('applies one slope per unit, or one for all, bit-exact against the reference', () => {
+  it('applies one slope per unit, or one for all: the bits of linear + nn.activate, within the dense bound of the reference', () => {
     for (const [batch, inputDim, units] of [[1, 3, 1], [5, 17, 9], [8, 33, 40], [0, 4, 4]] as const) {
       const kernel = randomArray(inputDim * units, units, 1);
       const bias = randomArray(units, 2, 1);
