@@ -175,14 +175,20 @@ pub fn scratch_len(code: u32, cols: usize) -> usize {
     if code == code::SPARSEMAX { cols } else { 0 }
 }
 
+/// Whether `code` is a row-wise activation these kernels can apply to rows of `cols` (glu halves
+/// them, so they must be even).
+fn applies(code: u32, cols: usize) -> bool {
+    matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX) || (code == code::GLU && cols % 2 == 0)
+}
+
 /// Applies row-wise activation `code` to `rows` rows of `cols` floats. glu writes rows of cols/2
 /// (cols must be even). `y` may equal `x`. Returns 0, or 1 for an unknown code or an odd glu width.
 pub unsafe fn rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mut f32, scratch: *mut f32) -> u32 {
-    if code == code::GLU && cols % 2 != 0 {
+    if !applies(code, cols) {
         return 1;
     }
     if cols == 0 {
-        return if matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU) { 0 } else { 1 };
+        return 0;
     }
     let (exp, log1p, sigmoid) = (Exp::new(), Log1p::new(), Sigmoid::new());
     let (plus, minus) = (f32x4_splat(1.0), f32x4_splat(-1.0));
@@ -195,7 +201,7 @@ pub unsafe fn rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mu
                 code::SOFTMIN => softmax_row::<false>(xr, cols, yr, minus, &exp, &log1p),
                 code::SPARSEMAX => sparsemax_row(xr, cols, yr, scratch),
                 code::GLU => glu_row(xr, cols / 2, y.add(r * cols / 2), &sigmoid),
-                _ => return 1,
+                _ => unreachable!(),
             }
         }
     }
@@ -298,9 +304,7 @@ pub unsafe extern "C" fn simdnet_rowwise_backward(
     dx: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    if !matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX | code::GLU)
-        || (code == code::GLU && cols % 2 != 0)
-    {
+    if !applies(code, cols) {
         return 1;
     }
     if cols == 0 {
