@@ -49,7 +49,6 @@ export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedMo
   return { json: JSON.stringify(doc, null, 1), weights: bytes };
 }
 
-/** The layer specs (with their weights) of a saved model's parsed document, validated. */
 /** A model document's JSON, parsed once, or INVALID_ARGUMENT. */
 export function parseJson(json: string): unknown {
   try {
@@ -59,6 +58,7 @@ export function parseJson(json: string): unknown {
   }
 }
 
+/** The layer specs (with their weights) of a saved model's parsed document, validated. */
 export function parseModel(document: unknown, weights: Uint8Array): LayerSpec[] {
   const doc = document as ModelDocument | null;
   if (doc?.format !== 'simdnet-sequential' || doc.version !== 1 || !Array.isArray(doc.layers)) {
