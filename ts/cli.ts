@@ -3,7 +3,7 @@
  * simdnet's command line: `simdnet bench` runs the benchmark suite on the built-in default model and
  * kernels; `simdnet info` tells which build runs here and what the engine supports.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { KERAS_MLP, VARIANTS, init, supports } from './index.js';
 import { bundledUrl } from './loader.js';
@@ -48,7 +48,7 @@ function parseRows(text: string): number[][] {
 }
 
 async function readInput(path: string): Promise<string> {
-  if (path !== '-') return (await import('node:fs/promises')).readFile(path, 'utf8');
+  if (path !== '-') return readFile(path, 'utf8');
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
   return text;
@@ -91,7 +91,6 @@ async function info(args: string[]): Promise<void> {
 
 async function plot(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'activations.svg' } } });
-  const { writeFile } = await import('node:fs/promises');
   const { plotActivations } = await import('./plot.js');
   await writeFile(values.out, plotActivations(await init()));
   console.log(`wrote ${values.out}`);
