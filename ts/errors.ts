@@ -5,7 +5,11 @@ export type ErrorCode =
   | 'UNKNOWN_ACTIVATION'
   | 'INVALID_ARGUMENT'
   | 'OUT_OF_MEMORY'
-  | 'UNSUPPORTED_RUNTIME';
+  | 'UNSUPPORTED_RUNTIME'
+  /** A model file (simdnet, TF.js or ONNX) that is malformed, inconsistent, or names weights outside its folder. */
+  | 'INVALID_MODEL'
+  /** A file or URL that could not be read or fetched (the message names it). */
+  | 'IO_ERROR';
 
 /** The one error class simdnet throws. Every check runs before any wasm memory is touched. */
 export class SimdnetError extends Error {
