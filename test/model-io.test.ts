@@ -14,7 +14,7 @@ const SPECS: LayerSpec[] = [
   { units: 4, activation: { name: 'hard_sigmoid', preset: 'onnx' } },
   { units: 3, activation: 'softmax' },
 ];
-const cli = fileURLToPath(new URL('../dist/ts/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/ts/cli/main.js', import.meta.url));
 
 describe('saving and loading models (simdnet format)', () => {
   it('round-trips exactly: layers, activations with their options, weights, predictions', async () => {
@@ -56,8 +56,8 @@ describe('simdnet predict and info <model>', () => {
   writeFileSync(join(dir, 'model.json'), json);
   writeFileSync(join(dir, 'model.bin'), weights);
   const rows = [randomArray(7, 5, 2), randomArray(7, 6, 2), randomArray(7, 7, 2)];
-  // The CLI runs under plain Node 20, which validates only the SIMD128 build: predict with that one.
-  const cliBuild = init({ variant: 'simd' });
+  // The CLI sets Node 20's relaxed-SIMD flag itself, so it runs the relaxed build like the suite does.
+  const cliBuild = init({ variant: 'relaxed' });
   const expectedOf = async () => (await (await cliBuild).loadModel({ json, weights })).predict(Float32Array.from(rows.flatMap((r) => Array.from(r))));
 
   it('predicts CSV rows from a file, one CSV row of outputs per input row', async () => {
@@ -77,8 +77,12 @@ describe('simdnet predict and info <model>', () => {
   it('fails with one clear line and a non-zero exit code', () => {
     for (const [args, message] of [
       [['predict', join(dir, 'model.json'), '--input', '-'], /row 1 has 2 values; the model takes 7/],
-      [['predict', join(dir, 'missing.json'), '--input', '-'], /ENOENT|no such file/],
-      [['predict', join(dir, 'model.json')], /usage: simdnet predict/],
+      [['predict', join(dir, 'missing.json'), '--input', '-'], /^simdnet: model file not found: .*missing\.json\n$/],
+      [['predict', join(dir, 'model.json')], /predict: missing --input/],
+      [['predict', '--input', '-'], /predict: missing the model file argument/],
+      [['predict', join(dir, 'model.json'), '--input', '-', '--bogus'], /predict: Unknown option '--bogus'/],
+      [['predict', join(dir, 'model.json'), '--input', '-', '--variant', 'avx'], /--variant must be one of relaxed, simd, scalar/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
     ] as const) {
       const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input: '1,2\n' });
       expect(r.status).toBe(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { init } from '../ts/index.js';
-import { PLOTTED, plotActivations } from '../ts/plot.js';
+import { PLOTTED, plotActivations } from '../ts/cli/plot.js';
 
 describe('simdnet plot', () => {
   it('draws a panel per activation with f and f′ as paths of finite coordinates', async () => {
