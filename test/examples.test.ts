@@ -41,4 +41,13 @@ describe('README examples', () => {
     expect(Number(out[0])).toBeGreaterThan(0);
     expect(out[1]).toBe('INVALID_ARGUMENT');
   });
+
+  it('the published declarations hold no @internal member (tsconfig.build.json strips them)', () => {
+    const declarations = readdirSync(join(root, 'dist/ts')).filter((f) => f.endsWith('.d.ts'));
+    expect(declarations).toContain('index.d.ts');
+    for (const file of declarations) {
+      const text = readFileSync(join(root, 'dist/ts', file), 'utf8');
+      expect(text, file).not.toMatch(/@internal|\bget (ptr|heap|packedPtr|slopesPtr)\(\)|\brun\(x: number/);
+    }
+  });
 });
