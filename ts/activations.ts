@@ -66,8 +66,9 @@ export const PRESET_DEFAULTS = {
   softplusThreshold: { keras: Infinity, torch: 20, onnx: Infinity, tfjs: Infinity },
 } as const;
 
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
+/** SELU's α and λ (Klambauer et al. 2017), as Keras and ONNX state them. */
+export const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
 
 function hardSigmoidParams(o: ActivationOptions, preset: Preset): Params {
   const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
@@ -77,7 +78,7 @@ function hardSigmoidParams(o: ActivationOptions, preset: Preset): Params {
   return [alpha, finite(o.beta, 'beta', b) / alpha, 0];
 }
 
-const ELEMENTWISE: Record<string, [number, Resolver]> = {
+const ELEMENTWISE = {
   linear: [ActivationCode.linear, () => [0, 0, 0]],
   relu: [ActivationCode.relu, () => [0, 0, 0]],
   leaky_relu: [ActivationCode.leaky_relu, (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0]],
@@ -117,28 +118,27 @@ const ELEMENTWISE: Record<string, [number, Resolver]> = {
   threshold: [ActivationCode.threshold, (o) => [num(o.threshold, 'threshold', 0), num(o.value, 'value', 0), 0]],
   thresholded_relu: [ActivationCode.threshold, (o) => [num(o.threshold ?? o.alpha, 'alpha', 1), 0, 0]],
   gelu: [ActivationCode.gelu, () => [0, 0, 0]],
-};
+} satisfies Record<string, [number, Resolver]>;
 
-const ROWWISE: Record<string, number> = {
+const ROWWISE = {
   softmax: RowwiseCode.softmax,
   log_softmax: RowwiseCode.log_softmax,
   softmin: RowwiseCode.softmin,
   sparsemax: RowwiseCode.sparsemax,
   glu: RowwiseCode.glu,
   prelu: RowwiseCode.prelu,
-};
+} satisfies Record<string, number>;
 
 /** Other names of the same function. */
-const ALIASES: Record<string, string> = { swish: 'silu', hard_swish: 'hard_silu' };
+const ALIASES = { swish: 'silu', hard_swish: 'hard_silu' } satisfies Record<string, keyof typeof ELEMENTWISE>;
+
+/** Every name `activate` and layers take: the tables' keys. */
+export type ActivationName = keyof typeof ELEMENTWISE | keyof typeof ROWWISE | keyof typeof ALIASES;
+export type RowwiseName = keyof typeof ROWWISE;
 
 export const ACTIVATION_NAMES = [...Object.keys(ELEMENTWISE), ...Object.keys(ROWWISE), ...Object.keys(ALIASES)].sort() as ActivationName[];
-
-export type ActivationName =
-  | 'linear' | 'relu' | 'leaky_relu' | 'relu6' | 'elu' | 'selu' | 'celu' | 'exponential' | 'sigmoid' | 'tanh'
-  | 'hard_sigmoid' | 'hard_silu' | 'hard_swish' | 'hard_tanh' | 'hard_shrink' | 'soft_shrink' | 'log_sigmoid'
-  | 'mish' | 'silu' | 'swish' | 'softplus' | 'softsign' | 'sparse_plus' | 'sparse_sigmoid' | 'squareplus'
-  | 'tanh_shrink' | 'threshold' | 'thresholded_relu' | 'gelu' | 'softmax' | 'log_softmax' | 'softmin'
-  | 'sparsemax' | 'glu' | 'prelu';
+/** The activations computed along rows (softmax & co., glu, prelu's per-position slopes). */
+export const ROWWISE_NAMES = Object.keys(ROWWISE) as RowwiseName[];
 
 /** prelu's slopes for rows of `cols`: `slope` has one per position, or one for all (broadcast). */
 export function preluSlopes(slope: unknown, cols: number): Float32Array {
@@ -167,16 +167,16 @@ export function resolveSpec(spec: unknown, extra: ActivationOptions = {}): Resol
 export function resolveActivation(name: unknown, options: ActivationOptions = {}): ResolvedActivation {
   const given = name === undefined || name === null ? 'linear' : name;
   if (typeof given !== 'string') fail('UNKNOWN_ACTIVATION', `activation must be a name, got ${String(given)}`);
-  const key = Object.hasOwn(ALIASES, given) ? ALIASES[given]! : given;
+  const key: string = Object.hasOwn(ALIASES, given) ? ALIASES[given as keyof typeof ALIASES] : given;
   const preset = options.preset ?? 'keras';
   if (!PRESETS.includes(preset)) fail('INVALID_ARGUMENT', `unknown preset ${JSON.stringify(preset)}; presets: ${PRESETS.join(', ')}`);
   if (Object.hasOwn(ROWWISE, key)) {
-    return { name: key as ActivationName, code: ROWWISE[key]!, params: [0, 0, 0], rowwise: true };
+    return { name: key as ActivationName, code: ROWWISE[key as RowwiseName], params: [0, 0, 0], rowwise: true };
   }
   if (!Object.hasOwn(ELEMENTWISE, key)) {
     fail('UNKNOWN_ACTIVATION', `unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
   }
-  const [code, resolve] = ELEMENTWISE[key]!;
+  const [code, resolve] = ELEMENTWISE[key as keyof typeof ELEMENTWISE] as [number, Resolver];
   let resolvedCode = code;
   let params = resolve(options, preset);
   if (key === 'relu' && (options.negativeSlope !== undefined || options.maxValue !== undefined || options.threshold !== undefined)) {

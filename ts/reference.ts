@@ -4,12 +4,12 @@
  * rounded to float32 once at the end. It is the oracle of the tests and the baseline of the
  * benchmarks, with the same names, options and defaults as the wasm API.
  */
-import { type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, preluSlopes, resolveActivation } from './activations.js';
+import {
+  type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, SELU_ALPHA, SELU_SCALE, preluSlopes, resolveActivation,
+} from './activations.js';
 
 export type ScalarActivation = (x: number) => number;
 
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** erfc in double precision (relative error ~1e-14): 1 - the Taylor series of erf below 2, the
