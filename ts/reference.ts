@@ -177,7 +177,11 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
       case 'softsign': return (x) => 1 / (1 + Math.abs(x)) ** 2;
       case 'sparse_plus': return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2);
       case 'sparse_sigmoid': return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
-      case 'squareplus': { const b = options.b ?? 4; return (x) => (1 + x / Math.sqrt(x * x + b)) / 2; }
+      case 'squareplus': {
+        // (1 + x/√(x² + b))/2 = squareplus(x)/√(x² + b), which does not cancel for x ≪ 0; at ±Inf its limits 1 and 0.
+        const [b, y] = [options.b ?? 4, scalarActivation(name, options)];
+        return (x) => (Number.isFinite(x) ? y(x) / Math.sqrt(x * x + b) : x > 0 ? 1 : 0);
+      }
       case 'tanh_shrink': return (x) => Math.tanh(x) ** 2;
       case 'threshold': { const t = options.threshold ?? 0; return (x) => (x > t ? 1 : 0); }
       case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? 1 : 0); }
