@@ -588,9 +588,10 @@ const SQUAREPLUS_SCALE_DOWN: f32 = pow2(-65);
 
 /// `(x + √(x² + b)) / 2`; for x < 0 as `(b/4) / ((√(x² + b) - x)/2)`, the same value without the
 /// cancellation. Every sum is of halves, so that it stays finite up to |x| = FLT_MAX; beyond |x| =
-/// 2^60, where x² would overflow, x is scaled by 2^-65 and b by 2^-130 before the square root (exact
-/// scalings, and b/x² is below 2^-120 there unless b is, so the small b that underflows does not matter).
-/// Finite for every finite x and b < 3.39·10^38 (x² + b must fit for |x| ≤ 2^60).
+/// 2^60, where x² would overflow, x is scaled by 2^-65 and b by 2^-130 before the square root: exact
+/// scalings, except that b·2^-130 loses bits (or flushes to 0) for b < 2^-4, which is then below an
+/// ulp of x² > 2^120 anyway. Within 3 ulp for every finite x and b < 3.39·10^38 (x² + b must fit for
+/// |x| ≤ 2^60).
 #[derive(Clone, Copy)]
 pub struct Squareplus {
     b: v128,

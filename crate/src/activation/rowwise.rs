@@ -229,7 +229,7 @@ pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
 /// A power of two s ≤ 1/(2n) and 1/s, for the backward passes over rows of n: they sum the row's
 /// gradients scaled by s, so that neither the sums (|Σ s·dy| ≤ max|dy|/2) nor the differences
 /// s·dy - Σ overflow where the result does not; scaling by s and back is exact (the same bits) unless
-/// s·dy is subnormal.
+/// s·dy, or its product with y, is subnormal.
 fn gradient_scale(n: usize) -> (v128, v128) {
     let e = (usize::BITS - (2 * n - 1).leading_zeros()) as i32;
     (f32x4_splat(pow2(-e)), f32x4_splat(pow2(e)))
