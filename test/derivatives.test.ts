@@ -1,46 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ACTIVATION_NAMES, type ActivationName, type ActivationOptions } from '../ts/index.js';
+import type { ActivationName } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
+import { ELEMENTWISE, expectBackward } from './activation-cases.js';
 import { EDGE_VALUES, expectSameBits, floats, instances, randomArray } from './helpers.js';
-
-/**
- * Derivatives. The backward kernels return dx = dy·f'(x); the bound against the reference's
- * derivative formula is |dx − dy·f'(x)| ≤ 2^-20·|dy|·max(1, |f'(x)|): relative 1e-6 where the slope
- * is large, absolute where it is small (1 − tanh², s(1 − s) and the like lose relative accuracy as
- * they approach 0). Where f'(x) overflows float32, the product is ±Inf. The reference's formulas are
- * themselves checked against central differences.
- */
-const ELEMENTWISE: [string, ActivationName, ActivationOptions][] = [
-  ...ACTIVATION_NAMES.filter((n) => !['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu', 'prelu'].includes(n)).map(
-    (n) => [n, n, {}] as [string, ActivationName, ActivationOptions],
-  ),
-  ['relu (slope, max, threshold)', 'relu', { negativeSlope: 0.1, maxValue: 6, threshold: 0.5 }],
-  ['elu (alpha 0.5)', 'elu', { alpha: 0.5 }],
-  ['celu (alpha 2)', 'celu', { alpha: 2 }],
-  ['gelu (tanh)', 'gelu', { approximate: true }],
-  ['hard_sigmoid (onnx)', 'hard_sigmoid', { preset: 'onnx' }],
-  ['softplus (torch, beta 2)', 'softplus', { preset: 'torch', beta: 2 }],
-  ['swish (beta 1.5)', 'swish', { beta: 1.5 }],
-];
-
-function expectBackward(actual: Float32Array, x: Float32Array, dy: Float32Array, d: (x: number) => number, label: string) {
-  for (let i = 0; i < x.length; i++) {
-    const slope = d(x[i]!);
-    const expected = Math.fround(dy[i]! * slope);
-    const a = actual[i]!;
-    if (Number.isNaN(expected) || Number.isNaN(a)) {
-      if (Number.isNaN(expected) !== Number.isNaN(a)) expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected}`);
-      continue;
-    }
-    if (a === expected) continue;
-    // Where f'(x) itself overflows float32 (exponential past 88.72), dy·f'(x) is ±Inf in float32
-    // even when the exact product would fit.
-    if (Math.abs(slope) > 3.4028234663852886e38 && a === Math.sign(expected) * Infinity) continue;
-    const tolerance = 2 ** -20 * Math.abs(dy[i]!) * Math.max(1, Math.abs(slope));
-    if (!(Math.abs(a - expected) <= tolerance)) expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected} (±${tolerance})`);
-  }
-}
 
 describe('the reference derivatives', () => {
   it.each(ELEMENTWISE)('%s matches central differences away from kinks', (_label, name, options) => {

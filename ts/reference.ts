@@ -177,7 +177,11 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
       case 'softsign': return (x) => 1 / (1 + Math.abs(x)) ** 2;
       case 'sparse_plus': return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2);
       case 'sparse_sigmoid': return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
-      case 'squareplus': { const b = options.b ?? 4; return (x) => (1 + x / Math.sqrt(x * x + b)) / 2; }
+      case 'squareplus': {
+        // (1 + x/√(x² + b))/2 = squareplus(x)/√(x² + b), which does not cancel for x ≪ 0; at ±Inf its limits 1 and 0.
+        const [b, y] = [options.b ?? 4, scalarActivation(name, options)];
+        return (x) => (Number.isFinite(x) ? y(x) / Math.sqrt(x * x + b) : x > 0 ? 1 : 0);
+      }
       case 'tanh_shrink': return (x) => Math.tanh(x) ** 2;
       case 'threshold': { const t = options.threshold ?? 0; return (x) => (x > t ? 1 : 0); }
       case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? 1 : 0); }
@@ -256,19 +260,20 @@ function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, s
       for (let i = 0; i < h; i++) out[at + i] = row[i]! * sigmoidOf(row[h + i]!);
       continue;
     }
-    if (row.some(Number.isNaN)) {
+    // A NaN makes the row NaN; in sparsemax so does +Inf (no k passes its support test), as Inf - Inf does in softmax.
+    if (row.some(Number.isNaN) || (name === 'sparsemax' && row.includes(Infinity))) {
       out.fill(NaN, at, at + axisSize);
       continue;
     }
     if (name === 'sparsemax') {
+      // As the kernel: not 1 + k·z > Σ, whose 1 is absorbed at |z| ≳ 2^53, nor x - (Σ - 1)/k, whose τ rounds the 1 away.
       const sorted = [...row].sort((a, b) => b - a);
       let [cumulative, supportSum, k] = [0, 0, 0];
       sorted.forEach((z, j) => {
         cumulative += z;
-        if (1 + (j + 1) * z > cumulative) [k, supportSum] = [j + 1, cumulative];
+        if (cumulative - (j + 1) * z < 1) [k, supportSum] = [j + 1, cumulative];
       });
-      const tau = (supportSum - 1) / k;
-      row.forEach((v, i) => (out[at + i] = Math.max(v - tau, 0)));
+      row.forEach((v, i) => (out[at + i] = Math.max((k * v - supportSum + 1) / k, 0)));
       continue;
     }
     const z = name === 'softmin' ? row.map((v) => -v) : row;

@@ -11,6 +11,11 @@ const EXP_LO: f32 = -104.0;
 const EXP_HI: f32 = 89.0;
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
+/// 2^e as a float32, for e in the normal exponent range [-126, 127].
+pub const fn pow2(e: i32) -> f32 {
+    f32::from_bits(((127 + e) as u32) << 23)
+}
+
 /// `exp(x)`, ≤ 1 ulp for normal results, correct through the subnormal range; exp(NaN) = NaN,
 /// exp(+Inf) = +Inf, exp(-Inf) = +0.
 ///

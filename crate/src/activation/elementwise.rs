@@ -2,7 +2,7 @@
 //! see `opaque_splat`) whose `apply` maps four lanes. NaN in gives NaN out unless the function's
 //! definition says otherwise (`Threshold`).
 use super::Activation;
-use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, sigmoid_with_slope};
+use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, pow2, sigmoid_with_slope};
 use crate::simd::*;
 
 #[derive(Clone, Copy)]
@@ -51,6 +51,9 @@ pub struct ReluGeneral {
     lo: v128,
     hi: v128,
     threshold: v128,
+    half: v128,
+    half_threshold: v128,
+    two: v128,
 }
 impl ReluGeneral {
     #[inline(always)]
@@ -64,6 +67,9 @@ impl ReluGeneral {
             lo: opaque_splat(if clip { 0.0 } else { f32::NEG_INFINITY }),
             hi: opaque_splat(if clip { max_value } else { f32::INFINITY }),
             threshold: opaque_splat(threshold),
+            half: opaque_splat(0.5),
+            half_threshold: opaque_splat(threshold * 0.5),
+            two: opaque_splat(2.0),
         }
     }
 }
@@ -72,7 +78,10 @@ impl Activation for ReluGeneral {
     fn apply(&self, x: v128) -> v128 {
         let pos = v128_and(x, f32x4_gt(x, self.threshold));
         let pos = f32x4_pmin(f32x4_pmax(pos, self.lo), self.hi);
-        let neg = f32x4_mul(self.slope, f32x4_pmax(f32x4_sub(self.threshold, x), self.zero));
+        // slope·(threshold - x) as slope·(threshold/2 - x/2)·2, the same value: threshold - x overflows
+        // for x near -FLT_MAX and a positive threshold even where the product does not.
+        let half_gap = f32x4_pmax(f32x4_sub(self.half_threshold, f32x4_mul(x, self.half)), self.zero);
+        let neg = f32x4_mul(f32x4_mul(self.slope, half_gap), self.two);
         keep_nan(x, f32x4_sub(pos, v128_and(neg, self.slope_used)))
     }
     #[inline(always)]
@@ -402,8 +411,9 @@ impl<const SOFT: bool> Activation for Shrink<SOFT> {
 }
 
 /// Softplus with torch's parameters: `log(1 + exp(beta·x)) / beta`, or x where beta·x > threshold;
-/// computed as max(z, 0) + log1p(exp(-|z|)), z = beta·x, which neither overflows nor cancels.
-/// log_sigmoid(x) = -softplus(-x) is the same with beta = -1 (then negated: `negate`).
+/// computed as (max(z, 0) + log1p(exp(-|z|))) / beta, z = beta·x, which neither overflows nor
+/// cancels, and whose first term over beta is x or 0 exactly (β·x itself may overflow, x may not).
+/// log_sigmoid(x) = -softplus(-x) is the same with beta = 1, negated on both sides.
 #[derive(Clone, Copy)]
 pub struct Softplus {
     exp: Exp,
@@ -425,17 +435,23 @@ impl Softplus {
             zero: opaque_splat(0.0),
         }
     }
+    /// log1p(exp(-|z|)) = softplus(z) - max(z, 0), in (0, ln 2].
+    #[inline(always)]
+    fn tail(&self, z: v128) -> v128 {
+        self.log1p.eval(self.exp.eval(f32x4_neg(f32x4_abs(z))))
+    }
     #[inline(always)]
     fn softplus(&self, z: v128) -> v128 {
-        let tail = self.log1p.eval(self.exp.eval(f32x4_neg(f32x4_abs(z))));
-        keep_nan(z, f32x4_add(f32x4_pmax(z, self.zero), tail))
+        keep_nan(z, f32x4_add(f32x4_pmax(z, self.zero), self.tail(z)))
     }
 }
 impl Activation for Softplus {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
         let z = f32x4_mul(self.beta, x);
-        v128_bitselect(x, f32x4_mul(self.softplus(z), self.inv_beta), f32x4_gt(z, self.threshold))
+        // max(z, 0)/β is x where z > 0 (whatever β's sign) and 0 elsewhere; a NaN x reaches the tail.
+        let y = f32x4_add(v128_and(x, f32x4_gt(z, self.zero)), f32x4_mul(self.tail(z), self.inv_beta));
+        v128_bitselect(x, y, f32x4_gt(z, self.threshold))
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
@@ -523,8 +539,9 @@ impl Activation for Softsign {
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
-        let d = f32x4_add(self.one, f32x4_abs(x));
-        f32x4_div(self.one, f32x4_mul(d, d))
+        // (1/d)², not 1/d²: d² overflows from |x| = 2^64 on, where the slope is still a (subnormal) float32.
+        let r = f32x4_div(self.one, f32x4_add(self.one, f32x4_abs(x)));
+        f32x4_mul(r, r)
     }
 }
 
@@ -566,38 +583,69 @@ impl<const PLUS: bool> Activation for Sparse<PLUS> {
     }
 }
 
-/// `(x + √(x² + b)) / 2`; for x < 0 as `b / (2(√(x² + b) - x))`, the same value without the
-/// cancellation; beyond |x| = 2^60, √(x² + b) is |x| in float32 (and x² would overflow).
+// Squareplus' scaling of x beyond 2^60 (and of b, squared): (x·2^-65)² is finite for every float32.
+const SQUAREPLUS_SCALE_DOWN: f32 = pow2(-65);
+
+/// `(x + √(x² + b)) / 2`; for x < 0 as `(b/4) / ((√(x² + b) - x)/2)`, the same value without the
+/// cancellation. Every sum is of halves, so that it stays finite up to |x| = FLT_MAX; beyond |x| =
+/// 2^60, where x² would overflow, x is scaled by 2^-65 and b by 2^-130 before the square root: exact
+/// scalings, except that b·2^-130 loses bits (or flushes to 0) for b < 2^-4, which is then below an
+/// ulp of x² > 2^120 anyway. Within 3 ulp for every finite x and b < 3.39·10^38 (x² + b must fit for
+/// |x| ≤ 2^60).
 #[derive(Clone, Copy)]
 pub struct Squareplus {
     b: v128,
+    scaled_b: v128,
+    quarter_b: v128,
+    one: v128,
+    scale_down: v128,
     half: v128,
+    half_scale_up: v128,
     zero: v128,
     huge: v128,
+    max: v128,
 }
 impl Squareplus {
     #[inline(always)]
     pub fn new(b: f32) -> Self {
-        Squareplus { b: opaque_splat(b), half: opaque_splat(0.5), zero: opaque_splat(0.0), huge: opaque_splat(1.152_921_5e18) }
+        Squareplus {
+            b: opaque_splat(b),
+            scaled_b: opaque_splat(b * SQUAREPLUS_SCALE_DOWN * SQUAREPLUS_SCALE_DOWN),
+            quarter_b: opaque_splat(b * 0.25),
+            one: opaque_splat(1.0),
+            scale_down: opaque_splat(SQUAREPLUS_SCALE_DOWN),
+            half: opaque_splat(0.5),
+            half_scale_up: opaque_splat(0.5 / SQUAREPLUS_SCALE_DOWN),
+            zero: opaque_splat(0.0),
+            huge: opaque_splat(pow2(60)),
+            max: opaque_splat(f32::MAX),
+        }
+    }
+
+    /// √(x² + b)/2 and squareplus(x).
+    #[inline(always)]
+    fn half_root_and_value(&self, x: v128) -> (v128, v128) {
+        let huge = f32x4_gt(f32x4_abs(x), self.huge);
+        let scaled = f32x4_mul(x, v128_bitselect(self.scale_down, self.one, huge));
+        let root = f32x4_sqrt(madd(scaled, scaled, v128_bitselect(self.scaled_b, self.b, huge)));
+        let half_root = f32x4_mul(root, v128_bitselect(self.half_scale_up, self.half, huge));
+        let half_x = f32x4_mul(x, self.half);
+        let positive = f32x4_add(half_x, half_root);
+        let negative = f32x4_div(self.quarter_b, f32x4_sub(half_root, half_x));
+        (half_root, v128_bitselect(positive, negative, f32x4_ge(x, self.zero)))
     }
 }
 impl Activation for Squareplus {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
-        let ax = f32x4_abs(x);
-        let root = v128_bitselect(ax, f32x4_sqrt(madd(x, x, self.b)), f32x4_gt(ax, self.huge));
-        let positive = f32x4_mul(f32x4_add(x, root), self.half);
-        // (b/4) / ((√ - x)/2): halving both terms first keeps √ - x finite up to |x| = FLT_MAX.
-        let negative =
-            f32x4_div(f32x4_mul(f32x4_mul(self.b, self.half), self.half), f32x4_sub(f32x4_mul(root, self.half), f32x4_mul(x, self.half)));
-        v128_bitselect(positive, negative, f32x4_ge(x, self.zero))
+        self.half_root_and_value(x).1
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
-        // (1 + x/√(x² + b))/2
-        let ax = f32x4_abs(x);
-        let root = v128_bitselect(ax, f32x4_sqrt(madd(x, x, self.b)), f32x4_gt(ax, self.huge));
-        f32x4_mul(f32x4_add(f32x4_splat(1.0), f32x4_div(x, root)), self.half)
+        // (1 + x/√(x² + b))/2 = squareplus(x)/√(x² + b), which does not cancel for x ≪ 0. +Inf is
+        // taken as FLT_MAX, whose slope is its limit 1 (∞/∞ would make NaN); -Inf gives 0/∞ = 0.
+        let (half_root, y) = self.half_root_and_value(f32x4_pmin(x, self.max));
+        f32x4_mul(f32x4_div(y, half_root), self.half)
     }
 }
 

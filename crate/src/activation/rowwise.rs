@@ -1,6 +1,6 @@
 //! Row-wise activations over the last axis: softmax, log_softmax, softmin, sparsemax, glu.
 use super::code;
-use crate::math::{Exp, Log1p, Sigmoid};
+use crate::math::{Exp, Log1p, Sigmoid, pow2};
 use crate::simd::*;
 
 /// Calls `f` on each full vector of the row and on the partial tail (padded with `fill`), with the
@@ -107,28 +107,35 @@ unsafe fn softmax_row<const LOG: bool>(x: *const f32, n: usize, y: *mut f32, sig
 }
 
 /// sparsemax of one row (Martins & Astudillo 2016): the projection of x onto the simplex,
-/// max(x - τ, 0) with τ from the sorted row. `sorted` is scratch for n floats. A NaN makes the row NaN.
+/// max(x - τ, 0) with τ from the sorted row. `sorted` is scratch for n floats. A NaN or +Inf makes the
+/// row NaN.
 unsafe fn sparsemax_row(x: *const f32, n: usize, y: *mut f32, sorted: *mut f32) {
     let row = unsafe { core::slice::from_raw_parts_mut(sorted, n) };
     unsafe { core::ptr::copy_nonoverlapping(x, sorted, n) };
-    if row.iter().any(|v| v.is_nan()) {
+    // NaN, and +Inf (no support: Σ z_j - k·z_k is NaN for every k), make the row NaN, as for softmax.
+    if row.iter().any(|v| !(*v < f32::INFINITY)) {
         unsafe { core::slice::from_raw_parts_mut(y, n) }.fill(f32::NAN);
         return;
     }
     sort_descending(row);
-    // The support is the largest k with 1 + k·z_k > Σ_{j≤k} z_j; the sums run in f64 (rows are
-    // short and this is not the hot loop) so that τ is exactly rounded.
-    let (mut cumulative, mut support_sum, mut k) = (0.0f64, 0.0f64, 0usize);
+    // The support is the largest k with Σ_{j≤k} z_j - k·z_k < 1. The sums run in f64 (rows are short
+    // and this is not the hot loop); the test is not written 1 + k·z_k > Σ, whose 1 is absorbed
+    // from |z| ≈ 2^53 on (for a row led by FLT_MAX no k would pass).
+    let (mut cumulative, mut support_sum, mut k) = (0.0f64, 0.0f64, 0.0f64);
     for (j, &z) in row.iter().enumerate() {
         cumulative += z as f64;
-        if 1.0 + (j + 1) as f64 * z as f64 > cumulative {
-            k = j + 1;
+        let count = (j + 1) as f64;
+        if cumulative - count * (z as f64) < 1.0 {
+            k = count;
             support_sum = cumulative;
         }
     }
-    let tau = f32x4_splat(((support_sum - 1.0) / k as f64) as f32);
-    let zero = f32x4_splat(0.0);
-    unsafe { for_vectors(x, n, 0.0, |i, lanes, v| store(y, i, lanes, f32x4_pmax(f32x4_sub(v, tau), zero))) };
+    // max(x - τ, 0) with τ = (S - 1)/k, as ((k·x - S) + 1)/k: k·x is exact and k·x - S is where x
+    // is near τ, so the 1 survives even next to ±FLT_MAX, where τ itself would round it away.
+    for i in 0..n {
+        let v = unsafe { *x.add(i) } as f64;
+        unsafe { *y.add(i) = ((k * v - support_sum + 1.0) / k).max(0.0) as f32 };
+    }
 }
 
 /// Heapsort, largest first, of a row without NaN. core's `sort_unstable` would add more code to
@@ -219,6 +226,15 @@ pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
     scratch_len(code, cols)
 }
 
+/// A power of two s ≤ 1/(2n) and 1/s, for the backward passes over rows of n: they sum the row's
+/// gradients scaled by s, so that neither the sums (|Σ s·dy| ≤ max|dy|/2) nor the differences
+/// s·dy - Σ overflow where the result does not; scaling by s and back is exact (the same bits) unless
+/// s·dy, or its product with y, is subnormal.
+fn gradient_scale(n: usize) -> (v128, v128) {
+    let e = (usize::BITS - (2 * n - 1).leading_zeros()) as i32;
+    (f32x4_splat(pow2(-e)), f32x4_splat(pow2(e)))
+}
+
 /// The backward pass of softmax (sign 1), softmin (sign -1) and log_softmax over one row, from x and
 /// dy: with y = softmax(sign·x), dx = sign·y·(dy - Σ dy·y) and, for log_softmax, dx = dy - y·Σ dy.
 /// `dx` may equal `x`, not `dy`.
@@ -232,11 +248,12 @@ unsafe fn softmax_backward_row<const LOG: bool>(
     log1p: &Log1p,
 ) {
     unsafe { softmax_row::<false>(x, n, dx, sign, exp, log1p) };
+    let (down, up) = gradient_scale(n);
     let mut dot = f32x4_splat(0.0);
     let mut total = f32x4_splat(0.0);
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = load(dy.add(i), lanes);
+            let g = f32x4_mul(load(dy.add(i), lanes), down);
             dot = f32x4_add(dot, f32x4_mul(g, y));
             total = f32x4_add(total, g);
         })
@@ -244,9 +261,9 @@ unsafe fn softmax_backward_row<const LOG: bool>(
     let (dot, total) = (f32x4_splat(horizontal_sum(dot)), f32x4_splat(horizontal_sum(total)));
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = load(dy.add(i), lanes);
+            let g = f32x4_mul(load(dy.add(i), lanes), down);
             let d = if LOG { f32x4_sub(g, f32x4_mul(y, total)) } else { f32x4_mul(sign, f32x4_mul(y, f32x4_sub(g, dot))) };
-            store(dx, i, lanes, d);
+            store(dx, i, lanes, f32x4_mul(d, up));
         })
     };
 }
@@ -256,11 +273,12 @@ unsafe fn softmax_backward_row<const LOG: bool>(
 unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *mut f32, sorted: *mut f32) {
     unsafe { sparsemax_row(x, n, dx, sorted) };
     let zero = f32x4_splat(0.0);
+    let (down, up) = gradient_scale(n);
     let (mut sum, mut count) = (f32x4_splat(0.0), f32x4_splat(0.0));
     let ones = f32x4_splat(1.0);
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = load(dy.add(i), lanes);
+            let g = f32x4_mul(load(dy.add(i), lanes), down);
             let inside = f32x4_gt(y, zero);
             sum = f32x4_add(sum, v128_and(g, inside));
             count = f32x4_add(count, v128_and(ones, inside));
@@ -269,9 +287,9 @@ unsafe fn sparsemax_backward_row(x: *const f32, dy: *const f32, n: usize, dx: *m
     let mean = f32x4_splat(horizontal_sum(sum) / horizontal_sum(count));
     unsafe {
         for_vectors(dx, n, 0.0, |i, lanes, y| {
-            let g = load(dy.add(i), lanes);
+            let g = f32x4_mul(load(dy.add(i), lanes), down);
             // A NaN row stays NaN (y is NaN there, and so is the comparison's complement).
-            let d = v128_bitselect(f32x4_sub(g, mean), zero, f32x4_gt(y, zero));
+            let d = v128_bitselect(f32x4_mul(f32x4_sub(g, mean), up), zero, f32x4_gt(y, zero));
             store(dx, i, lanes, keep_nan(y, d));
         })
     };
@@ -286,7 +304,8 @@ unsafe fn glu_backward_row(x: *const f32, dy: *const f32, h: usize, dx: *mut f32
             let (s, ds) = sigmoid.eval_with_slope(load(b.add(i), lanes));
             let g = load(dy.add(i), lanes);
             store(dx, i, lanes, f32x4_mul(g, s));
-            store(dx.add(h), i, lanes, f32x4_mul(f32x4_mul(g, a), ds));
+            // dy·(a·σ'(b)): a·σ' ≤ a/4 cannot overflow, dy·a can where the product with σ' does not.
+            store(dx.add(h), i, lanes, f32x4_mul(g, f32x4_mul(a, ds)));
         })
     };
 }
