@@ -26,7 +26,7 @@ const one = (name: string, ...wires: number[]) => ({ name, wires });
 const many = (name: string, ...wires: number[]) => ({ name, wires, repeated: true as const });
 
 const MODEL: Schema = { 7: one('graph', LEN) };
-const GRAPH: Schema = { 1: many('node', LEN), 5: many('initializer', LEN), 11: many('input', LEN) };
+const GRAPH: Schema = { 1: many('node', LEN), 5: many('initializer', LEN), 11: many('input', LEN), 12: many('output', LEN) };
 const NODE: Schema = {
   1: many('input', LEN), 2: many('output', LEN), 3: one('name', LEN), 4: one('op_type', LEN), 5: many('attribute', LEN),
 };
@@ -234,12 +234,18 @@ function activationOf(node: Node): ActivationSpec {
       }
       return 'selu';
     }
-    case 'Gelu': return { name: 'gelu', approximate: attrString(node, 'approximate', 'none') === 'tanh' };
+    case 'Gelu': {
+      const approximate = attrString(node, 'approximate', 'none');
+      if (approximate !== 'none' && approximate !== 'tanh') {
+        invalid(`${node.label}: approximate must be 'none' or 'tanh', got '${approximate}'`);
+      }
+      return { name: 'gelu', approximate: approximate === 'tanh' };
+    }
     case 'HardSigmoid': return { name: 'hard_sigmoid', alpha: attrFloat(node, 'alpha', 0.2), beta: attrFloat(node, 'beta', 0.5) };
     case 'HardSwish': return { name: 'hard_silu', alpha: 1 / 6, beta: 0.5 };
     case 'Softplus': return 'softplus';
     case 'Mish': return 'mish';
-    default: return invalid(`${node.label} does not follow a MatMul, or is not supported here`);
+    default: return invalid(`${node.label} is not supported here`);
   }
 }
 
@@ -349,6 +355,7 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
       layers.push({ inputDim, units, kernel, bias, kernelLayout: transposed ? 'oi' : 'io' });
       continue;
     }
+    if (node.op === 'Add') invalid(`${node.label} does not follow a MatMul: only the bias of a MatMul is supported`);
     if (!previous || previous.activation !== undefined) {
       invalid(`${node.label} does not follow a Gemm or MatMul: only one activation per layer is supported`);
     }
@@ -363,5 +370,9 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     previous.activation = checkedActivation(node, activation, previous.units);
   }
   if (layers.length === 0) invalid('the graph has no Gemm or MatMul layer');
+  const outputs = messages(graph, 12, VALUE_INFO).map((v) => string(v, 1));
+  if (outputs.length !== 1 || outputs[0] !== current) {
+    invalid(`the graph's outputs [${outputs.join(', ')}] are not the end of the chain, ${current}`);
+  }
   return layers;
 }
