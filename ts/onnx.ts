@@ -3,85 +3,122 @@
  * conversion of a chain of Gemm / MatMul+Add layers and activations into dense layer specs. Our own
  * reader rather than a protobuf dependency: the package keeps zero runtime dependencies, which edge
  * runtimes weigh, and an MLP graph needs five message types.
+ *
+ * The bytes are untrusted: the whole file is read and checked before any layer is built, and
+ * anything malformed, inconsistent or unsupported is an INVALID_MODEL error naming where it is.
  */
-import type { ActivationSpec } from './activations.js';
-import { fail } from './errors.js';
+import { type ActivationSpec, preluSlopes, resolveSpec } from './activations.js';
+import { SimdnetError, fail } from './errors.js';
 import type { LayerSpec } from './sequential.js';
 
-type Fields = Map<number, (number | bigint | Uint8Array)[]>;
+function invalid(message: string): never {
+  return fail('INVALID_MODEL', message);
+}
 
-/** Decodes one message into field number → values (varints as numbers, fixed32 as raw 4 bytes). */
-function fields(bytes: Uint8Array): Fields {
-  const out: Fields = new Map();
+const [VARINT, FIXED64, LEN, FIXED32] = [0, 1, 2, 5];
+const MAX_FIELD_NUMBER = 2n ** 29n - 1n;
+
+/** The fields of a message we read, by number: a name for errors, the wire types allowed, and
+ * whether it repeats (a singular field given twice is rejected rather than guessed at). */
+type Schema = Readonly<Record<number, { name: string; wires: readonly number[]; repeated?: true }>>;
+
+const one = (name: string, ...wires: number[]) => ({ name, wires });
+const many = (name: string, ...wires: number[]) => ({ name, wires, repeated: true as const });
+
+const MODEL: Schema = { 7: one('graph', LEN) };
+const GRAPH: Schema = { 1: many('node', LEN), 5: many('initializer', LEN), 11: many('input', LEN), 12: many('output', LEN) };
+const NODE: Schema = {
+  1: many('input', LEN), 2: many('output', LEN), 3: one('name', LEN), 4: one('op_type', LEN), 5: many('attribute', LEN),
+};
+const ATTRIBUTE: Schema = { 1: one('name', LEN), 2: one('f', FIXED32), 3: one('i', VARINT), 4: one('s', LEN), 20: one('type', VARINT) };
+const VALUE_INFO: Schema = { 1: one('name', LEN) };
+// dims and float_data come packed (one length-delimited run) or one value per field.
+const TENSOR: Schema = {
+  1: many('dims', VARINT, LEN), 2: one('data_type', VARINT), 4: many('float_data', FIXED32, LEN), 8: one('name', LEN),
+  9: one('raw_data', LEN), 14: one('data_location', VARINT),
+};
+
+/** A decoded message: varints as unsigned bigints, every other wire type as its bytes. */
+interface Message {
+  where: string;
+  schema: Schema;
+  values: Map<number, (bigint | Uint8Array)[]>;
+}
+
+/**
+ * One varint at `at`. The caps: a varint holds 64 bits, so at most 10 bytes of which the 10th
+ * carries bit 63 only; and (in `fieldsOf`) every length must fit in the bytes that remain. Reading
+ * is then linear in the file's size and allocates nothing a size field claims: hostile bytes can
+ * neither hang the reader nor make it allocate more than they are.
+ */
+function varint(bytes: Uint8Array, at: number, where: string): [value: bigint, next: number] {
+  let value = 0n;
+  for (let i = 0; ; i++) {
+    if (at + i >= bytes.length) invalid(`${where}: truncated varint`);
+    const byte = bytes[at + i]!;
+    if (i === 9 && byte > 1) invalid(`${where}: varint longer than 64 bits`);
+    value |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if (byte < 0x80) return [value, at + i + 1];
+  }
+}
+
+/** Decodes one message of `schema`, checking the wire type of each field it names and skipping the
+ * others (as protobuf readers do), once they are known to be well-formed. */
+function fieldsOf(bytes: Uint8Array, schema: Schema, where: string): Message {
+  const values = new Map<number, (bigint | Uint8Array)[]>();
   let at = 0;
-  const varint = (): bigint => {
-    let result = 0n;
-    for (let shift = 0n; ; shift += 7n) {
-      if (at >= bytes.length) fail('INVALID_ARGUMENT', 'truncated ONNX protobuf');
-      const b = bytes[at++]!;
-      result |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return result;
-    }
-  };
   while (at < bytes.length) {
-    const key = Number(varint());
-    const [field, wire] = [key >>> 3, key & 7];
-    let value: number | bigint | Uint8Array;
-    if (wire === 0) value = varint();
-    else if (wire === 2) {
-      const length = Number(varint());
-      if (at + length > bytes.length) fail('INVALID_ARGUMENT', 'truncated ONNX protobuf');
-      value = bytes.subarray(at, at + length);
-      at += length;
-    } else if (wire === 5) {
-      value = bytes.subarray(at, at + 4);
-      at += 4;
-    } else if (wire === 1) {
-      value = bytes.subarray(at, at + 8);
-      at += 8;
-    } else fail('INVALID_ARGUMENT', `unsupported protobuf wire type ${wire}`);
-    const list = out.get(field) ?? [];
-    list.push(value);
-    out.set(field, list);
-  }
-  return out;
-}
-
-const text = (v: unknown) => new TextDecoder().decode(v as Uint8Array);
-const messages = (f: Fields, n: number) => (f.get(n) ?? []).map((v) => fields(v as Uint8Array));
-const f32le = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, 4).getFloat32(0, true);
-
-/** int64 values of a repeated field, packed (one length-delimited run) or not (varints). */
-function ints(f: Fields, n: number): number[] {
-  return (f.get(n) ?? []).flatMap((v) => (typeof v === 'bigint' ? [Number(BigInt.asIntN(64, v))] : unpackVarints(v as Uint8Array)));
-}
-
-function unpackVarints(bytes: Uint8Array): number[] {
-  const out: number[] = [];
-  let result = 0n;
-  let shift = 0n;
-  for (const b of bytes) {
-    result |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-    if (b < 0x80) {
-      out.push(Number(BigInt.asIntN(64, result)));
-      result = 0n;
-      shift = 0n;
+    const [key, next] = varint(bytes, at, where);
+    at = next;
+    const [fieldNumber, wire] = [key >> 3n, Number(key & 7n)];
+    if (fieldNumber === 0n || fieldNumber > MAX_FIELD_NUMBER) invalid(`${where}: invalid field number ${fieldNumber}`);
+    const field = schema[Number(fieldNumber)];
+    const name = `${where}.${field?.name ?? `field ${fieldNumber}`}`;
+    let value: bigint | Uint8Array;
+    if (wire === VARINT) [value, at] = varint(bytes, at, name);
+    else {
+      let size: bigint;
+      if (wire === LEN) [size, at] = varint(bytes, at, name);
+      else if (wire === FIXED64 || wire === FIXED32) size = wire === FIXED64 ? 8n : 4n;
+      else invalid(`${name}: wire type ${wire} is not supported (groups are deprecated)`);
+      if (size > BigInt(bytes.length - at)) invalid(`${name}: truncated (${size} bytes, ${bytes.length - at} left)`);
+      value = bytes.subarray(at, (at += Number(size)));
     }
+    if (!field) continue;
+    if (!field.wires.includes(wire)) invalid(`${name} has wire type ${wire}, expected ${field.wires.join(' or ')}`);
+    const list = values.get(Number(fieldNumber)) ?? [];
+    if (list.length > 0 && !field.repeated) invalid(`${name} appears more than once`);
+    list.push(value);
+    values.set(Number(fieldNumber), list);
   }
-  return out;
+  return { where, schema, values };
 }
 
-/** Little-endian float32s from byte runs (raw_data, or float_data packed or not), unaligned. */
-function floats(chunks: Uint8Array[]): Float32Array {
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  const view = new DataView(bytes.buffer);
-  return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
+const all = (m: Message, n: number) => m.values.get(n) ?? [];
+const decoder = new TextDecoder();
+const strings = (m: Message, n: number) => all(m, n).map((v) => decoder.decode(v as Uint8Array));
+const string = (m: Message, n: number): string | undefined => strings(m, n)[0];
+const int64 = (m: Message, n: number): bigint | undefined => {
+  const v = all(m, n)[0] as bigint | undefined;
+  return v === undefined ? undefined : BigInt.asIntN(64, v);
+};
+const messages = (m: Message, n: number, schema: Schema) => {
+  const { name, repeated } = m.schema[n]!;
+  return all(m, n).map((v, i) => fieldsOf(v as Uint8Array, schema, `${m.where}.${name}${repeated ? `[${i}]` : ''}`));
+};
+
+/** A repeated int64 field, packed or not. */
+function int64s(m: Message, n: number): bigint[] {
+  return all(m, n).flatMap((v) => {
+    if (typeof v === 'bigint') return [BigInt.asIntN(64, v)];
+    const out: bigint[] = [];
+    for (let at = 0; at < v.length;) {
+      const [value, next] = varint(v, at, `${m.where}.${m.schema[n]!.name}`);
+      out.push(BigInt.asIntN(64, value));
+      at = next;
+    }
+    return out;
+  });
 }
 
 interface Tensor {
@@ -89,41 +126,92 @@ interface Tensor {
   data: Float32Array;
 }
 
-/** A TensorProto's float32 values: raw_data (little-endian, not necessarily aligned) or float_data. */
-function tensor(f: Fields): [string, Tensor] {
-  const name = text(f.get(8)?.[0] ?? new Uint8Array());
-  const dims = ints(f, 1);
-  const type = Number(f.get(2)?.[0] ?? 1);
-  if (type !== 1) fail('INVALID_ARGUMENT', `initializer ${name} has data type ${type}; only FLOAT (1) is supported`);
+const FLOAT = 1n;
+const EXTERNAL = 1n;
+
+/** An initializer's name, shape and float32 values, from raw_data (little-endian, not necessarily
+ * aligned) or float_data, whose size must be exactly what the dims say. */
+function tensorOf(t: Message): [string, Tensor] {
+  const name = string(t, 8);
+  if (!name) invalid(`${t.where} has no name`);
+  const what = `initializer ${name}`;
+  const type = int64(t, 2);
+  if (type !== FLOAT) invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1) is supported`);
+  if (int64(t, 14) === EXTERNAL) invalid(`${what} keeps its data in an external file, which is not supported`);
+  const dims = int64s(t, 1).map((d) => {
+    if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`${what} has dimension ${d}`);
+    return Number(d);
+  });
+  // Every factor is a safe integer ≥ 0, so the product is unsafe (or NaN) exactly when the count is too large.
   const count = dims.reduce((a, b) => a * b, 1);
-  const raw = f.get(9) as Uint8Array[] | undefined;
-  const data = floats(raw ?? ((f.get(4) ?? []) as Uint8Array[]));
-  if (data.length !== count) fail('SHAPE_MISMATCH', `initializer ${name} has ${data.length} values for dims [${dims.join(', ')}]`);
+  if (!Number.isSafeInteger(count)) invalid(`${what} has dims [${dims.join(', ')}]: too many elements`);
+  const [raw, floatData] = [all(t, 9) as Uint8Array[], all(t, 4) as Uint8Array[]];
+  if (raw.length > 0 && floatData.length > 0) invalid(`${what} has both raw_data and float_data`);
+  const chunks = raw.length > 0 ? raw : floatData;
+  const size = chunks.reduce((n, c) => n + c.length, 0);
+  if (chunks.some((c) => c.length % 4 !== 0) || size !== 4 * count) {
+    invalid(`${what} has ${size} bytes of ${raw.length > 0 ? 'raw_data' : 'float_data'} for dims [${dims.join(', ')}] (${count} floats)`);
+  }
+  const data = new Float32Array(count);
+  let i = 0;
+  for (const c of chunks) {
+    const view = new DataView(c.buffer, c.byteOffset, c.length);
+    for (let at = 0; at < c.length; at += 4) data[i++] = view.getFloat32(at, true);
+  }
   return [name, { dims, data }];
 }
 
 interface Node {
   op: string;
-  name: string;
+  /** "<op> node <name>" (or its index when unnamed), for errors. */
+  label: string;
   inputs: string[];
   outputs: string[];
-  attributes: Map<string, Fields>;
+  attributes: Map<string, Message>;
+}
+
+function nodeOf(n: Message, index: number): Node {
+  const op = string(n, 4);
+  if (!op) invalid(`${n.where} has no op_type`);
+  const label = `${op} node ${string(n, 3) || `#${index}`}`;
+  const attributes = new Map<string, Message>();
+  for (const a of messages(n, 5, ATTRIBUTE)) {
+    const name = string(a, 1);
+    if (!name) invalid(`${label}: ${a.where} has no name`);
+    if (attributes.has(name)) invalid(`${label}: attribute ${name} appears more than once`);
+    attributes.set(name, a);
+  }
+  return { op, label, inputs: strings(n, 1), outputs: strings(n, 2), attributes };
+}
+
+/** AttributeProto's type codes and the field holding each type's value. */
+const ATTRIBUTE_TYPES = { FLOAT: [1n, 2], INT: [2n, 3], STRING: [3n, 4] } as const;
+
+/** An attribute's value, which must be of `type` (both the declared type and the field present). */
+function attribute(node: Node, name: string, type: keyof typeof ATTRIBUTE_TYPES): bigint | Uint8Array | undefined {
+  const a = node.attributes.get(name);
+  if (!a) return undefined;
+  const [code, field] = ATTRIBUTE_TYPES[type];
+  const declared = int64(a, 20);
+  const value = all(a, field)[0];
+  if (value === undefined || (declared !== undefined && declared !== code)) invalid(`${node.label}: attribute ${name} must be a ${type}`);
+  return value;
 }
 
 function attrFloat(node: Node, name: string, fallback: number): number {
-  const a = node.attributes.get(name);
-  const v = a?.get(2)?.[0];
-  return v instanceof Uint8Array ? f32le(v) : fallback;
+  const v = attribute(node, name, 'FLOAT') as Uint8Array | undefined;
+  return v ? new DataView(v.buffer, v.byteOffset, 4).getFloat32(0, true) : fallback;
 }
 
+/** An INT attribute; the values we compare it to are small, so the rounding of huge ones is harmless. */
 function attrInt(node: Node, name: string, fallback: number): number {
-  const v = node.attributes.get(name)?.get(3)?.[0];
-  return typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : fallback;
+  const v = attribute(node, name, 'INT') as bigint | undefined;
+  return v === undefined ? fallback : Number(BigInt.asIntN(64, v));
 }
 
 function attrString(node: Node, name: string, fallback: string): string {
-  const v = node.attributes.get(name)?.get(4)?.[0];
-  return v instanceof Uint8Array ? text(v) : fallback;
+  const v = attribute(node, name, 'STRING') as Uint8Array | undefined;
+  return v ? decoder.decode(v) : fallback;
 }
 
 /** The activation an ONNX node computes, with ONNX's defaults. */
@@ -134,7 +222,7 @@ function activationOf(node: Node): ActivationSpec {
     case 'Tanh': return 'tanh';
     case 'Softmax': {
       const axis = attrInt(node, 'axis', -1);
-      if (axis !== -1 && axis !== 1) fail('INVALID_ARGUMENT', `Softmax node ${node.name} over axis ${axis}: only the last axis of [batch, features] is supported`);
+      if (axis !== -1 && axis !== 1) invalid(`${node.label} over axis ${axis}: only the last axis of [batch, features] is supported`);
       return 'softmax';
     }
     case 'LeakyRelu': return { name: 'leaky_relu', negativeSlope: attrFloat(node, 'alpha', 0.01) };
@@ -142,88 +230,149 @@ function activationOf(node: Node): ActivationSpec {
     case 'Selu': {
       const [alpha, gamma] = [attrFloat(node, 'alpha', 1.67326319217681884765625), attrFloat(node, 'gamma', 1.05070102214813232421875)];
       if (Math.fround(alpha) !== Math.fround(1.6732632423543772) || Math.fround(gamma) !== Math.fround(1.0507009873554805)) {
-        fail('INVALID_ARGUMENT', `Selu node ${node.name} with alpha ${alpha}, gamma ${gamma}: only the standard constants are supported`);
+        invalid(`${node.label} with alpha ${alpha}, gamma ${gamma}: only the standard constants are supported`);
       }
       return 'selu';
     }
-    case 'Gelu': return { name: 'gelu', approximate: attrString(node, 'approximate', 'none') === 'tanh' };
+    case 'Gelu': {
+      const approximate = attrString(node, 'approximate', 'none');
+      if (approximate !== 'none' && approximate !== 'tanh') {
+        invalid(`${node.label}: approximate must be 'none' or 'tanh', got '${approximate}'`);
+      }
+      return { name: 'gelu', approximate: approximate === 'tanh' };
+    }
     case 'HardSigmoid': return { name: 'hard_sigmoid', alpha: attrFloat(node, 'alpha', 0.2), beta: attrFloat(node, 'beta', 0.5) };
     case 'HardSwish': return { name: 'hard_silu', alpha: 1 / 6, beta: 0.5 };
     case 'Softplus': return 'softplus';
     case 'Mish': return 'mish';
-    default: fail('INVALID_ARGUMENT', `ONNX op ${node.op} (node ${node.name || node.outputs[0]}) is not supported`);
+    default: return invalid(`${node.label} is not supported here`);
   }
 }
 
-/** PRelu's slope initializer, broadcast over [batch, units]: one value, or one per unit. */
-function preluOf(node: Node, slope: Float32Array, units: number): ActivationSpec {
-  if (slope.length !== 1 && slope.length !== units) {
-    fail('SHAPE_MISMATCH', `PRelu node ${node.name}: slope has ${slope.length} values for ${units} features (one, or one per feature, is supported)`);
+/** The activation, validated now as the layer will validate it, so that a bad parameter is the file's error. */
+function checkedActivation(node: Node, spec: ActivationSpec, units: number): ActivationSpec {
+  try {
+    resolveSpec(spec);
+    if (typeof spec === 'object' && spec.name === 'prelu') preluSlopes(spec.slope, units);
+  } catch (e) {
+    if (!(e instanceof SimdnetError)) throw e;
+    invalid(`${node.label}: ${e.message.slice(`${e.code}: `.length)}`);
   }
-  return { name: 'prelu', slope };
+  return spec;
 }
+
+/** The ops we read, with how many inputs each takes: the chain value first, then initializers. */
+const INPUT_COUNTS: Record<string, [min: number, max: number]> = {
+  Gemm: [2, 3], MatMul: [2, 2], Add: [2, 2], PRelu: [2, 2], Dropout: [1, 3], Identity: [1, 1], Flatten: [1, 1],
+  ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'Softmax', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'HardSigmoid', 'HardSwish', 'Softplus',
+    'Mish'].map((op) => [op, [1, 1]])),
+};
 
 const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Dropout']);
+
+/** Whether a bias or slope of `dims` is one value per unit, or one for all, of [batch, units]
+ * (as a vector, or as a row [1, n] that broadcasts the same way). */
+function perUnit(dims: number[], units: number): boolean {
+  const vector = dims.length === 2 && dims[0] === 1 ? dims.slice(1) : dims;
+  return vector.length === 1 && (vector[0] === units || vector[0] === 1);
+}
 
 /** The dense layers of an ONNX MLP: a chain from the graph input through Gemm or MatMul(+Add) nodes,
  * each optionally followed by one activation. Anything else is an error naming the node. */
 export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
-  const model = fields(bytes);
-  const graph = messages(model, 7)[0];
-  if (!graph) fail('INVALID_ARGUMENT', 'not an ONNX model: no graph');
-  const initializers = new Map(messages(graph, 5).map(tensor));
-  const nodes: Node[] = messages(graph, 1).map((n) => ({
-    op: text(n.get(4)?.[0]),
-    name: text(n.get(3)?.[0] ?? new Uint8Array()),
-    inputs: (n.get(1) ?? []).map(text),
-    outputs: (n.get(2) ?? []).map(text),
-    attributes: new Map(messages(n, 5).map((a) => [text(a.get(1)?.[0]), a])),
-  }));
-  const inputs = messages(graph, 11).map((v) => text(v.get(1)?.[0])).filter((name) => !initializers.has(name));
-  if (inputs.length !== 1) fail('INVALID_ARGUMENT', `the graph has ${inputs.length} inputs; an MLP has one`);
-  const weight = (name: string | undefined, node: Node) => {
-    const t = name === undefined ? undefined : initializers.get(name);
-    if (!t) fail('INVALID_ARGUMENT', `${node.op} node ${node.name}: input ${name} is not an initializer`);
+  const graph = messages(fieldsOf(bytes, MODEL, 'model'), 7, GRAPH)[0];
+  if (!graph) invalid('not an ONNX model: no graph');
+  const initializers = new Map<string, Tensor>();
+  for (const [name, tensor] of messages(graph, 5, TENSOR).map(tensorOf)) {
+    if (initializers.has(name)) invalid(`initializer ${name} appears more than once`);
+    initializers.set(name, tensor);
+  }
+  const nodes = messages(graph, 1, NODE).map(nodeOf);
+  // Before IR version 4 initializers were listed among the inputs too; the one left is the model's input.
+  const inputs = messages(graph, 11, VALUE_INFO).map((v) => string(v, 1) || invalid(`${v.where} has no name`))
+    .filter((name) => !initializers.has(name));
+  if (inputs.length !== 1) invalid(`the graph has ${inputs.length} inputs that are not initializers; an MLP has one`);
+  const weight = (node: Node, name: string | undefined, what: string) => {
+    const t = initializers.get(name ?? '');
+    if (!t) invalid(`${node.label}: its ${what} ${name ? `${name} is not an initializer` : 'is missing'}`);
     return t;
   };
   const layers: (LayerSpec & { inputDim: number })[] = [];
   let current = inputs[0]!;
+  const defined = new Set([current, ...initializers.keys()]);
+  /** Node `i`, checked to take the chain value and initializers, and to define new names only. */
   const consume = (i: number) => {
     const node = nodes[i]!;
-    if (node.inputs[0] !== current) fail('INVALID_ARGUMENT', `node ${node.name || node.op} does not continue the chain from ${current}: only sequential MLPs are supported`);
-    current = node.outputs[0]!;
+    if (!Object.hasOwn(INPUT_COUNTS, node.op)) invalid(`${node.label}: ONNX op ${node.op} is not supported`);
+    const counts = INPUT_COUNTS[node.op]!;
+    const [first, ...rest] = node.inputs;
+    if (node.inputs.length < counts[0] || node.inputs.length > counts[1]) invalid(`${node.label} has ${node.inputs.length} inputs`);
+    if (first !== current) invalid(`${node.label} does not continue the chain from ${current}: only sequential MLPs are supported`);
+    // An empty name is an optional input left out.
+    for (const name of rest) {
+      if (name && !initializers.has(name)) invalid(`${node.label}: input ${name} is neither ${current} nor an initializer`);
+    }
+    if (!node.outputs[0]) invalid(`${node.label} has no output`);
+    for (const name of node.outputs.filter(Boolean)) {
+      if (defined.has(name)) invalid(`${node.label}: output ${name} is already defined`);
+      defined.add(name);
+    }
+    current = node.outputs[0];
     return node;
   };
   for (let i = 0; i < nodes.length; i++) {
     const node = consume(i);
     if (PASS_THROUGH.has(node.op)) continue;
+    const previous = layers.at(-1);
     if (node.op === 'Gemm' || node.op === 'MatMul') {
-      if (node.op === 'Gemm' && attrInt(node, 'transA', 0) !== 0) fail('INVALID_ARGUMENT', `Gemm node ${node.name} with transA=1 is not supported: it reads the input as [features, batch], and simdnet models take [batch, features]`);
-      const w = weight(node.inputs[1], node);
-      const transposed = node.op === 'Gemm' && attrInt(node, 'transB', 0) === 1;
-      const [inputDim, units] = transposed ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
-      const alpha = node.op === 'Gemm' ? attrFloat(node, 'alpha', 1) : 1;
-      let biasName = node.op === 'Gemm' ? node.inputs[2] : undefined;
-      let beta = node.op === 'Gemm' ? attrFloat(node, 'beta', 1) : 1;
-      if (node.op === 'MatMul' && nodes[i + 1]?.op === 'Add') {
-        const add = consume(++i);
-        biasName = add.inputs[1];
-        beta = 1;
+      const gemm = node.op === 'Gemm';
+      if (gemm && attrInt(node, 'transA', 0) !== 0) {
+        invalid(`${node.label} with transA=1 is not supported: it reads the input as [features, batch], `
+          + 'and simdnet models take [batch, features]');
       }
+      const w = weight(node, node.inputs[1], 'weight');
+      // Non-zero sizes also bound the layer (its bias included) by the bytes of its kernel in the file.
+      if (w.dims.length !== 2 || w.dims.includes(0)) {
+        invalid(`${node.label}: weight ${node.inputs[1]} has dims [${w.dims.join(', ')}]; a layer needs a 2-D weight of non-zero sizes`);
+      }
+      const transposed = gemm && attrInt(node, 'transB', 0) !== 0;
+      const [inputDim, units] = transposed ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
+      if (previous && inputDim !== previous.units) {
+        invalid(`${node.label} takes ${inputDim} features, but the previous layer has ${previous.units} units`);
+      }
+      const alpha = gemm ? attrFloat(node, 'alpha', 1) : 1;
+      const beta = gemm ? attrFloat(node, 'beta', 1) : 1;
+      const add = !gemm && nodes[i + 1]?.op === 'Add' ? consume(++i) : undefined;
+      const [owner, biasName] = add ? [add, add.inputs[1]] : [node, gemm ? node.inputs[2] : undefined];
       const bias = new Float32Array(units);
-      if (biasName) {
-        const b = weight(biasName, node).data;
-        if (b.length !== units && b.length !== 1) fail('SHAPE_MISMATCH', `bias ${biasName} has ${b.length} values for ${units} outputs`);
-        bias.forEach((_, o) => (bias[o] = beta * b[b.length === 1 ? 0 : o]!));
+      // Gemm's C is optional (left out, or an empty name); Add needs its bias.
+      if (biasName || add) {
+        const b = weight(owner, biasName, 'bias');
+        if (!perUnit(b.dims, units)) invalid(`${owner.label}: bias ${biasName} has dims [${b.dims.join(', ')}] for ${units} units`);
+        bias.forEach((_, o) => (bias[o] = beta * b.data[b.data.length === 1 ? 0 : o]!));
       }
       const kernel = alpha === 1 ? w.data : w.data.map((v) => alpha * v);
       layers.push({ inputDim, units, kernel, bias, kernelLayout: transposed ? 'oi' : 'io' });
       continue;
     }
-    const layer = layers.at(-1);
-    if (!layer || layer.activation !== undefined) fail('INVALID_ARGUMENT', `${node.op} node ${node.name} does not follow a Gemm or MatMul: only one activation per layer is supported`);
-    layer.activation = node.op === 'PRelu' ? preluOf(node, weight(node.inputs[1], node).data, layer.units) : activationOf(node);
+    if (node.op === 'Add') invalid(`${node.label} does not follow a MatMul: only the bias of a MatMul is supported`);
+    if (!previous || previous.activation !== undefined) {
+      invalid(`${node.label} does not follow a Gemm or MatMul: only one activation per layer is supported`);
+    }
+    let activation: ActivationSpec;
+    if (node.op === 'PRelu') {
+      const slope = weight(node, node.inputs[1], 'slope');
+      if (!perUnit(slope.dims, previous.units)) {
+        invalid(`${node.label}: slope has dims [${slope.dims.join(', ')}] for ${previous.units} features`);
+      }
+      activation = { name: 'prelu', slope: slope.data };
+    } else activation = activationOf(node);
+    previous.activation = checkedActivation(node, activation, previous.units);
   }
-  if (layers.length === 0) fail('INVALID_ARGUMENT', 'the graph has no Gemm or MatMul layer');
+  if (layers.length === 0) invalid('the graph has no Gemm or MatMul layer');
+  const outputs = messages(graph, 12, VALUE_INFO).map((v) => string(v, 1));
+  if (outputs.length !== 1 || outputs[0] !== current) {
+    invalid(`the graph's outputs [${outputs.join(', ')}] are not the end of the chain, ${current}`);
+  }
   return layers;
 }
