@@ -122,7 +122,7 @@ export function planModel(document: unknown): ModelPlan {
   if (!Array.isArray(doc.layers) || doc.layers.length === 0) fail('INVALID_MODEL', 'layers must be a non-empty array');
   let floats = 0;
   let width: number | undefined;
-  const layers = doc.layers.map((layer: unknown, i) => {
+  const layers = Array.from(doc.layers, (layer: unknown, i) => {
     const where = `layer ${i}`;
     const l = modelObject(layer, where);
     const inputDim = modelCount(l.inputDim, `${where}'s inputDim`);

@@ -55,7 +55,8 @@ function checkSpec(value: unknown, where: string): CheckedSpec {
   if (typeof name !== 'string' || name === '') fail('INVALID_MODEL', `${where}: name must be a non-empty string`);
   const what = `weight ${JSON.stringify(name)}`;
   if (!Array.isArray(shape)) fail('INVALID_MODEL', `${what}: shape must be an array of sizes`);
-  const dims = shape.map((d: unknown, i) => modelCount(d, `${what}: shape[${i}]`));
+  // Array.from visits holes (arrays passed directly may have them), where map would skip them.
+  const dims = Array.from(shape, (d: unknown, i) => modelCount(d, `${what}: shape[${i}]`));
   const count = elementCount(dims, what);
   if (dtype !== 'float32') fail('INVALID_MODEL', `${what} has dtype ${JSON.stringify(dtype)}; only float32 (or quantized) weights are supported`);
   const checked = { name, shape: dims, count };
@@ -75,7 +76,7 @@ function checkSpec(value: unknown, where: string): CheckedSpec {
 /** A list of weight specs checked, names unique; `where` names the list. */
 function checkSpecs(specs: unknown, where: string): CheckedSpec[] {
   if (!Array.isArray(specs)) fail('INVALID_MODEL', `${where} must be an array of weight specs`);
-  const checked = specs.map((s: unknown, i) => checkSpec(s, `${where}[${i}]`));
+  const checked = Array.from(specs, (s: unknown, i) => checkSpec(s, `${where}[${i}]`));
   const names = new Set<string>();
   for (const { name } of checked) {
     if (names.has(name)) fail('INVALID_MODEL', `weight ${JSON.stringify(name)} is listed twice`);
@@ -250,10 +251,10 @@ export function isTfjsDocument(document: unknown): document is { modelTopology: 
 export function tfjsManifest(document: { modelTopology: unknown }): { weightSpecs: WeightSpec[]; groups: WeightFiles[] } {
   const { weightsManifest } = document as { weightsManifest?: unknown };
   if (!Array.isArray(weightsManifest)) fail('INVALID_MODEL', 'weightsManifest must be an array of { paths, weights } groups');
-  const groups = weightsManifest.map((entry: unknown, g) => {
+  const groups = Array.from(weightsManifest, (entry: unknown, g) => {
     const where = `weightsManifest[${g}]`;
     const { paths, weights } = modelObject(entry, where);
-    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) fail('INVALID_MODEL', `${where}.paths must be an array of file names`);
+    if (!Array.isArray(paths) || !Array.from(paths).every((p) => typeof p === 'string')) fail('INVALID_MODEL', `${where}.paths must be an array of file names`);
     return { paths, weights: weights as WeightSpec[], byteLength: byteLengthOf(checkSpecs(weights, `${where}.weights`)) };
   });
   const total = groups.reduce((n, g) => n + g.byteLength, 0);
