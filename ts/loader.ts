@@ -150,9 +150,9 @@ async function fetchBounded(url: URL, what: string, limit: number): Promise<Uint
     await res.body?.cancel();
     fail('IO_ERROR', `fetching ${what} ${url.href} failed: HTTP ${res.status}`);
   }
-  if (Number(res.headers.get('content-length') ?? 0) > limit || !res.body) {
-    await res.body?.cancel();
-    if (!res.body) return new Uint8Array(0);
+  if (!res.body) return new Uint8Array(0);
+  if (Number(res.headers.get('content-length')) > limit) {
+    await res.body.cancel();
     tooLong(url.href, what, limit);
   }
   const chunks: Uint8Array[] = [];
@@ -249,8 +249,14 @@ async function locateWeights(name: string, modelUrl: URL, allowExternal: boolean
   if (url.protocol !== 'file:' || !isNode) return url;
   const fs = await nodeFs();
   const [realFolder, realFile] = await Promise.all([folder, url].map((u) => fs.realpath(u).catch((e: unknown) => ioFail(e, nameOf(u), 'weights file'))));
-  if (!realFile!.startsWith(realFolder!) || !/[/\\]/.test(realFile![realFolder!.length] ?? '')) fault("leads out of the model's folder through a symlink");
+  if (!isInside(realFile!, realFolder!)) fault("leads out of the model's folder through a symlink");
   return realFile!;
+}
+
+/** Whether the real path `file` lies in the real folder `folder` (either separator, for Windows). */
+function isInside(file: string, folder: string): boolean {
+  const prefix = /[/\\]$/.test(folder) ? folder : `${folder}/`;
+  return file.startsWith(prefix) || file.startsWith(prefix.replace(/\/$/, '\\'));
 }
 
 /**

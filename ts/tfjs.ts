@@ -34,12 +34,12 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-/** A weight spec, checked: its shape, value count, bytes in the weight data, and how to decode a value. */
+/** A weight spec, checked: its shape, value count, bytes per value in the weight data, and how to decode a value. */
 interface CheckedSpec {
   name: string;
   shape: number[];
   count: number;
-  bytes: number;
+  width: 1 | 2 | 4;
   decode: (view: DataView, at: number) => number;
 }
 
@@ -60,17 +60,17 @@ function checkSpec(value: unknown, where: string): CheckedSpec {
   const count = elementCount(dims, what);
   if (dtype !== 'float32') fail('INVALID_MODEL', `${what} has dtype ${JSON.stringify(dtype)}; only float32 (or quantized) weights are supported`);
   const checked = { name, shape: dims, count };
-  if (quantization === undefined) return { ...checked, bytes: 4 * count, decode: (view, at) => view.getFloat32(at, true) };
+  if (quantization === undefined) return { ...checked, width: 4, decode: (view, at) => view.getFloat32(at, true) };
   const q = modelObject(quantization, `${what}: quantization`);
-  if (q.dtype === 'float16') return { ...checked, bytes: 2 * count, decode: (view, at) => halfToFloat(view.getUint16(at, true)) };
+  if (q.dtype === 'float16') return { ...checked, width: 2, decode: (view, at) => halfToFloat(view.getUint16(at, true)) };
   if (q.dtype !== 'uint8' && q.dtype !== 'uint16') {
     fail('INVALID_MODEL', `${what}: quantization dtype ${JSON.stringify(q.dtype)} is not uint8, uint16 or float16`);
   }
   const scale = finiteField(q.scale, `${what}: quantization scale`);
   const min = finiteField(q.min, `${what}: quantization min`);
   return q.dtype === 'uint8'
-    ? { ...checked, bytes: count, decode: (view, at) => view.getUint8(at) * scale + min }
-    : { ...checked, bytes: 2 * count, decode: (view, at) => view.getUint16(at, true) * scale + min };
+    ? { ...checked, width: 1, decode: (view, at) => view.getUint8(at) * scale + min }
+    : { ...checked, width: 2, decode: (view, at) => view.getUint16(at, true) * scale + min };
 }
 
 /** A list of weight specs checked, names unique; `where` names the list. */
@@ -85,7 +85,7 @@ function checkSpecs(specs: unknown, where: string): CheckedSpec[] {
   return checked;
 }
 
-const byteLengthOf = (specs: readonly CheckedSpec[]) => specs.reduce((n, s) => n + s.bytes, 0);
+const byteLengthOf = (specs: readonly CheckedSpec[]) => specs.reduce((n, s) => n + s.count * s.width, 0);
 
 interface Weight {
   shape: number[];
@@ -99,12 +99,11 @@ function weightsByName(specs: readonly CheckedSpec[], data: Uint8Array): Map<str
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Map<string, Weight>();
   let at = 0;
-  for (const { name, shape, count, bytes, decode } of specs) {
-    const step = bytes / Math.max(count, 1);
+  for (const { name, shape, count, width, decode } of specs) {
     const values = new Float32Array(count);
-    for (let i = 0; i < count; i++) values[i] = decode(view, at + i * step);
+    for (let i = 0; i < count; i++) values[i] = decode(view, at + i * width);
     out.set(name, { shape, values });
-    at += bytes;
+    at += count * width;
   }
   return out;
 }
@@ -127,10 +126,10 @@ function activation(name: unknown, keras3: boolean, layer: string): ActivationSp
   return KERAS_ACTIVATIONS[name]!;
 }
 
-/** A layer's optional number (absent or null: `fallback`), finite. */
-function option(config: Record<string, unknown>, key: string, fallback: number, layer: string): number {
-  const value = config[key];
-  return value === undefined || value === null ? fallback : finiteField(value, `layer ${layer}: ${key}`);
+/** A layer's optional number under the first of `keys` it has (none, or null: `fallback`), finite. */
+function option(config: Record<string, unknown>, keys: string[], fallback: number, layer: string): number {
+  const key = keys.find((k) => config[k] !== undefined && config[k] !== null);
+  return key === undefined ? fallback : finiteField(config[key], `layer ${layer}: ${key}`);
 }
 
 /** The layer list of a Sequential topology (Keras 2 and TF.js: the config itself or `config.layers`). */
@@ -171,11 +170,16 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     if (!Array.isArray(shape) || shape.length < 2) fail('INVALID_MODEL', `layer ${layer}: the input shape must be [batch, ..., features]`);
     return modelCount(shape.at(-1), `layer ${layer}: the input width`);
   };
-  const setActivation = (layer: string, spec: ActivationSpec) => {
+  /** The Dense layer an activation layer applies to: the last one, which must not have an activation yet. */
+  const activated = (layer: string) => {
     const last = layers.at(-1);
     if (!last || (last.activation !== undefined && last.activation !== 'linear')) {
       fail('INVALID_ARGUMENT', `layer ${layer}: an activation layer must follow a Dense layer without an activation`);
     }
+    return last;
+  };
+  const setActivation = (layer: string, spec: ActivationSpec) => {
+    const last = activated(layer);
     last.activation = modelActivation(spec, last.units, `layer ${layer}`);
   };
   for (const [i, entry] of keraLayers.entries()) {
@@ -204,14 +208,14 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         break;
       case 'LeakyReLU':
         // The layer's default slope is 0.3 (Keras 2, TF.js: alpha; Keras 3: negative_slope).
-        setActivation(name, { name: 'leaky_relu', negativeSlope: option(c, c.negative_slope === undefined ? 'alpha' : 'negative_slope', 0.3, name) });
+        setActivation(name, { name: 'leaky_relu', negativeSlope: option(c, ['negative_slope', 'alpha'], 0.3, name) });
         break;
       case 'ELU':
-        setActivation(name, { name: 'elu', alpha: option(c, 'alpha', 1, name) });
+        setActivation(name, { name: 'elu', alpha: option(c, ['alpha'], 1, name) });
         break;
       case 'ReLU': {
         const options: ActivationOptions = {};
-        const [maxValue, negativeSlope, threshold] = [option(c, 'max_value', Infinity, name), option(c, 'negative_slope', 0, name), option(c, 'threshold', 0, name)];
+        const [maxValue, negativeSlope, threshold] = [option(c, ['max_value'], Infinity, name), option(c, ['negative_slope'], 0, name), option(c, ['threshold'], 0, name)];
         if (maxValue !== Infinity) options.maxValue = maxValue;
         if (negativeSlope !== 0) options.negativeSlope = negativeSlope;
         if (threshold !== 0) options.threshold = threshold;
@@ -220,14 +224,12 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
       }
       case 'PReLU': {
         // alpha has one slope per unit, or one in all when shared_axes covers the feature axis.
-        const units = layers.at(-1)?.units;
-        if (units === undefined) fail('INVALID_ARGUMENT', `layer ${name}: an activation layer must follow a Dense layer without an activation`);
-        setActivation(name, { name: 'prelu', slope: find(name, 'alpha', [[units], [1]]) });
+        setActivation(name, { name: 'prelu', slope: find(name, 'alpha', [[activated(name).units], [1]]) });
         break;
       }
       case 'Softmax': {
         // Inputs are [batch, features]: axis 1 (TF.js' default) is the last axis, as is -1.
-        const axis = option(c, 'axis', -1, name);
+        const axis = option(c, ['axis'], -1, name);
         if (axis !== -1 && axis !== 1) fail('INVALID_ARGUMENT', `layer ${name}: softmax over axis ${axis}; only the last axis is supported`);
         setActivation(name, 'softmax');
         break;
