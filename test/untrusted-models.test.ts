@@ -104,6 +104,12 @@ describe('reads are bounded by what the model declares', () => {
     await expectRefused(nn, witness, () => nn.loadModel(join(dir, 'model.json')), 'IO_ERROR', /folder\.bin is not a regular file/);
   });
 
+  it('a model path is a path: "#", "?" and "%" in folder names are part of it', async () => {
+    const { doc, shard, kernel } = tinyTfjs();
+    const dir = writeFiles(tmp(), { 'a#b?c%2e%2e/model.json': doc, 'a#b?c%2e%2e/group1-shard1of1.bin': shard });
+    expect((await nn.loadModel(join(dir, 'a#b?c%2e%2e/model.json'))).getWeights()[0]).toEqual(kernel);
+  });
+
   it('files that cannot be read are IO_ERROR naming them', async () => {
     const dir = writeFiles(tmp(), { 'model.json': tinyTfjs().doc });
     await expectRefused(nn, witness, () => nn.loadModel(join(dir, 'model.json')), 'IO_ERROR', /weights file not found: .*group1-shard1of1\.bin/);
