@@ -28,6 +28,11 @@ export function tinyTfjs(seed = 1): { doc: TfjsDocument; shard: Uint8Array; kern
   return { doc, shard, kernel, bias };
 }
 
+/** `doc` with its one weight group read from `paths`. */
+export function withPaths(doc: TfjsDocument, ...paths: string[]): TfjsDocument {
+  return { ...doc, weightsManifest: [{ ...doc.weightsManifest[0]!, paths }] };
+}
+
 /** Writes `files` (name → bytes or a JSON document) under `dir`, making folders as needed; returns `dir`. */
 export function writeFiles(dir: string, files: Record<string, Uint8Array | object>): string {
   for (const [name, content] of Object.entries(files)) {

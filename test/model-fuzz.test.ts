@@ -54,7 +54,8 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 /** Weight bytes as they were, cut short or extended. */
 const byteChange = fc.oneof(fc.constant(0), fc.integer({ min: -64, max: 64 }));
 function resize(bytes: Uint8Array, change: number): Uint8Array {
-  return change <= 0 ? bytes.subarray(0, Math.max(0, bytes.length + change)) : new Uint8Array([...bytes, ...new Uint8Array(change).fill(0x7f)]);
+  if (change <= 0) return bytes.subarray(0, Math.max(0, bytes.length + change));
+  return new Uint8Array([...bytes, ...new Uint8Array(change).fill(0x7f)]);
 }
 
 /** `load` must load (the model is then disposed) or fail with a SimdnetError; either way memory and the witness are as they were. */
@@ -77,24 +78,29 @@ describe('fuzzed model files only ever load or fail with a SimdnetError, leaving
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
     const { doc, shard } = tinyTfjs();
     await fc.assert(fc.asyncProperty(mutations, byteChange, async (changes, change) => {
-      writeFiles(dir, { 'model.json': utf8(JSON.stringify(mutate(doc as unknown as Json, changes))), 'group1-shard1of1.bin': resize(shard, change) });
+      const json = JSON.stringify(mutate(doc as unknown as Json, changes));
+      writeFiles(dir, { 'model.json': utf8(json), 'group1-shard1of1.bin': resize(shard, change) });
       await loadsOrRefuses(() => nn.loadModel(join(dir, 'model.json')));
     }), RUNS);
   });
 
   it('TF.js artifacts passed directly', async () => {
     const { doc, shard } = tinyTfjs();
-    const artifacts = { modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0]!.weights, weightData: shard } as unknown as Json;
+    // weightData is a placeholder while mutating: where it is still null afterwards, the (resized) bytes go.
+    const artifacts = { modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0]!.weights, weightData: null } as unknown as Json;
     await fc.assert(fc.asyncProperty(mutations, byteChange, async (changes, change) => {
-      const mutated = mutate({ ...(artifacts as object), weightData: null }, changes);
-      const source = mutated !== null && typeof mutated === 'object' && 'weightData' in mutated ? { ...mutated, weightData: resize(shard, change) } : mutated;
+      const source = mutate(artifacts, changes) as Record<string, unknown> | null;
+      if (source?.weightData === null) source.weightData = resize(shard, change);
       await loadsOrRefuses(() => nn.loadModel(source as never));
     }), RUNS);
   });
 
   it('simdnet model.json and model.bin, from disk and as { json, weights }', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
-    const model = nn.sequential([{ inputDim: 3, units: 4, activation: { name: 'leaky_relu', negativeSlope: 0.1 } }, { units: 2, activation: 'softmax' }]);
+    const model = nn.sequential([
+      { inputDim: 3, units: 4, activation: { name: 'leaky_relu', negativeSlope: 0.1 } },
+      { units: 2, activation: 'softmax' },
+    ]);
     const saved = model.save();
     model.dispose();
     const doc = JSON.parse(saved.json) as Json;

@@ -127,7 +127,9 @@ export function planModel(document: unknown): ModelPlan {
     const l = modelObject(layer, where);
     const inputDim = modelCount(l.inputDim, `${where}'s inputDim`);
     const units = modelCount(l.units, `${where}'s units`);
-    if (width !== undefined && inputDim !== width) fail('INVALID_MODEL', `${where} has inputDim ${inputDim} but the previous layer has ${width} units`);
+    if (width !== undefined && inputDim !== width) {
+      fail('INVALID_MODEL', `${where} has inputDim ${inputDim} but the previous layer has ${width} units`);
+    }
     width = units;
     const place = (value: unknown, length: number, part: string): Place => {
       const what = `${where}'s ${part}`;
@@ -146,7 +148,9 @@ export function planModel(document: unknown): ModelPlan {
     };
   });
   const byteLength = floats * 4;
-  if (byteLength > MAX_WEIGHT_BYTES) fail('INVALID_MODEL', `the layers need ${byteLength} bytes of weights, more than wasm32's 4 GiB memory holds`);
+  if (byteLength > MAX_WEIGHT_BYTES) {
+    fail('INVALID_MODEL', `the layers need ${byteLength} bytes of weights, more than wasm32's 4 GiB memory holds`);
+  }
   for (const [i, l] of layers.entries()) {
     for (const [part, [offset, length]] of [['kernel', l.kernel], ['bias', l.bias]] as const) {
       if ((offset + length) * 4 > byteLength) fail('INVALID_MODEL', `layer ${i}'s ${part} lies outside the ${byteLength} bytes of weights`);
@@ -162,5 +166,7 @@ export function parseModel(plan: ModelPlan, weights: Uint8Array): LayerSpec[] {
   }
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const read = ([offset, length]: Place) => Float32Array.from({ length }, (_, i) => view.getFloat32(4 * (offset + i), true));
-  return plan.layers.map((l) => ({ inputDim: l.inputDim, units: l.units, activation: l.activation, kernel: read(l.kernel), bias: read(l.bias) }));
+  return plan.layers.map(({ inputDim, units, activation, kernel, bias }) => (
+    { inputDim, units, activation, kernel: read(kernel), bias: read(bias) }
+  ));
 }

@@ -208,7 +208,9 @@ export function allowsExternalWeights(options: unknown): boolean {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', 'loadModel() options must be an object');
   for (const key of Object.keys(options)) {
-    if (key !== 'allowExternalWeights') fail('INVALID_ARGUMENT', `unknown loadModel() option ${JSON.stringify(key)}; options: allowExternalWeights`);
+    if (key !== 'allowExternalWeights') {
+      fail('INVALID_ARGUMENT', `unknown loadModel() option ${JSON.stringify(key)}; options: allowExternalWeights`);
+    }
   }
   const allow = (options as LoadModelOptions).allowExternalWeights ?? false;
   if (typeof allow !== 'boolean') fail('INVALID_ARGUMENT', `allowExternalWeights must be a boolean, got ${String(allow)}`);
@@ -248,9 +250,10 @@ async function locateWeights(name: string, modelUrl: URL, allowExternal: boolean
   if (!inside) fault("leaves the model's folder");
   if (url.protocol !== 'file:' || !isNode) return url;
   const fs = await nodeFs();
-  const [realFolder, realFile] = await Promise.all([folder, url].map((u) => fs.realpath(u).catch((e: unknown) => ioFail(e, nameOf(u), 'weights file'))));
-  if (!isInside(realFile!, realFolder!)) fault("leads out of the model's folder through a symlink");
-  return realFile!;
+  const realPath = (u: URL) => fs.realpath(u).catch((e: unknown) => ioFail(e, nameOf(u), 'weights file'));
+  const [realFolder, realFile] = await Promise.all([realPath(folder), realPath(url)]);
+  if (!isInside(realFile, realFolder)) fault("leads out of the model's folder through a symlink");
+  return realFile;
 }
 
 /** Whether the real path `file` lies in the real folder `folder` (either separator, for Windows). */
@@ -263,7 +266,9 @@ function isInside(file: string, folder: string): boolean {
  * The weight files of a model file at `modelUrl`, group after group, concatenated. Every name is
  * checked before any file is read, and no more than a group's `byteLength` is ever read for it.
  */
-export async function readWeightFiles(groups: readonly WeightFiles[], modelUrl: URL, allowExternal: boolean): Promise<Uint8Array<ArrayBuffer>> {
+export async function readWeightFiles(
+  groups: readonly WeightFiles[], modelUrl: URL, allowExternal: boolean,
+): Promise<Uint8Array<ArrayBuffer>> {
   const located = [];
   for (const group of groups) {
     const files = [];
@@ -276,7 +281,9 @@ export async function readWeightFiles(groups: readonly WeightFiles[], modelUrl: 
     let read = 0;
     for (const [i, file] of located[g]!.entries()) {
       const limit = byteLength - read;
-      const bytes = typeof file === 'string' ? await readFileBounded(file, paths[i]!, 'weights file', limit) : await readBytes(file, { what: 'weights file', limit });
+      const bytes = typeof file === 'string'
+        ? await readFileBounded(file, paths[i]!, 'weights file', limit)
+        : await readBytes(file, { what: 'weights file', limit });
       chunks.push(bytes);
       read += bytes.length;
     }

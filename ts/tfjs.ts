@@ -44,7 +44,9 @@ interface CheckedSpec {
 }
 
 const finiteField = (value: unknown, what: string): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail('INVALID_MODEL', `${what} must be a finite number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    fail('INVALID_MODEL', `${what} must be a finite number, got ${JSON.stringify(value)}`);
+  }
   return value;
 };
 
@@ -58,7 +60,9 @@ function checkSpec(value: unknown, where: string): CheckedSpec {
   // Array.from visits holes (arrays passed directly may have them), where map would skip them.
   const dims = Array.from(shape, (d: unknown, i) => modelCount(d, `${what}: shape[${i}]`));
   const count = elementCount(dims, what);
-  if (dtype !== 'float32') fail('INVALID_MODEL', `${what} has dtype ${JSON.stringify(dtype)}; only float32 (or quantized) weights are supported`);
+  if (dtype !== 'float32') {
+    fail('INVALID_MODEL', `${what} has dtype ${JSON.stringify(dtype)}; only float32 (or quantized) weights are supported`);
+  }
   const checked = { name, shape: dims, count };
   if (quantization === undefined) return { ...checked, width: 4, decode: (view, at) => view.getFloat32(at, true) };
   const q = modelObject(quantization, `${what}: quantization`);
@@ -122,7 +126,9 @@ function activation(name: unknown, keras3: boolean, layer: string): ActivationSp
   // hard_sigmoid is x/6 + 0.5 in Keras 3, 0.2x + 0.5 in Keras 2 and TF.js.
   if (name === 'hard_sigmoid') return { name: 'hard_sigmoid', preset: keras3 ? 'keras' : 'tfjs' };
   // An own property only: a name such as "__proto__" or "toString" is not an activation.
-  if (!Object.hasOwn(KERAS_ACTIVATIONS, name)) fail('INVALID_ARGUMENT', `layer ${layer}: activation ${JSON.stringify(name)} is not supported`);
+  if (!Object.hasOwn(KERAS_ACTIVATIONS, name)) {
+    fail('INVALID_ARGUMENT', `layer ${layer}: activation ${JSON.stringify(name)} is not supported`);
+  }
   return KERAS_ACTIVATIONS[name]!;
 }
 
@@ -136,7 +142,9 @@ function option(config: Record<string, unknown>, keys: string[], fallback: numbe
 function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } {
   const top = modelObject(topology, 'modelTopology');
   const root = modelObject(top.model_config ?? top, 'modelTopology.model_config');
-  if (root.class_name !== 'Sequential') fail('INVALID_ARGUMENT', `only Sequential TF.js models are supported, got ${JSON.stringify(root.class_name)}`);
+  if (root.class_name !== 'Sequential') {
+    fail('INVALID_ARGUMENT', `only Sequential TF.js models are supported, got ${JSON.stringify(root.class_name)}`);
+  }
   const keras3 = String(top.keras_version ?? root.keras_version ?? '').startsWith('3');
   const config = root.config;
   const layers = Array.isArray(config) ? config : modelObject(config, 'the Sequential config').layers;
@@ -147,7 +155,9 @@ function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } 
 /** The dense layers of a TF.js Layers Sequential model. */
 export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
   const { modelTopology, weightSpecs, weightData } = modelObject(artifacts, 'the TF.js artifacts') as Partial<TfjsArtifacts>;
-  if (!(weightData instanceof ArrayBuffer || weightData instanceof Uint8Array)) fail('INVALID_MODEL', 'weightData must be an ArrayBuffer or a Uint8Array');
+  if (!(weightData instanceof ArrayBuffer || weightData instanceof Uint8Array)) {
+    fail('INVALID_MODEL', 'weightData must be an ArrayBuffer or a Uint8Array');
+  }
   const specs = checkSpecs(weightSpecs, 'weightSpecs');
   const { layers: keraLayers, keras3 } = kerasLayers(modelTopology);
   const weights = weightsByName(specs, weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData));
@@ -156,7 +166,8 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     for (const [name, { shape, values }] of weights) {
       if (name !== `${layer}/${part}` && !name.endsWith(`/${layer}/${part}`)) continue;
       if (!shapes.some((s) => s.length === shape.length && s.every((d, i) => d === shape[i]))) {
-        fail('INVALID_MODEL', `layer ${layer}: weight ${name} has shape [${shape.join(', ')}], expected ${shapes.map((s) => `[${s.join(', ')}]`).join(' or ')}`);
+        const expected = shapes.map((s) => `[${s.join(', ')}]`).join(' or ');
+        fail('INVALID_MODEL', `layer ${layer}: weight ${name} has shape [${shape.join(', ')}], expected ${expected}`);
       }
       return values;
     }
@@ -194,12 +205,15 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
       case 'Dense': {
         const inputDim = shapeWidth(c, name) ?? width;
         if (inputDim === undefined) fail('INVALID_MODEL', `layer ${name}: the input width is unknown (no input shape)`);
-        if (width !== undefined && inputDim !== width) fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${width} units`);
+        if (width !== undefined && inputDim !== width) {
+          fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${width} units`);
+        }
         const units = modelCount(c.units, `layer ${name}: units`);
         if (c.use_bias !== undefined && typeof c.use_bias !== 'boolean') fail('INVALID_MODEL', `layer ${name}: use_bias must be a boolean`);
         const kernel = find(name, 'kernel', [[inputDim, units]]);
         const bias = c.use_bias === false ? undefined : find(name, 'bias', [[units]]);
-        layers.push({ inputDim, units, kernel, bias, activation: modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`) });
+        const spec = modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`);
+        layers.push({ inputDim, units, kernel, bias, activation: spec });
         width = units;
         break;
       }
@@ -215,7 +229,9 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         break;
       case 'ReLU': {
         const options: ActivationOptions = {};
-        const [maxValue, negativeSlope, threshold] = [option(c, ['max_value'], Infinity, name), option(c, ['negative_slope'], 0, name), option(c, ['threshold'], 0, name)];
+        const maxValue = option(c, ['max_value'], Infinity, name);
+        const negativeSlope = option(c, ['negative_slope'], 0, name);
+        const threshold = option(c, ['threshold'], 0, name);
         if (maxValue !== Infinity) options.maxValue = maxValue;
         if (negativeSlope !== 0) options.negativeSlope = negativeSlope;
         if (threshold !== 0) options.threshold = threshold;
@@ -256,11 +272,15 @@ export function tfjsManifest(document: { modelTopology: unknown }): { weightSpec
   const groups = Array.from(weightsManifest, (entry: unknown, g) => {
     const where = `weightsManifest[${g}]`;
     const { paths, weights } = modelObject(entry, where);
-    if (!Array.isArray(paths) || !Array.from(paths).every((p) => typeof p === 'string')) fail('INVALID_MODEL', `${where}.paths must be an array of file names`);
+    if (!Array.isArray(paths) || !Array.from(paths).every((p) => typeof p === 'string')) {
+      fail('INVALID_MODEL', `${where}.paths must be an array of file names`);
+    }
     return { paths, weights: weights as WeightSpec[], byteLength: byteLengthOf(checkSpecs(weights, `${where}.weights`)) };
   });
   const total = groups.reduce((n, g) => n + g.byteLength, 0);
-  if (total > MAX_WEIGHT_BYTES) fail('INVALID_MODEL', `the manifest declares ${total} bytes of weights, more than wasm32's 4 GiB memory holds`);
+  if (total > MAX_WEIGHT_BYTES) {
+    fail('INVALID_MODEL', `the manifest declares ${total} bytes of weights, more than wasm32's 4 GiB memory holds`);
+  }
   const weightSpecs = groups.flatMap((g) => g.weights);
   // Each group was checked alone: this finds a name listed in two groups.
   checkSpecs(weightSpecs, 'weightsManifest');
