@@ -166,6 +166,8 @@ describe('models over HTTP', () => {
       await refuses(`${base}/m/evil.json`, 'INVALID_MODEL', /weights path/);
     }
     expect(requests).not.toContain('/secret');
+    serve('/m/local.json', withPaths(doc, 'file:///etc/passwd'));
+    await refuses(`${base}/m/local.json`, 'INVALID_MODEL', /"file:\/\/\/etc\/passwd" names a local file/, { allowExternalWeights: true });
   });
 
   it('refuses a shard longer than declared, by Content-Length or while streaming', async () => {

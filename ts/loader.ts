@@ -85,7 +85,12 @@ export interface ReadOptions {
 
 /** A file URL's path as its user wrote it, or any other URL as a whole: what messages name. */
 function nameOf(url: URL): string {
-  return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
+  if (url.protocol !== 'file:') return url.href;
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return url.pathname; // a URL given as such may hold a malformed escape
+  }
 }
 
 /** The bytes at a URL: read from disk for `file:` under Node, fetched otherwise; at most `limit` of them. */
@@ -243,6 +248,8 @@ async function locateWeights(name: string, modelUrl: URL, allowExternal: boolean
   } catch {
     fault('is not a valid URL or path');
   }
+  // Even when allowed elsewhere, a model from the network does not get to read this machine's files.
+  if (url.protocol === 'file:' && modelUrl.protocol !== 'file:') fault('names a local file, from a model that is not one');
   if (allowExternal) return url;
   const folder = new URL('.', modelUrl);
   const inside = url.protocol === folder.protocol && url.host === folder.host && url.pathname.startsWith(folder.pathname)
