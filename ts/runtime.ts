@@ -2,10 +2,12 @@ import { type ActivationName, type ActivationOptions, type ResolvedActivation, p
 import { Context } from './context.js';
 import { type DenseConfig, DenseLayer } from './dense.js';
 import { checkCount, fail } from './errors.js';
-import { type SavedModel, parseJson, parseModel, weightsPathOf } from './format.js';
+import { type SavedModel, parseJson, parseModel, planModel } from './format.js';
 import { parseOnnx } from './onnx.js';
-import { type TfjsArtifacts, isTfjsDocument, parseTfjs, readTfjs } from './tfjs.js';
-import { type InitOptions, type Variant, instantiate, loadModule, readBytes, toUrl } from './loader.js';
+import { type TfjsArtifacts, isTfjsDocument, parseTfjs, tfjsManifest } from './tfjs.js';
+import {
+  type InitOptions, type LoadModelOptions, type Variant, allowsExternalWeights, instantiate, loadModule, readBytes, readWeightFiles, toUrl,
+} from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
 
@@ -77,23 +79,32 @@ export class Simdnet {
    * A model: saved by `model.save()` (the `{ json, weights }` it returned, or the path or URL of the
    * JSON, whose weights file, named in it, sits beside it); a TF.js Layers model (the path or URL of
    * its model.json with the shards beside it, or the artifacts `tf.io` hands a save handler); or an
-   * ONNX MLP (its bytes, or a path or URL ending in `.onnx`).
+   * ONNX MLP (its bytes, or a path or URL ending in `.onnx`). Model files may be untrusted: weight
+   * files must lie in the model file's folder (unless `allowExternalWeights`) and be exactly as long
+   * as the model declares; anything malformed is INVALID_MODEL, anything unreadable IO_ERROR.
    */
-  async loadModel(source: SavedModel | TfjsArtifacts | Uint8Array | string | URL): Promise<Sequential> {
+  async loadModel(source: SavedModel | TfjsArtifacts | Uint8Array | string | URL, options?: LoadModelOptions): Promise<Sequential> {
+    const allowExternal = allowsExternalWeights(options);
     if (source instanceof Uint8Array) return this.sequential(parseOnnx(source));
     if (typeof source === 'string' || source instanceof URL) {
       const url = toUrl(source);
-      const bytes = await readBytes(url);
+      const bytes = await readBytes(url, { what: 'model file' });
       if (url.pathname.endsWith('.onnx')) return this.sequential(parseOnnx(bytes));
       const doc = parseJson(new TextDecoder().decode(bytes));
-      if (isTfjsDocument(doc)) return this.sequential(parseTfjs(await readTfjs(doc, url, readBytes)));
-      return this.sequential(parseModel(doc, await readBytes(new URL(weightsPathOf(doc), url))));
+      if (isTfjsDocument(doc)) {
+        const { weightSpecs, groups } = tfjsManifest(doc);
+        const weightData = await readWeightFiles(groups, url, allowExternal);
+        return this.sequential(parseTfjs({ modelTopology: doc.modelTopology, weightSpecs, weightData }));
+      }
+      const plan = planModel(doc);
+      const weights = await readWeightFiles([{ paths: [plan.weightsPath], byteLength: plan.byteLength }], url, allowExternal);
+      return this.sequential(parseModel(plan, weights));
     }
     if (isTfjsDocument(source)) return this.sequential(parseTfjs(source as TfjsArtifacts));
     if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
       fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
     }
-    return this.sequential(parseModel(parseJson(source.json), source.weights));
+    return this.sequential(parseModel(planModel(parseJson(source.json)), source.weights));
   }
 
   /**
