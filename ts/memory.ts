@@ -94,10 +94,13 @@ export class Heap {
 
   /**
    * `values`, or a copy when it is a view of this memory: the next allocation may grow the memory,
-   * which detaches such a view (reading it then throws, or sees nothing).
+   * which detaches such a view (reading it then throws). Empty views are copied too: a view of an
+   * already detached buffer is empty, and `write` would throw on it.
    */
   stable<T extends ArrayLike<number>>(values: T): T | Float32Array {
-    return ArrayBuffer.isView(values) && values.buffer === this.memory.buffer ? Float32Array.from(values) : values;
+    if (!ArrayBuffer.isView(values)) return values;
+    if (values.length === 0) return new Float32Array(0);
+    return values.buffer === this.memory.buffer ? Float32Array.from(values) : values;
   }
 
   release(ptr: number): void {
