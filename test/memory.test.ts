@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Context } from '../ts/context.js';
 import { fail } from '../ts/errors.js';
-import { type DenseLayer, type ErrorCode, Simdnet, Tensor, init } from '../ts/index.js';
+import { type DenseLayer, type ErrorCode, Sequential, Simdnet, Tensor, init } from '../ts/index.js';
 import { instantiate, loadModule } from '../ts/loader.js';
 import { Heap, MAX_PAGES } from '../ts/memory.js';
 import { randomArray } from './helpers.js';
@@ -234,6 +234,8 @@ describe('a view of wasm memory as input, with memory growth during the call', (
       ['predict', (nn, v) => nn.sequential([{ inputDim: 16, units: 16 }]).predict(v)],
       ['activate', (nn, v) => nn.activate('softplus', v)],
       ['activateBackward', (nn, v) => nn.activateBackward('softplus', v, v)],
+      // A kernel [16 × rows], read back as it was given.
+      ['dense kernel', (nn, v) => nn.dense({ inputDim: 16, units: v.length / 16, kernel: v }).getWeights()[0]],
     ];
     for (const [name, call] of calls) {
       const nn = await init();
@@ -243,7 +245,22 @@ describe('a view of wasm memory as input, with memory growth during the call', (
       const result = call(nn, t.data);
       expect(nn.memory.buffer.byteLength, name).toBeGreaterThan(length);
       const values = result instanceof Tensor ? result.toArray() : result;
-      expect(values, name).toEqual(name === 'tensor' ? copy : call(nn, copy));
+      expect(values, name).toEqual(name === 'tensor' || name === 'dense kernel' ? copy : call(nn, copy));
+    }
+  });
+
+  it('setWeights of a layer and of a model copy such a view too', async () => {
+    const units = 2 ** 14;
+    for (const owner of ['layer', 'model'] as const) {
+      const nn = await init();
+      const target = owner === 'layer' ? nn.dense({ inputDim: 16, units }) : nn.sequential([{ inputDim: 16, units }]);
+      const kernel = nn.tensor(randomArray(16 * units, 9), [16, units]); // 1 MiB: the copy needs as much again
+      const expected = kernel.toArray();
+      const length = nn.memory.buffer.byteLength;
+      if (target instanceof Sequential) target.setWeights([kernel.data, new Float32Array(units)]);
+      else target.setWeights(kernel.data);
+      expect(nn.memory.buffer.byteLength, owner).toBeGreaterThan(length);
+      expect(target.getWeights()[0], owner).toEqual(expected);
     }
   });
 

@@ -120,12 +120,18 @@ export class DenseLayer {
   }
 
   #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
+  }
+
+  /**
+   * @internal Packs `kernel` and `bias` (checked, and not views of wasm memory) through the
+   * temporary blocks `k` and `b`, which hold at least their lengths; allocates nothing.
+   */
+  packVia(k: number, b: number, kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
     const { wasm, heap } = this.#ctx;
-    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => {
-      heap.write(k!, kernel);
-      if (bias) heap.write(b!, bias);
-      wasm.simdnet_dense_pack(k!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
-    });
+    heap.write(k, kernel);
+    if (bias) heap.write(b, bias);
+    wasm.simdnet_dense_pack(k, bias ? b : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
   }
 
   /**

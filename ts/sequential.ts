@@ -100,7 +100,14 @@ export class Sequential {
       checkLength(weights[2 * i]!, l.inputDim * l.units, `kernel of layer ${i}`);
       checkLength(weights[2 * i + 1]!, l.units, `bias of layer ${i}`);
     });
-    this.layers.forEach((l, i) => l.setWeights(weights[2 * i]!, weights[2 * i + 1]!));
+    // Copied out of wasm memory and packed through one pair of blocks allocated up front, so that no
+    // allocation (which could fail, or detach a view) happens once the first layer has changed.
+    const { heap } = this.#ctx;
+    const values = weights.map((w) => heap.stable(w));
+    const largest = (of: (l: DenseLayer) => number) => Math.max(...this.layers.map(of));
+    this.#ctx.withBlocks([largest((l) => l.inputDim * l.units), largest((l) => l.units)], (k, b) => {
+      this.layers.forEach((l, i) => l.packVia(k!, b!, values[2 * i]!, values[2 * i + 1]!, false));
+    });
   }
 
   /**
