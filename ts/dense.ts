@@ -27,7 +27,9 @@ type KernelLayout = 'io' | 'oi';
 
 /** A kernel layout, checked (default 'io'); whether the kernel is transposed ('oi'). */
 function isTransposed(layout: unknown): boolean {
-  if (layout !== undefined && layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
+  if (layout !== undefined && layout !== 'io' && layout !== 'oi') {
+    fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
+  }
   return layout === 'oi';
 }
 
@@ -76,7 +78,8 @@ export class DenseLayer {
     this.#checkWeights(config.kernel, config.bias);
     const seed = checkCount(config.seed ?? 0, 'seed');
     this.#ctx = ctx;
-    const packedFloats = ctx.kernelLen(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), `the weights of dense ${this.inputDim}→${this.units}`);
+    const name = `dense ${this.inputDim}→${this.units}`;
+    const packedFloats = ctx.kernelLen(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), `the weights of ${name}`);
     const [kernel, bias] = [config.kernel && ctx.heap.stable(config.kernel), config.bias && ctx.heap.stable(config.bias)];
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
     const [packed, slopesPtr] = ctx.allocAll([packedFloats, ...(slopes ? [slopes.length] : [])]);
@@ -166,7 +169,8 @@ export class DenseLayer {
   /** @internal Runs the kernel on addresses already in wasm memory (`x` and `y` disjoint). */
   run(x: number, batch: number, y: number, scratch: number): void {
     const { code, params: [p0, p1, p2] } = this.activation;
-    if (this.#ctx.wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
+    const { wasm } = this.#ctx;
+    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
     }
   }
@@ -229,7 +233,9 @@ export class DenseLayer {
   /** Frees the weights; a layer of a model is freed with the model (INVALID_ARGUMENT here). */
   dispose(): void {
     this.#assertAlive();
-    if (this.#owner !== null) fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is owned by a model; dispose the model`);
+    if (this.#owner !== null) {
+      fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is owned by a model; dispose the model`);
+    }
     this.#release();
     this.#disposed = true;
   }

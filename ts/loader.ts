@@ -112,7 +112,9 @@ export async function loadModule(options: InitOptions): Promise<WebAssembly.Modu
     return module;
   }
   if (bytes !== undefined) {
-    if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) fail('INVALID_ARGUMENT', 'init({ bytes }) needs an ArrayBuffer or a typed array');
+    if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) {
+      fail('INVALID_ARGUMENT', 'init({ bytes }) needs an ArrayBuffer or a typed array');
+    }
     return compile(bytes, 'init({ bytes })');
   }
   if (url !== undefined) {

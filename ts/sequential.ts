@@ -166,7 +166,9 @@ export class Sequential {
   /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */
   save(weightsPath?: string): SavedModel {
     this.#assertAlive();
-    if (weightsPath !== undefined && typeof weightsPath !== 'string') fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
+    if (weightsPath !== undefined && typeof weightsPath !== 'string') {
+      fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
+    }
     return saveModel(this, weightsPath);
   }
 
