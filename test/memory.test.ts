@@ -264,6 +264,23 @@ describe('a view of wasm memory as input, with memory growth during the call', (
     }
   });
 
+  it('model.setWeights with kernels that are views updates every layer, though the update grows the memory', async () => {
+    const nn = await init();
+    const units = 2 ** 13;
+    const model = nn.sequential([{ inputDim: 16, units }, { units: 16 }]);
+    // Both kernels are views of one tensor: growth during the first layer's update would empty the second.
+    const kernels = nn.tensor(randomArray(2 * 16 * units, 10), [2, 16 * units]);
+    const [k0, k1] = [kernels.data.subarray(0, 16 * units), kernels.data.subarray(16 * units)];
+    const expected = [k0.slice(), k1.slice()];
+    const length = nn.memory.buffer.byteLength;
+    model.setWeights([k0, new Float32Array(units), k1, new Float32Array(16)]);
+    expect(nn.memory.buffer.byteLength).toBeGreaterThan(length);
+    const weights = model.getWeights();
+    expect(weights[0]).toEqual(expected[0]);
+    // The second kernel is stored [units × 16], as given.
+    expect(weights[2]).toEqual(expected[1]);
+  });
+
   it('a view detached by an earlier growth is an empty array', async () => {
     const nn = await init();
     const detached = nn.zeros([4]).data;
