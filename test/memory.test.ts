@@ -264,7 +264,7 @@ describe('a view of wasm memory as input, with memory growth during the call', (
     }
   });
 
-  it('model.setWeights with kernels that are views updates every layer, though the update grows the memory', async () => {
+  it('model.setWeights and sequential() take kernels that are views, though the first layer grows the memory', async () => {
     const nn = await init();
     const units = 2 ** 13;
     const model = nn.sequential([{ inputDim: 16, units }, { units: 16 }]);
@@ -279,6 +279,11 @@ describe('a view of wasm memory as input, with memory growth during the call', (
     expect(weights[0]).toEqual(expected[0]);
     // The second kernel is stored [units × 16], as given.
     expect(weights[2]).toEqual(expected[1]);
+    const [v0, v1] = [kernels.data.subarray(0, 16 * units), kernels.data.subarray(16 * units)];
+    const before = nn.memory.buffer.byteLength;
+    const built = nn.sequential([{ inputDim: 16, units, kernel: v0 }, { units: 16, kernel: v1 }]);
+    expect(nn.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(built.getWeights()).toEqual(weights);
   });
 
   it('a view detached by an earlier growth is an empty array', async () => {

@@ -41,7 +41,9 @@ export class Sequential {
       if (i > 0 && spec.inputDim !== undefined && spec.inputDim !== width) {
         fail('SHAPE_MISMATCH', `layer ${i} has inputDim ${spec.inputDim} but the previous layer has ${width} units`);
       }
-      configs.push({ seed: i, ...spec, inputDim: width! });
+      // Weights that are views of wasm memory are copied now: building the first layers may grow it.
+      const [kernel, bias] = [spec.kernel && ctx.heap.stable(spec.kernel), spec.bias && ctx.heap.stable(spec.bias)];
+      configs.push({ seed: i, ...spec, kernel, bias, inputDim: width! });
       width = spec.units;
     });
     const layers: DenseLayer[] = [];
