@@ -1,3 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ErrorCode, SimdnetError, init } from '../ts/index.js';
 
@@ -119,5 +123,128 @@ describe('typed errors, raised before memory is touched', () => {
     rejects('OUT_OF_MEMORY', () => wide.predict(new Float32Array(4000))); // 4000 × 300,000 floats of scratch
     expect(wide.predict(new Float32Array(2))).toHaveLength(2);
     expect(Array.from(t.data)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('every public method with hostile arguments', async () => {
+  const other = await init();
+  const model = nn.sequential([{ inputDim: 3, units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+  const input = new Float32Array([0.5, -1, 2, 1, 0, -0.25]);
+  const expected = model.predict(input);
+  const t = nn.tensor(input, [2, 3]);
+  const layer = nn.dense({ inputDim: 3, units: 2, seed: 4 });
+  const weights = layer.getWeights();
+  const foreign = other.tensor(input, [2, 3]);
+  const disposed = nn.tensor(input, [2, 3]);
+  disposed.dispose();
+  const kernel = new Float32Array(6);
+  const any = (v: unknown) => v as never;
+  const table: [string, ErrorCode, () => unknown][] = [
+    ['tensor(null)', 'INVALID_ARGUMENT', () => nn.tensor(any(null))],
+    ['tensor("abc")', 'INVALID_ARGUMENT', () => nn.tensor(any('abc'))],
+    ['tensor(x, "abc")', 'INVALID_ARGUMENT', () => nn.tensor(input, any('abc'))],
+    ['tensor(x, [NaN])', 'INVALID_ARGUMENT', () => nn.tensor(input, [NaN])],
+    ['tensor(x, [2.5, 2])', 'INVALID_ARGUMENT', () => nn.tensor(input, [2.5, 2])],
+    ['tensor(x, [null])', 'INVALID_ARGUMENT', () => nn.tensor(input, any([null]))],
+    ['zeros([-1])', 'INVALID_ARGUMENT', () => nn.zeros([-1])],
+    ['zeros("abc")', 'INVALID_ARGUMENT', () => nn.zeros(any('abc'))],
+    ['zeros(null)', 'INVALID_ARGUMENT', () => nn.zeros(any(null))],
+    ['zeros([Infinity])', 'INVALID_ARGUMENT', () => nn.zeros([Infinity])],
+    ['zeros([2**40])', 'OUT_OF_MEMORY', () => nn.zeros([2 ** 40])],
+    ['dense(null)', 'INVALID_ARGUMENT', () => nn.dense(any(null))],
+    ['dense("abc")', 'INVALID_ARGUMENT', () => nn.dense(any('abc'))],
+    ['dense inputDim "3"', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: '3', units: 2 }))],
+    ['dense units NaN', 'INVALID_ARGUMENT', () => nn.dense({ inputDim: 3, units: NaN })],
+    ['dense kernel "abc"', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: 3, units: 2, kernel: 'abcdef' }))],
+    ['dense bias null', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: 3, units: 2, bias: null }))],
+    ['dense seed "x"', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: 3, units: 2, seed: 'x' }))],
+    ['dense alpha "x"', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: 3, units: 2, activation: 'elu', alpha: 'x' }))],
+    ['dense activation 42', 'UNKNOWN_ACTIVATION', () => nn.dense(any({ inputDim: 3, units: 2, activation: 42 }))],
+    ['dense kernelLayout', 'INVALID_ARGUMENT', () => nn.dense(any({ inputDim: 3, units: 2, kernel, kernelLayout: 'OI' }))],
+    ['sequential(null)', 'INVALID_ARGUMENT', () => nn.sequential(any(null))],
+    ['sequential("ab")', 'INVALID_ARGUMENT', () => nn.sequential(any('ab'))],
+    ['sequential([null])', 'INVALID_ARGUMENT', () => nn.sequential(any([null]))],
+    ['sequential([ok, 5])', 'INVALID_ARGUMENT', () => nn.sequential(any([{ inputDim: 3, units: 2 }, 5]))],
+    ['sequential units -1', 'INVALID_ARGUMENT', () => nn.sequential([{ inputDim: 3, units: 2 }, { units: -1 }])],
+    ['activate(x, null)', 'INVALID_ARGUMENT', () => nn.activate('relu', input, any(null))],
+    ['activate(x, "opts")', 'INVALID_ARGUMENT', () => nn.activate('relu', input, any('opts'))],
+    ['activate(null)', 'INVALID_ARGUMENT', () => nn.activate('relu', any(null))],
+    ['activate name null-ish object', 'UNKNOWN_ACTIVATION', () => nn.activate(any({}), input)],
+    ['activate inPlace "yes"', 'INVALID_ARGUMENT', () => nn.activate('relu', t, any({ inPlace: 'yes' }))],
+    ['activate axisSize NaN', 'INVALID_ARGUMENT', () => nn.activate('softmax', input, { axisSize: NaN })],
+    ['activate axisSize -3', 'INVALID_ARGUMENT', () => nn.activate('softmax', input, { axisSize: -3 })],
+    ['activate into 5', 'INVALID_ARGUMENT', () => nn.activate('relu', t, any({ into: 5 }))],
+    ['activate foreign', 'INVALID_ARGUMENT', () => nn.activate('relu', foreign)],
+    ['activate into foreign', 'INVALID_ARGUMENT', () => nn.activate('relu', t, { into: foreign })],
+    ['activate disposed', 'DISPOSED', () => nn.activate('relu', disposed)],
+    ['activate prelu slope "x"', 'INVALID_ARGUMENT', () => nn.activate('prelu', input, any({ slope: 'x' }))],
+    ['activateBackward(x, null)', 'INVALID_ARGUMENT', () => nn.activateBackward('relu', input, any(null))],
+    ['activateBackward mixed', 'INVALID_ARGUMENT', () => nn.activateBackward('relu', t, any(input))],
+    ['activateBackward options null', 'INVALID_ARGUMENT', () => nn.activateBackward('relu', input, input, any(null))],
+    ['activateBackward foreign dy', 'INVALID_ARGUMENT', () => nn.activateBackward('relu', t, foreign)],
+    ['activateBackward disposed', 'DISPOSED', () => nn.activateBackward('relu', t, disposed)],
+    ['apply(null)', 'INVALID_ARGUMENT', () => layer.apply(any(null))],
+    ['apply("abc")', 'INVALID_ARGUMENT', () => layer.apply(any('abc'))],
+    ['apply(x, NaN)', 'INVALID_ARGUMENT', () => layer.apply(input, NaN)],
+    ['apply(x, -2)', 'INVALID_ARGUMENT', () => layer.apply(input, -2)],
+    ['apply(x, 0.5)', 'INVALID_ARGUMENT', () => layer.apply(input, 0.5)],
+    ['apply(x, "2")', 'INVALID_ARGUMENT', () => layer.apply(input, any('2'))],
+    ['apply(t, null)', 'INVALID_ARGUMENT', () => layer.apply(t, any(null))],
+    ['apply(t, 7)', 'INVALID_ARGUMENT', () => layer.apply(t, any(7))],
+    ['apply(t, { into: [] })', 'INVALID_ARGUMENT', () => layer.apply(t, any({ into: [] }))],
+    ['apply(foreign)', 'INVALID_ARGUMENT', () => layer.apply(foreign)],
+    ['apply(disposed)', 'DISPOSED', () => layer.apply(disposed)],
+    ['layer.setWeights(null)', 'INVALID_ARGUMENT', () => layer.setWeights(any(null))],
+    ['layer.setWeights("abcdef")', 'INVALID_ARGUMENT', () => layer.setWeights(any('abcdef'))],
+    ['layer.setWeights(k, "ab")', 'INVALID_ARGUMENT', () => layer.setWeights(kernel, any('ab'))],
+    ['layer.setWeights(k, b, "bogus")', 'INVALID_ARGUMENT', () => layer.setWeights(kernel, undefined, any('bogus'))],
+    ['model layer dispose', 'INVALID_ARGUMENT', () => model.layers[0]!.dispose()],
+    ['predict(null)', 'INVALID_ARGUMENT', () => model.predict(any(null))],
+    ['predict("abc")', 'INVALID_ARGUMENT', () => model.predict(any('abc'))],
+    ['predict([1,2,3])', 'INVALID_ARGUMENT', () => model.predict(any([1, 2, 3]))],
+    ['predict(x, NaN)', 'INVALID_ARGUMENT', () => model.predict(input, NaN)],
+    ['predict(x, -2)', 'INVALID_ARGUMENT', () => model.predict(input, -2)],
+    ['predict(x, 1e300)', 'INVALID_ARGUMENT', () => model.predict(input, 1e300)],
+    ['predict(foreign)', 'INVALID_ARGUMENT', () => model.predict(foreign)],
+    ['predict(disposed)', 'DISPOSED', () => model.predict(disposed)],
+    ['model.setWeights(null)', 'INVALID_ARGUMENT', () => model.setWeights(any(null))],
+    ['model.setWeights([null, ...])', 'INVALID_ARGUMENT', () => model.setWeights(any([null, 1, 2, 3]))],
+    ['model.save(42)', 'INVALID_ARGUMENT', () => model.save(any(42))],
+  ];
+  it.each(table)('%s → %s, nothing changed', (_, code, fn) => {
+    const bytes = nn.allocatedBytes;
+    rejects(code, fn);
+    expect(nn.allocatedBytes).toBe(bytes);
+    expect(model.predict(input)).toEqual(expected);
+    expect(t.toArray()).toEqual(input);
+    expect(layer.getWeights()).toEqual(weights);
+  });
+
+  it.each([
+    ['options null', null],
+    ['options "x"', 'x'],
+    ['unknown key', { bogusKey: 1 }],
+    ['module not a Module', { module: {} }],
+    ['bytes not wasm', { bytes: new Uint8Array([1, 2, 3, 4]) }],
+    ['bytes a string', { bytes: 'wasm' }],
+    ['url a number', { url: 42 }],
+    ['a module without the exports', { bytes: new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) }],
+  ])('init(%s) → INVALID_ARGUMENT', async (_, options) => {
+    await expect(init(options as never)).rejects.toMatchObject({ name: 'SimdnetError', code: 'INVALID_ARGUMENT' });
+  });
+
+  it('init({ url }) that cannot be read or fetched → IO_ERROR naming it', async () => {
+    const missing = join(tmpdir(), 'simdnet-no-such-dir', 'simdnet.wasm');
+    await expect(init({ url: missing })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(missing) });
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(init({ url: `${base}/simdnet.wasm` })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringMatching(/HTTP 404/) });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nothing listens there any more: a network failure, not a TypeError.
+    await expect(init({ url: `${base}/simdnet.wasm` })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(base) });
   });
 });

@@ -42,12 +42,31 @@ export class Context {
     return ptr;
   }
 
-  /** The address of `into`, an output tensor that must hold exactly `size` floats. */
-  outputPtr(into: unknown, size: number): number {
+  /**
+   * The address of `into`, an output tensor that must hold exactly `size` floats and must not overlap
+   * `input` (a kernel that reads a value after writing another would read its own output), except
+   * that it may be `input` itself when `inPlace` says the kernel allows that.
+   */
+  outputPtr(into: unknown, size: number, input: Tensor, inPlace: 'may equal input' | 'disjoint'): number {
     if (!(into instanceof Tensor)) fail('INVALID_ARGUMENT', 'into must be a Tensor');
     const ptr = this.tensorPtr(into, 'into');
     if (into.size !== size) fail('SHAPE_MISMATCH', `into has ${into.size} values, the result has ${size}`);
+    const [start, end, inputStart, inputEnd] = [ptr, ptr + 4 * size, input.ptr, input.ptr + 4 * input.size];
+    const same = start === inputStart && end === inputEnd;
+    if (start < inputEnd && inputStart < end && !(same && inPlace === 'may equal input')) {
+      fail('INVALID_ARGUMENT', 'into overlaps the input: this kernel needs a separate output tensor');
+    }
     return ptr;
+  }
+
+  /**
+   * A kernel's size answer (a wasm `usize`, which JS sees as a signed i32) as a float count; the crate
+   * returns `usize::MAX` for a size that does not fit in wasm32, an OUT_OF_MEMORY error here.
+   */
+  kernelLen(answer: number, what: string): number {
+    const floats = answer >>> 0;
+    if (floats === 0xffffffff) fail('OUT_OF_MEMORY', `${what} does not fit in wasm32's 4 GiB`);
+    return floats;
   }
 
   /** Blocks of the given float counts: all of them, or (on OUT_OF_MEMORY) none, the others released. */
@@ -62,13 +81,40 @@ export class Context {
     return ptrs;
   }
 
-  /** Runs `body` with temporary blocks of the given float counts, released afterwards even on error. */
-  withBlocks<T>(counts: number[], body: (...ptrs: number[]) => T): T {
+  /**
+   * `allocAll(counts)` followed by the shared scratch grown to `scratchFloats` (its address last): all
+   * of them, or (on OUT_OF_MEMORY) none, so that a rejected call allocates nothing.
+   */
+  allocWithScratch(counts: number[], scratchFloats: number): number[] {
     const ptrs = this.allocAll(counts);
     try {
-      return body(...ptrs);
-    } finally {
+      return [...ptrs, this.scratch(scratchFloats)];
+    } catch (e) {
       for (const p of ptrs) this.heap.release(p);
+      throw e;
     }
+  }
+
+  /**
+   * Runs `body` with blocks of `outputs` floats (kept: the call's results), then of `temporaries`
+   * floats (released afterwards), and the scratch grown to `scratchFloats`. Everything is allocated
+   * before `body` runs, or nothing (OUT_OF_MEMORY); if `body` throws, the outputs are released too.
+   */
+  call<T>(outputs: number[], temporaries: number[], scratchFloats: number, body: (ptrs: number[], scratch: number) => T): T {
+    const ptrs = this.allocWithScratch([...outputs, ...temporaries], scratchFloats);
+    const scratch = ptrs.pop()!;
+    let released = ptrs;
+    try {
+      const result = body(ptrs, scratch);
+      released = ptrs.slice(outputs.length);
+      return result;
+    } finally {
+      for (const p of released) this.heap.release(p);
+    }
+  }
+
+  /** Runs `body` with temporary blocks of the given float counts, released afterwards even on error. */
+  withBlocks<T>(counts: number[], body: (...ptrs: number[]) => T): T {
+    return this.call([], counts, 0, (ptrs) => body(...ptrs));
   }
 }

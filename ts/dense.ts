@@ -1,6 +1,7 @@
 import { type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
+import { MAX_BYTES } from './memory.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -17,9 +18,26 @@ export interface DenseConfig {
   /** `units` floats; default zeros. */
   bias?: ArrayLike<number>;
   /** 'io': kernel is [inputDim × units] (Keras, TF.js; default); 'oi': [units × inputDim] (PyTorch, ONNX Gemm transB). */
-  kernelLayout?: 'io' | 'oi';
+  kernelLayout?: KernelLayout;
   /** Seed of the default kernel initializer (default 0). */
   seed?: number;
+}
+
+type KernelLayout = 'io' | 'oi';
+
+/** A kernel layout, checked (default 'io'); whether the kernel is transposed ('oi'). */
+function isTransposed(layout: unknown): boolean {
+  if (layout !== undefined && layout !== 'io' && layout !== 'oi') {
+    fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
+  }
+  return layout === 'oi';
+}
+
+/** A layer width: a count small enough that one row of it fits in wasm32's 4 GiB. */
+function checkWidth(value: unknown, what: string): number {
+  const width = checkCount(value, what);
+  if (width * 4 > MAX_BYTES) fail('OUT_OF_MEMORY', `${what} ${width}: one row of it needs more than 4 GiB`);
+  return width;
 }
 
 export function checkLength(values: ArrayLike<number>, expected: number, what: string): void {
@@ -41,12 +59,14 @@ export class DenseLayer {
   /** prelu's slopes in wasm memory (`units` floats), or 0. */
   #slopes = 0;
   #disposed = false;
+  /** The model that owns the layer and alone may dispose it, or null. */
+  #owner: object | null = null;
 
   /** @internal Use `nn.dense()`. */
   constructor(ctx: Context, config: DenseConfig) {
     if (config === null || typeof config !== 'object') fail('INVALID_ARGUMENT', 'dense() needs a config object');
-    this.inputDim = checkCount(config.inputDim, 'inputDim');
-    this.units = checkCount(config.units, 'units');
+    this.inputDim = checkWidth(config.inputDim, 'inputDim');
+    this.units = checkWidth(config.units, 'units');
     const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
     this.activation = resolveSpec(config.activation, extra);
     const slopes = this.activation.name === 'prelu' ? preluSlopes((config.activation as ActivationOptions).slope, this.units) : null;
@@ -54,17 +74,19 @@ export class DenseLayer {
       ? { ...extra, ...config.activation, ...(slopes ? { slope: Array.from(slopes) } : {}) }
       : { name: this.activation.name, ...extra };
     if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
-    const layout = config.kernelLayout ?? 'io';
-    if (layout !== 'io' && layout !== 'oi') fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
+    const transposed = isTransposed(config.kernelLayout);
     this.#checkWeights(config.kernel, config.bias);
+    const seed = checkCount(config.seed ?? 0, 'seed');
     this.#ctx = ctx;
+    const name = `dense ${this.inputDim}→${this.units}`;
+    const packedFloats = ctx.kernelLen(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), `the weights of ${name}`);
+    const [kernel, bias] = [config.kernel && ctx.heap.stable(config.kernel), config.bias && ctx.heap.stable(config.bias)];
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
-    const [packed, slopesPtr] = ctx.allocAll([ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), ...(slopes ? [slopes.length] : [])]);
+    const [packed, slopesPtr] = ctx.allocAll([packedFloats, ...(slopes ? [slopes.length] : [])]);
     [this.#packed, this.#slopes] = [packed!, slopesPtr ?? 0];
     try {
       if (slopes) ctx.heap.write(this.#slopes, slopes);
-      const kernel = config.kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(config.seed ?? 0));
-      this.#pack(kernel, config.bias, layout === 'oi');
+      this.#pack(kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(seed)), bias, transposed);
     } catch (e) {
       this.#release();
       throw e;
@@ -101,20 +123,31 @@ export class DenseLayer {
   }
 
   #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
-    const { wasm, heap } = this.#ctx;
-    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => {
-      heap.write(k!, kernel);
-      if (bias) heap.write(b!, bias);
-      wasm.simdnet_dense_pack(k!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
-    });
+    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
   }
 
-  /** Replaces the weights (kernel in [inputDim × units] layout unless `kernelLayout` is 'oi'). */
-  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout: 'io' | 'oi' = 'io'): void {
+  /**
+   * @internal Packs `kernel` and `bias` (checked, and not views of wasm memory) through the
+   * temporary blocks `k` and `b`, which hold at least their lengths; allocates nothing.
+   */
+  packVia(k: number, b: number, kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    const { wasm, heap } = this.#ctx;
+    heap.write(k, kernel);
+    if (bias) heap.write(b, bias);
+    wasm.simdnet_dense_pack(k, bias ? b : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
+  }
+
+  /**
+   * Replaces the weights (kernel in [inputDim × units] layout unless `kernelLayout` is 'oi'); also on
+   * a layer of a model, whose predictions then use them.
+   */
+  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout: KernelLayout = 'io'): void {
     this.#assertAlive();
     if (kernel === undefined) fail('INVALID_ARGUMENT', 'setWeights needs a kernel');
     this.#checkWeights(kernel, bias);
-    this.#pack(kernel, bias, kernelLayout === 'oi');
+    const transposed = isTransposed(kernelLayout);
+    const { heap } = this.#ctx;
+    this.#pack(heap.stable(kernel), bias && heap.stable(bias), transposed);
   }
 
   /** `[kernel [inputDim × units], bias [units]]`, copies. */
@@ -127,11 +160,16 @@ export class DenseLayer {
     });
   }
 
-  /** @internal Runs the kernel on addresses already in wasm memory. */
-  run(x: number, batch: number, y: number): void {
+  /** @internal Floats of scratch `run` needs for `batch` rows. */
+  scratchFloats(batch: number): number {
+    const { wasm } = this.#ctx;
+    return this.#ctx.kernelLen(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, this.activation.code), 'scratch');
+  }
+
+  /** @internal Runs the kernel on addresses already in wasm memory (`x` and `y` disjoint). */
+  run(x: number, batch: number, y: number, scratch: number): void {
     const { code, params: [p0, p1, p2] } = this.activation;
     const { wasm } = this.#ctx;
-    const scratch = this.#ctx.scratch(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, code));
     if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
     }
@@ -140,40 +178,64 @@ export class DenseLayer {
   /**
    * Float32Array `[batch × inputDim]` in (batch defaults to length / inputDim) → new Float32Array
    * `[batch × units]`; or a Tensor whose last axis is inputDim → a new Tensor with last axis units,
-   * or `options.into`, a tensor of that size, overwritten (nothing allocated).
+   * or `options.into`, a tensor of that size that does not overlap the input, overwritten (nothing
+   * allocated).
    */
   apply(input: Float32Array, batch?: number): Float32Array;
   apply(input: Tensor, options?: { into?: Tensor }): Tensor;
   apply(input: Float32Array | Tensor, batchOrOptions?: number | { into?: Tensor }): Float32Array | Tensor {
     this.#assertAlive();
-    const { heap } = this.#ctx;
+    const ctx = this.#ctx;
+    const { heap } = ctx;
     if (input instanceof Tensor) {
-      const x = this.#ctx.tensorPtr(input, 'input');
+      const x = ctx.tensorPtr(input, 'input');
       const last = input.shape.at(-1);
       if (input.shape.length === 0 || last !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
-      const rows = input.rows;
-      const into = typeof batchOrOptions === 'object' ? batchOrOptions.into : undefined;
-      if (into !== undefined) {
-        this.run(x, rows, this.#ctx.outputPtr(into, rows * this.units));
-        return into;
+      if (batchOrOptions !== undefined && (batchOrOptions === null || typeof batchOrOptions !== 'object')) {
+        fail('INVALID_ARGUMENT', `apply(tensor, options): options must be an object, got ${String(batchOrOptions)}`);
       }
-      const y = heap.allocF32(rows * this.units);
-      this.run(x, rows, y);
-      return new Tensor(heap, y, [...input.shape.slice(0, -1), this.units]);
+      const rows = input.rows;
+      const into = (batchOrOptions as { into?: Tensor } | undefined)?.into;
+      // The kernel reads x after it starts writing y: they must not overlap at all.
+      const given = into === undefined ? undefined : ctx.outputPtr(into, rows * this.units, input, 'disjoint');
+      return ctx.call(given === undefined ? [rows * this.units] : [], [], this.scratchFloats(rows), (ptrs, scratch) => {
+        const y = given ?? ptrs[0]!;
+        this.run(x, rows, y, scratch);
+        return into ?? new Tensor(heap, y, [...input.shape.slice(0, -1), this.units]);
+      });
     }
-    const batch = batchOrOptions as number | undefined;
-    const rows = batchOf(input, this.inputDim, batch);
-    return this.#ctx.withBlocks([input.length, rows * this.units], (x, y) => {
-      heap.write(x!, input);
-      this.run(x!, rows, y!);
+    const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
+    const values = heap.stable(input);
+    return ctx.call([], [values.length, rows * this.units], this.scratchFloats(rows), ([x, y], scratch) => {
+      heap.write(x!, values);
+      this.run(x!, rows, y!, scratch);
       return heap.read(y!, rows * this.units);
     });
   }
 
+  /**
+   * @internal Makes `owner` (a model) the only one that may dispose the layer: its table holds the
+   * layer's addresses, which must stay valid as long as the model lives.
+   */
+  ownBy(owner: object): void {
+    this.#owner = owner;
+  }
+
+  /** @internal The owning model's disposal of the layer. */
+  disposeBy(owner: object): void {
+    if (owner !== this.#owner) fail('INVALID_ARGUMENT', 'only the model that owns a layer disposes it');
+    this.#owner = null;
+    this.dispose();
+  }
+
+  /** Frees the weights; a layer of a model is freed with the model (INVALID_ARGUMENT here). */
   dispose(): void {
     this.#assertAlive();
+    if (this.#owner !== null) {
+      fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is owned by a model; dispose the model`);
+    }
     this.#release();
     this.#disposed = true;
   }

@@ -61,19 +61,32 @@ async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
 }
 
+/** Compiles `bytes` from `source`; bytes that are not a WebAssembly module are an INVALID_ARGUMENT error. */
+async function compile(bytes: BufferSource, source: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    fail('INVALID_ARGUMENT', `not a WebAssembly module: ${source} (${(e as Error).message})`);
+  }
+}
+
 async function readUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:' && isNode) return WebAssembly.compile(await readBytes(url));
-  const response = fetch(url);
+  if (url.protocol === 'file:' && isNode) return compile(await readBytes(url, { what: 'wasm module' }), url.href);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    fail('IO_ERROR', `fetching ${url.href} failed: ${String((e as Error).cause ?? (e as Error).message)}`);
+  }
+  if (!response.ok) fail('IO_ERROR', `fetching ${url.href} failed: HTTP ${response.status}`);
   if (typeof WebAssembly.compileStreaming === 'function') {
     try {
-      return await WebAssembly.compileStreaming(response);
+      return await WebAssembly.compileStreaming(response.clone());
     } catch {
       // Served without `application/wasm`: fall back to compiling the bytes.
     }
   }
-  const res = await response;
-  if (!res.ok) fail('INVALID_ARGUMENT', `fetching ${url.href} failed: HTTP ${res.status}`);
-  return WebAssembly.compile(await res.arrayBuffer());
+  return compile(await response.arrayBuffer(), url.href);
 }
 
 export interface ReadOptions {
@@ -300,17 +313,52 @@ export async function readWeightFiles(
   return concat(chunks, total);
 }
 
+const INIT_KEYS: readonly string[] = ['module', 'bytes', 'url', 'variant'];
+
 export async function loadModule(options: InitOptions): Promise<WebAssembly.Module> {
-  if (options.module) return options.module;
-  if (options.bytes) return WebAssembly.compile(options.bytes);
-  if (options.url) return readUrl(toUrl(options.url));
+  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `init() options must be an object, got ${String(options)}`);
+  const unknown = Object.keys(options).filter((key) => !INIT_KEYS.includes(key));
+  if (unknown.length > 0) fail('INVALID_ARGUMENT', `unknown init() option ${unknown.join(', ')}; options: ${INIT_KEYS.join(', ')}`);
+  const { module, bytes, url } = options;
+  if (module !== undefined) {
+    if (!(module instanceof WebAssembly.Module)) fail('INVALID_ARGUMENT', 'init({ module }) needs a WebAssembly.Module');
+    return module;
+  }
+  if (bytes !== undefined) {
+    if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) {
+      fail('INVALID_ARGUMENT', 'init({ bytes }) needs an ArrayBuffer or a typed array');
+    }
+    return compile(bytes, 'init({ bytes })');
+  }
+  if (url !== undefined) {
+    if (typeof url !== 'string' && !(url instanceof URL)) fail('INVALID_ARGUMENT', 'init({ url }) needs a string or a URL');
+    return readUrl(toUrl(url));
+  }
   const variant = options.variant ?? bestVariant();
   if (!VARIANTS.includes(variant)) fail('INVALID_ARGUMENT', `unknown variant ${JSON.stringify(variant)}; builds: ${VARIANTS.join(', ')}`);
   if (!supports(variant)) fail('UNSUPPORTED_RUNTIME', `this engine cannot run the '${variant}' build`);
   return readUrl(bundledUrl(variant));
 }
 
+/** The functions of `KernelExports`, which a module must export to be simdnet's. */
+const KERNEL_FUNCTIONS: readonly (keyof KernelExports)[] = [
+  'simdnet_build', 'simdnet_activate', 'simdnet_activate_backward', 'simdnet_rowwise_backward', 'simdnet_prelu',
+  'simdnet_prelu_backward', 'simdnet_rowwise', 'simdnet_rowwise_scratch_len', 'simdnet_dense_packed_len', 'simdnet_dense_pack',
+  'simdnet_dense_unpack', 'simdnet_dense_scratch_len', 'simdnet_dense', 'simdnet_model_forward',
+];
+
+/** Instantiates a simdnet module; any other module (imports, missing exports) is an INVALID_ARGUMENT error. */
 export async function instantiate(module: WebAssembly.Module): Promise<KernelExports> {
-  const instance = await WebAssembly.instantiate(module, {});
-  return instance.exports as unknown as KernelExports;
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (e) {
+    fail('INVALID_ARGUMENT', `not a simdnet module: it cannot be instantiated without imports (${(e as Error).message})`);
+  }
+  const exports = instance.exports as Record<string, unknown>;
+  const missing = KERNEL_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  if (!(exports.memory instanceof WebAssembly.Memory)) missing.push('memory');
+  if (!(exports.__heap_base instanceof WebAssembly.Global)) missing.push('__heap_base');
+  if (missing.length > 0) fail('INVALID_ARGUMENT', `not a simdnet module: it lacks the exports ${missing.join(', ')}`);
+  return exports as unknown as KernelExports;
 }

@@ -4,6 +4,8 @@ export const ALIGN = 16;
 const PAGE = 65536;
 /** wasm32's limit: 65536 pages of 64 KiB = 4 GiB. */
 export const MAX_PAGES = 65536;
+/** No block can be larger than the whole address space. */
+export const MAX_BYTES = MAX_PAGES * PAGE;
 
 interface Block {
   start: number;
@@ -57,6 +59,9 @@ export class Heap {
 
   /** A 16-byte-aligned block of at least `bytes` bytes (contents unspecified). */
   alloc(bytes: number): number {
+    // A negative, fractional or non-number size would be rounded into a block smaller than asked for.
+    if (!Number.isSafeInteger(bytes) || bytes < 0) fail('INVALID_ARGUMENT', `cannot allocate ${String(bytes)} bytes`);
+    if (bytes > MAX_BYTES) fail('OUT_OF_MEMORY', `allocating ${bytes} bytes: more than wasm32's 4 GiB`);
     const size = Math.max(ALIGN, alignUp(bytes));
     let index = this.free.findIndex((b) => b.size >= size);
     if (index < 0) index = this.grow(size);
@@ -83,7 +88,19 @@ export class Heap {
 
   /** A block for `count` floats. */
   allocF32(count: number): number {
+    if (!Number.isSafeInteger(count) || count < 0) fail('INVALID_ARGUMENT', `cannot allocate ${String(count)} floats`);
     return this.alloc(count * 4);
+  }
+
+  /**
+   * `values`, or a copy when it is a view of this memory: the next allocation may grow the memory,
+   * which detaches such a view (reading it then throws). Empty views are copied too: a view of an
+   * already detached buffer is empty, and `write` would throw on it.
+   */
+  stable<T extends ArrayLike<number>>(values: T): T | Float32Array {
+    if (!ArrayBuffer.isView(values)) return values;
+    if (values.length === 0) return new Float32Array(0);
+    return values.buffer === this.memory.buffer ? Float32Array.from(values) : values;
   }
 
   release(ptr: number): void {

@@ -13,7 +13,7 @@ import { type LayerSpec, Sequential } from './sequential.js';
 
 /** Builds by `simdnet_build()`'s answer. */
 const BUILDS: readonly Variant[] = ['scalar', 'simd', 'relaxed'];
-import { Tensor } from './tensor.js';
+import { Tensor, checkShape } from './tensor.js';
 
 export interface ActivateOptions extends ActivationOptions {
   /** Row-wise activations: the length of each row (default: the tensor's last axis, or the whole array). */
@@ -51,20 +51,20 @@ export class Simdnet {
     if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
       fail('INVALID_ARGUMENT', 'tensor() needs an array of numbers');
     }
-    const dims = shape ?? [data.length];
-    if (!Array.isArray(dims)) fail('INVALID_ARGUMENT', 'shape must be an array of sizes');
-    dims.forEach((d, i) => checkCount(d, `shape[${i}]`));
-    const size = dims.reduce((a: number, b: number) => a * b, 1);
+    const dims = checkShape(shape ?? [data.length]);
+    const size = dims.reduce((a, b) => a * b, 1);
     if (size !== data.length) fail('SHAPE_MISMATCH', `shape [${dims.join(', ')}] holds ${size} values, data has ${data.length}`);
     const { heap } = this.#ctx;
+    const values = heap.stable(data);
     const ptr = heap.allocF32(size);
-    heap.write(ptr, data);
+    heap.write(ptr, values);
     return new Tensor(heap, ptr, dims);
   }
 
   /** A tensor of zeros. */
   zeros(shape: readonly number[]): Tensor {
-    return this.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+    const dims = checkShape(shape);
+    return this.tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
   }
 
   dense(config: DenseConfig): DenseLayer {
@@ -115,36 +115,38 @@ export class Simdnet {
   activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
   activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
   activate(name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
-    const act = resolveActivation(name, options);
-    const { heap, wasm } = this.#ctx;
-    const isTensor = x instanceof Tensor;
-    if (!isTensor && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
-    const { size, cols, rows, slopes } = this.#layout(act, x, options);
+    const act = resolveActivation(name, checkActivateOptions(options));
+    const ctx = this.#ctx;
+    const { heap, wasm } = ctx;
+    if (!(x instanceof Tensor) && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
+    const { size, cols, rows, slopes, scratchFloats } = this.#layout(act, x, options);
     const halves = act.name === 'glu';
     const outSize = halves ? size / 2 : size;
     if (halves && options.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
-    const run = (src: number, dst: number) => {
-      if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu(src, rows, cols, s, dst));
-      else if (act.rowwise) checkStatus(wasm.simdnet_rowwise(act.code, src, rows, cols, dst, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols))), act);
+    const run = (src: number, dst: number, slopesPtr: number, scratch: number) => {
+      if (slopes) {
+        heap.write(slopesPtr, slopes);
+        wasm.simdnet_prelu(src, rows, cols, slopesPtr, dst);
+      } else if (act.rowwise) checkStatus(wasm.simdnet_rowwise(act.code, src, rows, cols, dst, scratch), act);
       else checkStatus(wasm.simdnet_activate(act.code, ...act.params, src, size, dst), act);
     };
-    if (isTensor) {
-      const src = this.#ctx.tensorPtr(x, 'x');
-      if (options.inPlace) {
-        run(src, src);
-        return x;
-      }
-      if (options.into !== undefined) {
-        run(src, this.#ctx.outputPtr(options.into, outSize));
-        return options.into;
-      }
-      const dst = heap.allocF32(outSize);
-      run(src, dst);
-      return new Tensor(heap, dst, halves ? [...x.shape.slice(0, -1), cols / 2] : x.shape);
+    const slopeCount = slopes?.length ?? 0;
+    if (x instanceof Tensor) {
+      const src = ctx.tensorPtr(x, 'x');
+      const into = options.inPlace ? x : options.into;
+      // Every kernel here allows its output to be exactly its input (glu, which would not, is
+      // rejected above or by the size check).
+      const given = into === undefined ? undefined : ctx.outputPtr(into, outSize, x, 'may equal input');
+      return ctx.call(given === undefined ? [outSize] : [], [slopeCount], scratchFloats, (ptrs, scratch) => {
+        const dst = given ?? ptrs[0]!;
+        run(src, dst, ptrs.at(-1)!, scratch);
+        return into ?? new Tensor(heap, dst, halves ? [...x.shape.slice(0, -1), cols / 2] : x.shape);
+      });
     }
-    return this.#ctx.withBlocks([size], (p) => {
-      heap.write(p!, x);
-      run(p!, p!);
+    const input = heap.stable(x);
+    return ctx.call([], [size, slopeCount], scratchFloats, ([p, s], scratch) => {
+      heap.write(p!, input);
+      run(p!, p!, s!, scratch);
       return heap.read(p!, outSize);
     });
   }
@@ -157,50 +159,53 @@ export class Simdnet {
   activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
   activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
-    const act = resolveActivation(name, options);
-    const { heap, wasm } = this.#ctx;
+    const act = resolveActivation(name, checkActivateOptions(options));
+    const ctx = this.#ctx;
+    const { heap, wasm } = ctx;
     const isTensor = x instanceof Tensor;
     if (isTensor !== dy instanceof Tensor || (!isTensor && !(x instanceof Float32Array && dy instanceof Float32Array))) {
       fail('INVALID_ARGUMENT', 'activateBackward() needs x and dy both Float32Array or both Tensor');
     }
-    const { size, cols, rows, slopes } = this.#layout(act, x, options);
+    const { size, cols, rows, slopes, scratchFloats } = this.#layout(act, x, options);
     // glu's gradient has the shape of its output: half the last axis.
     const dySize = dy instanceof Tensor ? dy.size : dy.length;
     const expected = act.name === 'glu' ? size / 2 : size;
     if (dySize !== expected) fail('SHAPE_MISMATCH', `dy has ${dySize} values; ${act.name} of ${size} values needs ${expected}`);
-    const run = (xp: number, dyp: number, dxp: number) => {
-      if (slopes) this.#withSlopes(slopes, (s) => wasm.simdnet_prelu_backward(xp, dyp, rows, cols, s, dxp));
-      else if (act.rowwise) checkStatus(wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, this.#ctx.scratch(wasm.simdnet_rowwise_scratch_len(act.code, cols))), act);
+    // dx is always a new block: the row-wise kernels must not write over dy.
+    const run = (xp: number, dyp: number, dxp: number, slopesPtr: number, scratch: number) => {
+      if (slopes) {
+        heap.write(slopesPtr, slopes);
+        wasm.simdnet_prelu_backward(xp, dyp, rows, cols, slopesPtr, dxp);
+      } else if (act.rowwise) checkStatus(wasm.simdnet_rowwise_backward(act.code, xp, dyp, rows, cols, dxp, scratch), act);
       else checkStatus(wasm.simdnet_activate_backward(act.code, ...act.params, xp, dyp, size, dxp), act);
     };
+    const slopeCount = slopes?.length ?? 0;
     if (x instanceof Tensor && dy instanceof Tensor) {
-      const [xp, dyp] = [this.#ctx.tensorPtr(x, 'x'), this.#ctx.tensorPtr(dy, 'dy')];
-      const dxp = heap.allocF32(size);
-      run(xp, dyp, dxp);
-      return new Tensor(heap, dxp, x.shape);
+      const [xp, dyp] = [ctx.tensorPtr(x, 'x'), ctx.tensorPtr(dy, 'dy')];
+      return ctx.call([size], [slopeCount], scratchFloats, ([dxp, s], scratch) => {
+        run(xp, dyp, dxp!, s!, scratch);
+        return new Tensor(heap, dxp!, x.shape);
+      });
     }
-    return this.#ctx.withBlocks([size, dySize, size], (xp, dyp, dxp) => {
-      heap.write(xp!, x as Float32Array);
-      heap.write(dyp!, dy as Float32Array);
-      run(xp!, dyp!, dxp!);
+    const [xs, dys] = [heap.stable(x as Float32Array), heap.stable(dy as Float32Array)];
+    return ctx.call([], [size, dySize, size, slopeCount], scratchFloats, ([xp, dyp, dxp, s], scratch) => {
+      heap.write(xp!, xs);
+      heap.write(dyp!, dys);
+      run(xp!, dyp!, dxp!, s!, scratch);
       return heap.read(dxp!, size);
     });
   }
 
-  /** An input's size, and for row-wise functions its row length (checked) and count, and prelu's slopes. */
+  /**
+   * An input's size, and for row-wise functions its row length (checked) and count, prelu's slopes,
+   * and the floats of scratch the kernel needs.
+   */
   #layout(act: ResolvedActivation, x: Float32Array | Tensor, options: ActivateOptions) {
     const size = x instanceof Tensor ? x.size : x.length;
     const cols = act.rowwise ? this.#axisSize(act.name, options.axisSize, x instanceof Tensor ? x.shape.at(-1) ?? 1 : size, size) : 0;
     const slopes = act.name === 'prelu' ? preluSlopes(options.slope, cols) : null;
-    return { size, cols, rows: cols === 0 ? 0 : size / cols, slopes };
-  }
-
-  /** Runs `body` with prelu's slopes copied into wasm memory. */
-  #withSlopes(slopes: Float32Array, body: (ptr: number) => void): void {
-    this.#ctx.withBlocks([slopes.length], (s) => {
-      this.#ctx.heap.write(s!, slopes);
-      body(s!);
-    });
+    const scratchFloats = act.rowwise ? this.#ctx.kernelLen(this.#ctx.wasm.simdnet_rowwise_scratch_len(act.code, cols), 'scratch') : 0;
+    return { size, cols, rows: cols === 0 ? 0 : size / cols, slopes, scratchFloats };
   }
 
   #axisSize(name: string, requested: number | undefined, fallback: number, size: number): number {
@@ -211,6 +216,14 @@ export class Simdnet {
     if (name === 'glu' && cols % 2 !== 0) fail('SHAPE_MISMATCH', `glu needs an even axis to split in halves, got ${cols}`);
     return cols;
   }
+}
+
+/** `options` of activate(): an object whose `inPlace`, if given, is a boolean (a string would read as true). */
+function checkActivateOptions(options: unknown): ActivateOptions {
+  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `options must be an object, got ${String(options)}`);
+  const { inPlace } = options as ActivateOptions;
+  if (inPlace !== undefined && typeof inPlace !== 'boolean') fail('INVALID_ARGUMENT', `inPlace must be a boolean, got ${String(inPlace)}`);
+  return options as ActivateOptions;
 }
 
 /** A kernel's status: non-zero means it did not know the code (a TS/crate mismatch), and wrote nothing. */

@@ -22,6 +22,7 @@ export type LayerSpec = Omit<DenseConfig, 'inputDim'> & { inputDim?: number };
  * wasm memory, in two buffers that are reused across calls and grow only with the batch.
  */
 export class Sequential {
+  /** The model's layers, frozen: the model owns them (it alone disposes them) and its table holds their addresses. */
   readonly layers: readonly DenseLayer[];
   #ctx: Context;
   #table: number;
@@ -40,19 +41,22 @@ export class Sequential {
       if (i > 0 && spec.inputDim !== undefined && spec.inputDim !== width) {
         fail('SHAPE_MISMATCH', `layer ${i} has inputDim ${spec.inputDim} but the previous layer has ${width} units`);
       }
-      configs.push({ seed: i, ...spec, inputDim: width! });
+      // Weights that are views of wasm memory are copied now: building the first layers may grow it.
+      const [kernel, bias] = [spec.kernel && ctx.heap.stable(spec.kernel), spec.bias && ctx.heap.stable(spec.bias)];
+      configs.push({ seed: i, ...spec, kernel, bias, inputDim: width! });
       width = spec.units;
     });
     const layers: DenseLayer[] = [];
     try {
       for (const config of configs) layers.push(new DenseLayer(ctx, config));
+      this.#table = ctx.heap.alloc(layers.length * LAYER_DESC_BYTES);
     } catch (e) {
       for (const layer of layers) layer.dispose();
       throw e;
     }
-    this.layers = layers;
+    for (const layer of layers) layer.ownBy(this);
+    this.layers = Object.freeze(layers);
     this.#ctx = ctx;
-    this.#table = ctx.heap.alloc(layers.length * LAYER_DESC_BYTES);
     const view = new DataView(ctx.heap.memory.buffer);
     layers.forEach((layer, i) => {
       const at = this.#table + i * LAYER_DESC_BYTES;
@@ -90,24 +94,36 @@ export class Sequential {
   /** Takes the list `getWeights()` returns; every length is checked before any layer changes. */
   setWeights(weights: readonly ArrayLike<number>[]): void {
     this.#assertAlive();
-    if (!Array.isArray(weights) || weights.length !== this.layers.length * 2) {
-      fail('SHAPE_MISMATCH', `setWeights needs ${this.layers.length * 2} arrays (kernel and bias per layer), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+    if (!Array.isArray(weights)) fail('INVALID_ARGUMENT', `setWeights needs an array of arrays, got ${String(weights)}`);
+    if (weights.length !== this.layers.length * 2) {
+      fail('SHAPE_MISMATCH', `setWeights needs ${this.layers.length * 2} arrays (kernel and bias per layer), got ${weights.length}`);
     }
     this.layers.forEach((l, i) => {
       checkLength(weights[2 * i]!, l.inputDim * l.units, `kernel of layer ${i}`);
       checkLength(weights[2 * i + 1]!, l.units, `bias of layer ${i}`);
     });
-    this.layers.forEach((l, i) => l.setWeights(weights[2 * i]!, weights[2 * i + 1]!));
+    // Copied out of wasm memory and packed through one pair of blocks allocated up front, so that no
+    // allocation (which could fail, or detach a view) happens once the first layer has changed.
+    const { heap } = this.#ctx;
+    const values = weights.map((w) => heap.stable(w));
+    const largest = (of: (l: DenseLayer) => number) => Math.max(...this.layers.map(of));
+    this.#ctx.withBlocks([largest((l) => l.inputDim * l.units), largest((l) => l.units)], (k, b) => {
+      this.layers.forEach((l, i) => l.packVia(k!, b!, values[2 * i]!, values[2 * i + 1]!, false));
+    });
   }
 
-  /** Scratch for `batch` rows; reallocated only when the batch exceeds every earlier one. */
+  /**
+   * Buffers and scratch for `batch` rows; reallocated only when the batch exceeds every earlier one,
+   * and then all at once or (OUT_OF_MEMORY) not at all, the earlier ones kept.
+   */
   #reserve(batch: number): Workspace {
     if (this.#workspace && batch <= this.#capacity) return this.#workspace;
     const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
-    const ptrs = this.#ctx.allocAll([this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w));
+    const scratch = Math.max(...this.layers.map((l) => l.scratchFloats(batch)));
+    // The shared scratch only grows, so once grown here `ctx.scratch(scratch)` in predict allocates nothing.
+    const ptrs = this.#ctx.allocWithScratch([this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w), scratch);
     this.#releaseWorkspace();
     const [x, a, b, y] = ptrs as [number, number, number, number];
-    const scratch = Math.max(...this.layers.map((l) => this.#ctx.wasm.simdnet_dense_scratch_len(batch, l.inputDim, l.units, l.activation.code)));
     this.#workspace = { x, a, b, y, scratch };
     this.#capacity = batch;
     return this.#workspace;
@@ -129,9 +145,9 @@ export class Sequential {
     this.#assertAlive();
     const { heap, wasm } = this.#ctx;
     let rows: number;
-    let source: number | null = null;
+    let tensorPtr: number | null = null;
     if (input instanceof Tensor) {
-      source = this.#ctx.tensorPtr(input, 'input');
+      tensorPtr = this.#ctx.tensorPtr(input, 'input');
       if (input.shape.at(-1) !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
@@ -139,11 +155,10 @@ export class Sequential {
     } else {
       rows = batchOf(input, this.inputDim, batch);
     }
+    const values = input instanceof Tensor ? null : heap.stable(input);
     const ws = this.#reserve(rows);
-    if (source === null) {
-      heap.write(ws.x, input as Float32Array);
-      source = ws.x;
-    }
+    if (values) heap.write(ws.x, values);
+    const source = tensorPtr ?? ws.x;
     const scratch = this.#ctx.scratch(ws.scratch);
     const status = wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
@@ -153,6 +168,9 @@ export class Sequential {
   /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */
   save(weightsPath?: string): SavedModel {
     this.#assertAlive();
+    if (weightsPath !== undefined && typeof weightsPath !== 'string') {
+      fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
+    }
     return saveModel(this, weightsPath);
   }
 
@@ -181,7 +199,7 @@ export class Sequential {
   dispose(): void {
     this.#assertAlive();
     this.#releaseWorkspace();
-    for (const l of this.layers) l.dispose();
+    for (const l of this.layers) l.disposeBy(this);
     this.#ctx.heap.release(this.#table);
     this.#disposed = true;
   }

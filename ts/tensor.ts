@@ -1,5 +1,15 @@
-import { fail } from './errors.js';
-import type { Heap } from './memory.js';
+import { checkCount, fail } from './errors.js';
+import { type Heap, MAX_BYTES } from './memory.js';
+
+/** A shape's sizes, checked: an array of non-negative integers whose product fits in wasm32's 4 GiB. */
+export function checkShape(shape: unknown): number[] {
+  if (!Array.isArray(shape)) fail('INVALID_ARGUMENT', `shape must be an array of sizes, got ${String(shape)}`);
+  const dims = shape.map((d, i) => checkCount(d, `shape[${i}]`));
+  // Products past 2^53 are inexact but stay above the limit, so the comparison holds.
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (size * 4 > MAX_BYTES) fail('OUT_OF_MEMORY', `a tensor of shape [${dims.join(', ')}] needs ${size * 4} bytes, more than 4 GiB`);
+  return dims;
+}
 
 /**
  * A float32 array in wasm memory with a shape. `data` is a live view: read it again after any call

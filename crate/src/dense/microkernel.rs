@@ -179,9 +179,10 @@ unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
     }
 }
 
-/// Floats of scratch `gemm` needs: the full `MR`-row blocks of x, interleaved.
-pub fn scratch_len(batch: usize, inputs: usize) -> usize {
-    (batch - batch % MR) * inputs
+/// Floats of scratch `gemm` needs: the full `MR`-row blocks of x, interleaved; `None` when the count
+/// does not fit in `usize`.
+pub fn scratch_len(batch: usize, inputs: usize) -> Option<usize> {
+    (batch - batch % MR).checked_mul(inputs)
 }
 
 /// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`

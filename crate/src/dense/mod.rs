@@ -10,10 +10,14 @@ mod packing;
 use crate::activation::code::{LOG_SOFTMAX, PRELU, SOFTMAX, SOFTMIN, SPARSEMAX};
 use crate::activation::{Linear, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
 
-/// Floats needed by the packed weights of an `inputs × outputs` layer.
+/// What the `*_len` functions return for a size that does not fit in wasm32's address space: no
+/// allocation can hold it (the caller turns it into an out-of-memory error).
+const TOO_LARGE: usize = usize::MAX;
+
+/// Floats needed by the packed weights of an `inputs × outputs` layer, or `TOO_LARGE`.
 #[unsafe(no_mangle)]
 pub extern "C" fn simdnet_dense_packed_len(inputs: usize, outputs: usize) -> usize {
-    packing::packed_len(inputs, outputs)
+    packing::packed_len(inputs, outputs).unwrap_or(TOO_LARGE)
 }
 
 /// Packs `kernel` and `bias` (null: zeros) into `packed` (`simdnet_dense_packed_len` floats).
@@ -37,10 +41,11 @@ pub unsafe extern "C" fn simdnet_dense_unpack(packed: *const f32, inputs: usize,
     unsafe { packing::unpack(packed, inputs, outputs, kernel, bias) }
 }
 
-/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs` with activation `act`.
+/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs` with activation `act`, or
+/// `TOO_LARGE`.
 #[unsafe(no_mangle)]
 pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs: usize, act: u32) -> usize {
-    microkernel::scratch_len(batch, inputs).max(rowwise_scratch_len(act, outputs))
+    microkernel::scratch_len(batch, inputs).map_or(TOO_LARGE, |len| len.max(rowwise_scratch_len(act, outputs)))
 }
 
 /// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using

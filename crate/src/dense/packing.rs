@@ -14,8 +14,9 @@ pub fn panel_len(inputs: usize) -> usize {
     (inputs + 1) * NR
 }
 
-pub fn packed_len(inputs: usize, outputs: usize) -> usize {
-    panel_count(outputs) * panel_len(inputs)
+/// Floats of the packed weights, or `None` when the count does not fit in `usize`.
+pub fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
+    inputs.checked_add(1)?.checked_mul(NR)?.checked_mul(panel_count(outputs))
 }
 
 pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: bool, packed: *mut f32) {
