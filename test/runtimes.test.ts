@@ -87,7 +87,7 @@ async function inWorkerd(): Promise<unknown> {
     export default { async fetch() { return Response.json(await kernelOutputs(init)); } };`;
   const modules = [
     { type: 'ESModule', path: 'worker.js', contents: worker },
-    ...readdirSync(join(root, 'dist/ts')).filter((f) => f.endsWith('.js')).map((f) => source(`dist/ts/${f}`)),
+    ...(readdirSync(join(root, 'dist/ts'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js') && !f.startsWith('cli')).map((f) => source(`dist/ts/${f}`)),
     source('test/fixtures/kernel-outputs-lib.mjs'),
     ...VARIANTS.map((v) => ({ type: 'CompiledWasm', path: `dist/ts/wasm/simdnet-${v}.wasm`, contents: readFileSync(join(root, `dist/ts/wasm/simdnet-${v}.wasm`)) })),
   ];

@@ -1,4 +1,5 @@
-export { init, Simdnet, type ActivateOptions } from './runtime.js';
+export { init, Simdnet } from './simdnet.js';
+export type { ActivateOptions } from './activate.js';
 export { Tensor } from './tensor.js';
 export { DenseLayer, type DenseConfig } from './dense.js';
 export { Sequential, type LayerSpec } from './sequential.js';
@@ -6,5 +7,7 @@ export { SimdnetError, type ErrorCode } from './errors.js';
 export { ACTIVATION_NAMES, PRESETS, PRESET_DEFAULTS, type ActivationName, type ActivationOptions, type ActivationSpec, type Preset } from './activations.js';
 export { VARIANTS, bestVariant, supports, type InitOptions, type Variant } from './loader.js';
 export { KERAS_MLP } from './models.js';
-export type { SavedModel } from './format.js';
-export type { TfjsArtifacts } from './tfjs.js';
+export type { SavedModel } from './io/format.js';
+export type { TfjsArtifacts } from './io/tfjs.js';
+export type { ModelSource } from './io/load.js';
+export type { LoadModelOptions } from './io/read.js';

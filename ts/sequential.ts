@@ -2,7 +2,7 @@ import { LAYER_DESC_BYTES } from './abi.js';
 import type { Context } from './context.js';
 import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
 import { fail } from './errors.js';
-import { type SavedModel, saveModel } from './format.js';
+import { type SavedModel, saveModel } from './io/format.js';
 import { Tensor } from './tensor.js';
 
 /** Addresses of the input, the two hidden-activation buffers and the output; floats of kernel scratch. */

@@ -7,7 +7,7 @@ import relaxed from './wasm/simdnet-relaxed.wasm';
 import scalar from './wasm/simdnet-scalar.wasm';
 import simd from './wasm/simdnet-simd.wasm';
 import { type InitOptions, bestVariant } from './loader.js';
-import { type Simdnet, init as initWith } from './runtime.js';
+import { type Simdnet, init as initWith } from './simdnet.js';
 
 export * from './index.js';
 

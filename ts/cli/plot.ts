@@ -1,5 +1,5 @@
 import type { ActivationName, ActivationOptions } from '../activations.js';
-import type { Simdnet } from '../runtime.js';
+import type { Simdnet } from '../simdnet.js';
 
 /** What `simdnet plot` draws: every elementwise activation, with the options in its title. */
 export const PLOTTED: [string, ActivationName, ActivationOptions][] = [

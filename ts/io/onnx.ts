@@ -7,9 +7,9 @@
  * The bytes are untrusted: the whole file is read and checked before any layer is built, and
  * anything malformed, inconsistent or unsupported is an INVALID_MODEL error naming where it is.
  */
-import { type ActivationSpec, preluSlopes, resolveSpec } from './activations.js';
-import { SimdnetError, fail } from './errors.js';
-import type { LayerSpec } from './sequential.js';
+import { type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
+import { SimdnetError, fail } from '../errors.js';
+import type { LayerSpec } from '../sequential.js';
 
 function invalid(message: string): never {
   return fail('INVALID_MODEL', message);

@@ -1,6 +1,6 @@
-import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from './activations.js';
-import { SimdnetError, fail } from './errors.js';
-import type { LayerSpec, Sequential } from './sequential.js';
+import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
+import { SimdnetError, fail } from '../errors.js';
+import type { LayerSpec, Sequential } from '../sequential.js';
 
 /**
  * simdnet's own model format: a JSON document (the layers, their activations as given, and where each

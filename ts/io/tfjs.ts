@@ -5,11 +5,11 @@
  * use: a malformed file is INVALID_MODEL naming the layer or field; a well-formed one using what
  * simdnet does not support (other layers, activations, topologies) is INVALID_ARGUMENT.
  */
-import type { ActivationOptions, ActivationSpec } from './activations.js';
-import { fail } from './errors.js';
+import type { ActivationOptions, ActivationSpec } from '../activations.js';
+import { fail } from '../errors.js';
 import { MAX_WEIGHT_BYTES, elementCount, modelActivation, modelCount, modelObject } from './format.js';
-import type { WeightFiles } from './loader.js';
-import type { LayerSpec } from './sequential.js';
+import type { WeightFiles } from './read.js';
+import type { LayerSpec } from '../sequential.js';
 
 export interface WeightSpec {
   name: string;

@@ -1,0 +1,38 @@
+/**
+ * `loadModel`'s reading side: what a source is (simdnet's format, a TF.js Layers model, ONNX), read
+ * through the confined, bounded reader, parsed and checked into layer specs. Nothing here touches
+ * wasm memory: a model is built from the specs only once the whole file has been accepted.
+ */
+import { fail } from '../errors.js';
+import type { LayerSpec } from '../sequential.js';
+import { type SavedModel, parseJson, parseModel, planModel } from './format.js';
+import { parseOnnx } from './onnx.js';
+import { type LoadModelOptions, allowsExternalWeights, readBytes, readWeightFiles, toUrl } from './read.js';
+import { type TfjsArtifacts, isTfjsDocument, parseTfjs, tfjsManifest } from './tfjs.js';
+
+/** What `loadModel` takes: a saved model, TF.js artifacts, ONNX bytes, or a path or URL of any of them. */
+export type ModelSource = SavedModel | TfjsArtifacts | Uint8Array | string | URL;
+
+/** The layer specs of a model source, fully checked (INVALID_MODEL, IO_ERROR, INVALID_ARGUMENT). */
+export async function readModel(source: ModelSource, options?: LoadModelOptions): Promise<LayerSpec[]> {
+  const allowExternal = allowsExternalWeights(options);
+  if (source instanceof Uint8Array) return parseOnnx(source);
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = toUrl(source);
+    const bytes = await readBytes(url, { what: 'model file' });
+    if (url.pathname.endsWith('.onnx')) return parseOnnx(bytes);
+    const doc = parseJson(new TextDecoder().decode(bytes));
+    if (isTfjsDocument(doc)) {
+      const { weightSpecs, groups } = tfjsManifest(doc);
+      const weightData = await readWeightFiles(groups, url, allowExternal);
+      return parseTfjs({ modelTopology: doc.modelTopology, weightSpecs, weightData });
+    }
+    const plan = planModel(doc);
+    return parseModel(plan, await readWeightFiles([{ paths: [plan.weightsPath], byteLength: plan.byteLength }], url, allowExternal));
+  }
+  if (isTfjsDocument(source)) return parseTfjs(source as TfjsArtifacts);
+  if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
+    fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
+  }
+  return parseModel(planModel(parseJson(source.json)), source.weights);
+}

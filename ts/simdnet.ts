@@ -1,0 +1,107 @@
+import { type ActivateOptions, activate, activateBackward } from './activate.js';
+import type { ActivationName } from './activations.js';
+import { Context } from './context.js';
+import { type DenseConfig, DenseLayer } from './dense.js';
+import { fail } from './errors.js';
+import { type ModelSource, readModel } from './io/load.js';
+import type { LoadModelOptions } from './io/read.js';
+import { type InitOptions, type Variant, instantiate, loadModule } from './loader.js';
+import { Heap } from './memory.js';
+import { type LayerSpec, Sequential } from './sequential.js';
+import { Tensor, checkShape } from './tensor.js';
+
+/** Builds by `simdnet_build()`'s answer. */
+const BUILDS: readonly Variant[] = ['scalar', 'simd', 'relaxed'];
+
+/** One loaded simdnet module with its memory: what `init()` returns. */
+export class Simdnet {
+  /** Which build runs: 'relaxed' (relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
+  readonly variant: Variant;
+  readonly #ctx: Context;
+
+  /** @internal Use `init()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.variant = BUILDS[ctx.wasm.simdnet_build()]!;
+  }
+
+  /** The module's memory (for diagnostics; views of it die when it grows). */
+  get memory(): WebAssembly.Memory {
+    return this.#ctx.heap.memory;
+  }
+
+  /** Bytes held by live tensors, layers and models (not the kernels' shared scratch). */
+  get allocatedBytes(): number {
+    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes;
+  }
+
+  /** Copies `data` into wasm memory as a tensor of `shape` (default: one axis of data.length). */
+  tensor(data: ArrayLike<number>, shape?: readonly number[]): Tensor {
+    if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+      fail('INVALID_ARGUMENT', 'tensor() needs an array of numbers');
+    }
+    const dims = checkShape(shape ?? [data.length]);
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== data.length) fail('SHAPE_MISMATCH', `shape [${dims.join(', ')}] holds ${size} values, data has ${data.length}`);
+    const { heap } = this.#ctx;
+    const values = heap.stable(data);
+    const ptr = heap.allocF32(size);
+    heap.write(ptr, values);
+    return new Tensor(heap, ptr, dims);
+  }
+
+  /** A tensor of zeros. */
+  zeros(shape: readonly number[]): Tensor {
+    const dims = checkShape(shape);
+    return this.tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+  }
+
+  dense(config: DenseConfig): DenseLayer {
+    return new DenseLayer(this.#ctx, config);
+  }
+
+  sequential(layers: readonly LayerSpec[]): Sequential {
+    return new Sequential(this.#ctx, layers);
+  }
+
+  /**
+   * A model: saved by `model.save()` (the `{ json, weights }` it returned, or the path or URL of the
+   * JSON, whose weights file, named in it, sits beside it); a TF.js Layers model (the path or URL of
+   * its model.json with the shards beside it, or the artifacts `tf.io` hands a save handler); or an
+   * ONNX MLP (its bytes, or a path or URL ending in `.onnx`). Model files may be untrusted: weight
+   * files must lie in the model file's folder (unless `allowExternalWeights`) and be exactly as long
+   * as the model declares; anything malformed is INVALID_MODEL, anything unreadable IO_ERROR.
+   */
+  async loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Sequential> {
+    return this.sequential(await readModel(source, options));
+  }
+
+
+  /**
+   * `name` applied elementwise, or along rows of `axisSize` for the row-wise ones (softmax,
+   * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array;
+   * Tensor → new Tensor, or the input itself (`inPlace`), or `into`.
+   */
+  activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
+  activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
+  activate(name: ActivationName, x: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor {
+    return activate(this.#ctx, name, x, options);
+  }
+
+  /**
+   * The backward pass of `name` at `x`: `dx = dy · f'(x)` elementwise, or the row-wise Jacobian
+   * product (rows of `axisSize`). `dy` has the output's size (for glu half of x's), and the same kind
+   * as `x` (both Float32Array, or both Tensor); the result, the size of x, is new.
+   */
+  activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
+  activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
+  activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor {
+    return activateBackward(this.#ctx, name, x, dy, options);
+  }
+}
+
+/** Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL. */
+export async function init(options: InitOptions = {}): Promise<Simdnet> {
+  const wasm = await instantiate(await loadModule(options));
+  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)));
+}
