@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, SimdnetError, init } from '../ts/index.js';
+import { type ErrorCode, SimdnetError, Tensor, init } from '../ts/index.js';
 
 const nn = await init();
 const rejects = (code: ErrorCode, fn: () => unknown) => {
@@ -45,7 +45,8 @@ describe('typed errors, raised before memory is touched', () => {
     {
       using t = nn.tensor([1, 2, 3]);
       using m = nn.sequential([{ inputDim: 3, units: 2 }]);
-      expect(m.predict(t)).toHaveLength(2);
+      using y = m.predict(t);
+      expect(y.size).toBe(2);
       t.dispose();
     }
     expect(nn.allocatedBytes).toBe(before);
@@ -246,5 +247,63 @@ describe('every public method with hostile arguments', async () => {
     }
     // Nothing listens there any more: a network failure, not a TypeError.
     await expect(init({ url: `${base}/simdnet.wasm` })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(base) });
+  });
+});
+
+describe('options that would otherwise be silently ignored', () => {
+  const x = new Float32Array([-1, 0.5, 2]);
+  it.each([
+    ['a misspelt option', () => nn.activate('leaky_relu', x, { alpah: 3 } as never), /leaky_relu takes no option 'alpah'/],
+    ['an option the function does not read', () => nn.activate('sigmoid', x, { alpha: 3 }), /sigmoid takes no option 'alpha'/],
+    ['approximate that is not a boolean', () => nn.activate('gelu', x, { approximate: 'yes' } as never), /approximate must be true or false/],
+    ['a row-wise function with an element-wise option', () => nn.activate('softmax', x, { beta: 2 }), /softmax takes no option 'beta'/],
+    ['a dense layer with an unknown key', () => nn.dense({ inputDim: 2, units: 1, activaton: 'relu' } as never), /dense layer takes no option 'activaton'/],
+    ['a dense layer whose alpha its activation does not read', () => nn.dense({ inputDim: 2, units: 1, activation: 'sigmoid', alpha: 0.1 }), /sigmoid takes no option 'alpha'/],
+    ['units: 0', () => nn.dense({ inputDim: 2, units: 0 }), /units must be a positive integer/],
+    ['a model layer with an unknown key', () => nn.sequential([{ inputDim: 2, units: 1, unit: 3 } as never]), /layer 0 takes no option 'unit'/],
+    ['apply(tensor) with an unknown key', () => nn.dense({ inputDim: 3, units: 1 }).apply(nn.tensor(x, [1, 3]), { inot: 1 } as never), /takes no option 'inot'/],
+    ['predict(array) with out of the wrong size', () => nn.sequential([{ inputDim: 3, units: 2 }]).predict(x, 1, { out: new Float32Array(3) }), /out has 3 values/],
+  ])('%s → INVALID_ARGUMENT naming it', (_, call, message) => {
+    const before = nn.allocatedBytes;
+    let error: unknown;
+    try {
+      call();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SimdnetError);
+    expect((error as SimdnetError).code).toMatch(/INVALID_ARGUMENT|SHAPE_MISMATCH/);
+    expect((error as SimdnetError).message).toMatch(message);
+    // The objects built for the call above hold memory; what matters is that the failing call itself added nothing.
+    expect(nn.allocatedBytes).toBeGreaterThanOrEqual(before);
+  });
+
+  it('preset is accepted everywhere (it only chooses defaults)', () => {
+    expect(nn.activate('sigmoid', x, { preset: 'torch' })).toEqual(nn.activate('sigmoid', x));
+  });
+});
+
+describe('Keras round trips and union arguments', () => {
+  it('layer.setWeights(layer.getWeights()) and setWeights([kernel]) work; the two-argument form stays', () => {
+    const layer = nn.dense({ inputDim: 3, units: 2, seed: 4 });
+    const other = nn.dense({ inputDim: 3, units: 2, seed: 5 });
+    other.setWeights(layer.getWeights());
+    expect(other.getWeights()).toEqual(layer.getWeights());
+    other.setWeights([new Float32Array(6).fill(1)]);
+    expect(other.getWeights()[0]).toEqual(new Float32Array(6).fill(1));
+    other.setWeights(new Float32Array(6).fill(2), new Float32Array([1, 2]));
+    expect(other.getWeights()).toEqual([new Float32Array(6).fill(2), new Float32Array([1, 2])]);
+    rejects('INVALID_ARGUMENT', () => other.setWeights([new Float32Array(6), new Float32Array(2), new Float32Array(2)] as never));
+    layer.dispose();
+    other.dispose();
+  });
+
+  it('a Float32Array | Tensor argument type-checks and returns the matching kind', () => {
+    const layer = nn.dense({ inputDim: 2, units: 2, seed: 1 });
+    const model = nn.sequential([{ inputDim: 2, units: 2 }]);
+    for (const input of [new Float32Array([1, 2]), nn.tensor([1, 2], [1, 2])] as (Float32Array | Tensor)[]) {
+      const results = [nn.activate('relu', input), layer.apply(input), model.predict(input)];
+      for (const result of results) expect(result instanceof Tensor).toBe(input instanceof Tensor);
+    }
   });
 });

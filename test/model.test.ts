@@ -54,11 +54,25 @@ describe.each(await instances())('Sequential on the %s build', (_variant, nn) =>
     expect(model.paramCount).toBe(64 * 128 + 128 + 128 * 64 + 64 + 64 + 1);
   });
 
-  it('predicts from a tensor without copying it in', () => {
+  it('predicts from a tensor without copying it in, into a new tensor or into `into`', () => {
     const x = randomArray(2 * 64, 9, 1);
     const t = nn.tensor(x, [2, 64]);
-    expect(model.predict(t)).toEqual(model.predict(x));
-    t.dispose();
+    const y = model.predict(t);
+    expect(y.shape).toEqual([2, 1]);
+    expect(y.toArray()).toEqual(model.predict(x));
+    const into = nn.zeros([2, 1]);
+    expect(model.predict(t, { into })).toBe(into);
+    expect(into.toArray()).toEqual(y.toArray());
+    for (const tensor of [t, y, into]) tensor.dispose();
+  });
+
+  it('writes into `out` for a Float32Array input, allocating nothing', () => {
+    const x = randomArray(3 * 64, 10, 1);
+    const out = new Float32Array(3);
+    const before = nn.allocatedBytes;
+    expect(model.predict(x, 3, { out })).toBe(out);
+    expect(out).toEqual(model.predict(x, 3));
+    expect(nn.allocatedBytes).toBe(before);
   });
 
   it('frees everything on dispose', () => {

@@ -11,13 +11,14 @@ import { randomArray } from './helpers.js';
 const nn = await init();
 await tf.setBackend('cpu');
 
-async function artifactsOf(model: tfl.LayersModel): Promise<TfjsArtifacts> {
+/** What TF.js hands a save handler, passed to loadModel as it is (its type is accepted as such). */
+async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     saved = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-  return { modelTopology: saved!.modelTopology, weightSpecs: saved!.weightSpecs!, weightData: saved!.weightData as ArrayBuffer };
+  return saved!;
 }
 
 /** simdnet's predictions against TF.js's own on the same rows (TF.js's CPU backend, float32). */
@@ -66,7 +67,7 @@ describe('TF.js Layers import, checked against TF.js', () => {
     const model = tfl.sequential({ layers: [input, tfl.layers.dense({ units: 6, activation: 'selu' }), tfl.layers.dense({ units: 3, activation: 'softplus' }), tfl.layers.dense({ units: 2, activation: 'sigmoid' })] });
     const artifacts = await artifactsOf(model);
     // The same weights in another order, with each group's specs and data permuted together.
-    const specs = artifacts.weightSpecs;
+    const specs = artifacts.weightSpecs!;
     const data = new Uint8Array(artifacts.weightData as ArrayBuffer);
     let at = 0;
     const parts = specs.map((s) => {
@@ -97,8 +98,8 @@ describe('TF.js Layers import, checked against TF.js', () => {
     writeFileSync(join(dir, 'model.json'), JSON.stringify({
       modelTopology,
       weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [
-        { ...weightSpecs[0], quantization: { dtype: 'uint8', scale, min: -1 } },
-        { ...weightSpecs[1], quantization: { dtype: 'float16' } },
+        { ...weightSpecs![0], quantization: { dtype: 'uint8', scale, min: -1 } },
+        { ...weightSpecs![1], quantization: { dtype: 'float16' } },
       ] }],
     }));
     const m = await nn.loadModel(join(dir, 'model.json'));

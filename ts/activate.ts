@@ -16,13 +16,16 @@ export interface ActivateOptions extends ActivationOptions {
   into?: Tensor;
 }
 
+/** ActivateOptions' own keys, which the activation's option check leaves to this file. */
+const CALL_KEYS: readonly (keyof ActivateOptions)[] = ['axisSize', 'inPlace', 'into'];
+
 /**
  * `name` applied elementwise, or along rows of `axisSize` for the row-wise ones (softmax,
  * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array;
  * Tensor → new Tensor, or the input itself (`inPlace`), or `into`.
  */
 export function activate(ctx: Context, name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = {}): Float32Array | Tensor {
-  const act = resolveActivation(name, checkActivateOptions(options));
+  const act = resolveActivation(name, checkActivateOptions(options), CALL_KEYS);
   const { heap, wasm } = ctx;
   if (!(x instanceof Tensor) && !(x instanceof Float32Array)) fail('INVALID_ARGUMENT', 'activate() needs a Float32Array or a Tensor');
   const { size, cols, rows, slopes, scratchFloats } = layout(ctx, act, x, options);
@@ -65,7 +68,7 @@ export function activate(ctx: Context, name: ActivationName, x: Float32Array | T
 export function activateBackward(
 ctx: Context, name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = {},
 ): Float32Array | Tensor {
-  const act = resolveActivation(name, checkActivateOptions(options));
+  const act = resolveActivation(name, checkActivateOptions(options), CALL_KEYS);
   const { heap, wasm } = ctx;
   const isTensor = x instanceof Tensor;
   if (isTensor !== dy instanceof Tensor || (!isTensor && !(x instanceof Float32Array && dy instanceof Float32Array))) {

@@ -41,6 +41,8 @@ export interface ResolvedActivation {
 }
 
 type Params = [number, number, number];
+/** An option a function reads: any other (but `preset`, which only chooses defaults) is an error. */
+type OptionKey = Exclude<keyof ActivationOptions, 'preset'>;
 type Resolver = (o: ActivationOptions, preset: Preset) => Params;
 
 const num = (value: unknown, what: string, fallback: number): number => {
@@ -79,46 +81,49 @@ function hardSigmoidParams(o: ActivationOptions, preset: Preset): Params {
 }
 
 const ELEMENTWISE = {
-  linear: [ActivationCode.linear, () => [0, 0, 0]],
-  relu: [ActivationCode.relu, () => [0, 0, 0]],
-  leaky_relu: [ActivationCode.leaky_relu, (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0]],
-  relu6: [ActivationCode.relu6, () => [0, 0, 0]],
-  elu: [ActivationCode.elu, (o) => [finite(o.alpha, 'alpha', 1), 1, 1]],
-  selu: [ActivationCode.elu, () => [SELU_ALPHA, SELU_SCALE, 1]],
-  celu: [ActivationCode.elu, (o) => {
+  linear: [ActivationCode.linear, [], () => [0, 0, 0]],
+  relu: [ActivationCode.relu, ['negativeSlope', 'maxValue', 'threshold'], () => [0, 0, 0]],
+  leaky_relu: [ActivationCode.leaky_relu, ['negativeSlope', 'alpha'], (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0]],
+  relu6: [ActivationCode.relu6, [], () => [0, 0, 0]],
+  elu: [ActivationCode.elu, ['alpha'], (o) => [finite(o.alpha, 'alpha', 1), 1, 1]],
+  selu: [ActivationCode.elu, [], () => [SELU_ALPHA, SELU_SCALE, 1]],
+  celu: [ActivationCode.elu, ['alpha'], (o) => {
     const alpha = finite(o.alpha, 'alpha', 1);
     if (alpha === 0) fail('INVALID_ARGUMENT', 'celu alpha must be non-zero');
     return [alpha, 1, alpha];
   }],
-  exponential: [ActivationCode.exponential, () => [0, 0, 0]],
-  sigmoid: [ActivationCode.sigmoid, () => [0, 0, 0]],
-  tanh: [ActivationCode.tanh, () => [0, 0, 0]],
-  hard_sigmoid: [ActivationCode.hard_sigmoid, hardSigmoidParams],
-  hard_silu: [ActivationCode.hard_silu, hardSigmoidParams],
-  hard_tanh: [ActivationCode.hard_tanh, (o) => {
+  exponential: [ActivationCode.exponential, [], () => [0, 0, 0]],
+  sigmoid: [ActivationCode.sigmoid, [], () => [0, 0, 0]],
+  tanh: [ActivationCode.tanh, [], () => [0, 0, 0]],
+  hard_sigmoid: [ActivationCode.hard_sigmoid, ['alpha', 'beta'], hardSigmoidParams],
+  hard_silu: [ActivationCode.hard_silu, ['alpha', 'beta'], hardSigmoidParams],
+  hard_tanh: [ActivationCode.hard_tanh, ['minVal', 'maxVal'], (o) => {
     const [lo, hi] = [num(o.minVal, 'minVal', -1), num(o.maxVal, 'maxVal', 1)];
     if (!(lo <= hi)) fail('INVALID_ARGUMENT', `hard_tanh needs minVal ≤ maxVal, got ${lo} > ${hi}`);
     return [lo, hi, 0];
   }],
-  hard_shrink: [ActivationCode.hard_shrink, (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
-  soft_shrink: [ActivationCode.soft_shrink, (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
-  log_sigmoid: [ActivationCode.log_sigmoid, () => [0, 0, 0]],
-  mish: [ActivationCode.mish, () => [0, 0, 0]],
-  silu: [ActivationCode.swish, (o) => [finite(o.beta, 'beta', 1), 0, 0]],
-  softplus: [ActivationCode.softplus, (o, p) => {
+  hard_shrink: [ActivationCode.hard_shrink, ['threshold'], (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
+  soft_shrink: [ActivationCode.soft_shrink, ['threshold'], (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
+  log_sigmoid: [ActivationCode.log_sigmoid, [], () => [0, 0, 0]],
+  mish: [ActivationCode.mish, [], () => [0, 0, 0]],
+  silu: [ActivationCode.swish, ['beta'], (o) => [finite(o.beta, 'beta', 1), 0, 0]],
+  softplus: [ActivationCode.softplus, ['beta', 'threshold'], (o, p) => {
     const beta = finite(o.beta, 'beta', 1);
     if (beta === 0) fail('INVALID_ARGUMENT', 'softplus beta must be non-zero');
     return [beta, num(o.threshold, 'threshold', PRESET_DEFAULTS.softplusThreshold[p]), 0];
   }],
-  softsign: [ActivationCode.softsign, () => [0, 0, 0]],
-  sparse_plus: [ActivationCode.sparse_plus, () => [0, 0, 0]],
-  sparse_sigmoid: [ActivationCode.sparse_sigmoid, () => [0, 0, 0]],
-  squareplus: [ActivationCode.squareplus, (o) => [nonNegative(o.b, 'b', 4), 0, 0]],
-  tanh_shrink: [ActivationCode.tanh_shrink, () => [0, 0, 0]],
-  threshold: [ActivationCode.threshold, (o) => [num(o.threshold, 'threshold', 0), num(o.value, 'value', 0), 0]],
-  thresholded_relu: [ActivationCode.threshold, (o) => [num(o.threshold ?? o.alpha, 'alpha', 1), 0, 0]],
-  gelu: [ActivationCode.gelu, () => [0, 0, 0]],
-} satisfies Record<string, [number, Resolver]>;
+  softsign: [ActivationCode.softsign, [], () => [0, 0, 0]],
+  sparse_plus: [ActivationCode.sparse_plus, [], () => [0, 0, 0]],
+  sparse_sigmoid: [ActivationCode.sparse_sigmoid, [], () => [0, 0, 0]],
+  squareplus: [ActivationCode.squareplus, ['b'], (o) => [nonNegative(o.b, 'b', 4), 0, 0]],
+  tanh_shrink: [ActivationCode.tanh_shrink, [], () => [0, 0, 0]],
+  threshold: [ActivationCode.threshold, ['threshold', 'value'], (o) => [num(o.threshold, 'threshold', 0), num(o.value, 'value', 0), 0]],
+  thresholded_relu: [ActivationCode.threshold, ['threshold', 'alpha'], (o) => [num(o.threshold ?? o.alpha, 'alpha', 1), 0, 0]],
+  gelu: [ActivationCode.gelu, ['approximate'], () => [0, 0, 0]],
+} satisfies Record<string, [number, readonly OptionKey[], Resolver]>;
+
+/** The row-wise functions' options: prelu's slopes; the others take none. */
+const ROWWISE_OPTIONS: Partial<Record<RowwiseName, readonly OptionKey[]>> = { prelu: ['slope'] };
 
 const ROWWISE = {
   softmax: RowwiseCode.softmax,
@@ -163,20 +168,30 @@ export function resolveSpec(spec: unknown, extra: ActivationOptions = {}): Resol
   return resolveActivation(spec, extra);
 }
 
-/** Validates a name and its options into a kernel code and parameters. */
-export function resolveActivation(name: unknown, options: ActivationOptions = {}): ResolvedActivation {
+/**
+ * Validates a name and its options into a kernel code and parameters. An option the function does
+ * not read is an error naming it (a misspelt `alpah`, or `alpha` on sigmoid), except the caller's own
+ * keys listed in `ignoring` (activate()'s axisSize, inPlace, ...).
+ */
+export function resolveActivation(name: unknown, options: ActivationOptions = {}, ignoring: readonly string[] = []): ResolvedActivation {
   const given = name === undefined || name === null ? 'linear' : name;
   if (typeof given !== 'string') fail('UNKNOWN_ACTIVATION', `activation must be a name, got ${String(given)}`);
   const key: string = Object.hasOwn(ALIASES, given) ? ALIASES[given as keyof typeof ALIASES] : given;
-  const preset = options.preset ?? 'keras';
-  if (!PRESETS.includes(preset)) fail('INVALID_ARGUMENT', `unknown preset ${JSON.stringify(preset)}; presets: ${PRESETS.join(', ')}`);
-  if (Object.hasOwn(ROWWISE, key)) {
-    return { name: key as ActivationName, code: ROWWISE[key as RowwiseName], params: [0, 0, 0], rowwise: true };
-  }
-  if (!Object.hasOwn(ELEMENTWISE, key)) {
+  const isRowwise = Object.hasOwn(ROWWISE, key);
+  if (!isRowwise && !Object.hasOwn(ELEMENTWISE, key)) {
     fail('UNKNOWN_ACTIVATION', `unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
   }
-  const [code, resolve] = ELEMENTWISE[key as keyof typeof ELEMENTWISE] as [number, Resolver];
+  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `activation options must be an object, got ${String(options)}`);
+  const known = isRowwise ? ROWWISE_OPTIONS[key as RowwiseName] ?? [] : ELEMENTWISE[key as keyof typeof ELEMENTWISE][1];
+  for (const option of Object.keys(options)) {
+    if (option !== 'preset' && !known.includes(option as OptionKey) && !ignoring.includes(option)) {
+      fail('INVALID_ARGUMENT', `${given} takes no option '${option}'${known.length ? `; its options: ${known.join(', ')}, preset` : ' (but preset)'}`);
+    }
+  }
+  const preset = options.preset ?? 'keras';
+  if (!PRESETS.includes(preset)) fail('INVALID_ARGUMENT', `unknown preset ${JSON.stringify(preset)}; presets: ${PRESETS.join(', ')}`);
+  if (isRowwise) return { name: key as ActivationName, code: ROWWISE[key as RowwiseName], params: [0, 0, 0], rowwise: true };
+  const [code, , resolve] = ELEMENTWISE[key as keyof typeof ELEMENTWISE] as [number, readonly OptionKey[], Resolver];
   let resolvedCode = code;
   let params = resolve(options, preset);
   if (key === 'relu' && (options.negativeSlope !== undefined || options.maxValue !== undefined || options.threshold !== undefined)) {
@@ -184,6 +199,9 @@ export function resolveActivation(name: unknown, options: ActivationOptions = {}
     if (maxValue < 0) fail('INVALID_ARGUMENT', `maxValue must be ≥ 0, got ${maxValue}`);
     resolvedCode = ActivationCode.relu_general;
     params = [finite(options.negativeSlope, 'negativeSlope', 0), maxValue, finite(options.threshold, 'threshold', 0)];
+  }
+  if (options.approximate !== undefined && typeof options.approximate !== 'boolean') {
+    fail('INVALID_ARGUMENT', `approximate must be true or false, got ${JSON.stringify(options.approximate)}`);
   }
   if (key === 'gelu' && (options.approximate ?? false)) resolvedCode = ActivationCode.gelu_tanh;
   return { name: key as ActivationName, code: resolvedCode, params, rowwise: false };

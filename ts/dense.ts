@@ -1,6 +1,6 @@
-import { type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
+import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
 import type { Context } from './context.js';
-import { checkCount, fail } from './errors.js';
+import { checkCount, checkKeys, fail } from './errors.js';
 import { MAX_BYTES } from './memory.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
@@ -24,6 +24,21 @@ export interface DenseConfig {
 }
 
 type KernelLayout = 'io' | 'oi';
+
+/** DenseConfig's keys, as the runtime check of a config sees them (the type states them for TypeScript). */
+export const DENSE_CONFIG_KEYS = ['inputDim', 'units', 'activation', 'alpha', 'kernel', 'bias', 'kernelLayout', 'seed'] as const satisfies readonly (keyof DenseConfig)[];
+
+/** Options of `apply` on a Float32Array. */
+export interface ApplyOptions {
+  /** A Float32Array of `batch × units` floats to write the result into (not a view of wasm memory): nothing is allocated. */
+  out?: Float32Array;
+}
+
+/** Options of `apply` on a Tensor. */
+export interface ApplyTensorOptions {
+  /** A tensor of the result's size, not overlapping the input, to write the result into: nothing is allocated. */
+  into?: Tensor;
+}
 
 /** A kernel layout, checked (default 'io'); whether the kernel is transposed ('oi'). */
 function isTransposed(layout: unknown): boolean {
@@ -53,7 +68,7 @@ export class DenseLayer {
   readonly units: number;
   readonly activation: ResolvedActivation;
   /** The activation as given (name and options), which is what a saved model records. */
-  readonly activationSpec: { name: string } & ActivationOptions;
+  readonly activationSpec: { name: ActivationName } & ActivationOptions;
   #ctx: Context;
   #packed: number;
   /** prelu's slopes in wasm memory (`units` floats), or 0. */
@@ -65,8 +80,10 @@ export class DenseLayer {
   /** @internal Use `nn.dense()`. */
   constructor(ctx: Context, config: DenseConfig) {
     if (config === null || typeof config !== 'object') fail('INVALID_ARGUMENT', 'dense() needs a config object');
+    checkKeys(config, DENSE_CONFIG_KEYS, 'a dense layer');
     this.inputDim = checkWidth(config.inputDim, 'inputDim');
     this.units = checkWidth(config.units, 'units');
+    if (this.units === 0) fail('INVALID_ARGUMENT', 'units must be a positive integer, got 0');
     const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
     this.activation = resolveSpec(config.activation, extra);
     const slopes = this.activation.name === 'prelu' ? preluSlopes((config.activation as ActivationOptions).slope, this.units) : null;
@@ -138,16 +155,28 @@ export class DenseLayer {
   }
 
   /**
-   * Replaces the weights (kernel in [inputDim × units] layout unless `kernelLayout` is 'oi'); also on
-   * a layer of a model, whose predictions then use them.
+   * Replaces the weights: `setWeights(kernel, bias?, kernelLayout?)`, or the array `getWeights()`
+   * returns (`setWeights([kernel, bias])`, as Keras' `layer.set_weights`). The kernel is in
+   * [inputDim × units] layout unless `kernelLayout` is 'oi'. Also on a layer of a model, whose
+   * predictions then use them.
    */
-  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout: KernelLayout = 'io'): void {
+  setWeights(weights: readonly [kernel: ArrayLike<number>, bias?: ArrayLike<number>]): void;
+  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
+  setWeights(
+    kernelOrWeights: ArrayLike<number> | readonly [ArrayLike<number>, ArrayLike<number>?], bias?: ArrayLike<number>, kernelLayout: KernelLayout = 'io',
+  ): void {
     this.#assertAlive();
-    if (kernel === undefined) fail('INVALID_ARGUMENT', 'setWeights needs a kernel');
-    this.#checkWeights(kernel, bias);
+    if (kernelOrWeights === undefined) fail('INVALID_ARGUMENT', 'setWeights needs a kernel');
+    // The array form: an array of arrays (a kernel is an array of numbers, never of arrays).
+    const listed = Array.isArray(kernelOrWeights) && kernelOrWeights.length > 0 && typeof kernelOrWeights[0] === 'object';
+    if (listed && (kernelOrWeights.length > 2 || bias !== undefined)) {
+      fail('INVALID_ARGUMENT', `setWeights([kernel, bias]) takes one array of at most 2 arrays, got ${kernelOrWeights.length} and ${bias === undefined ? 'no' : 'a'} second argument`);
+    }
+    const [kernel, b] = listed ? (kernelOrWeights as [ArrayLike<number>, ArrayLike<number>?]) : [kernelOrWeights as ArrayLike<number>, bias];
+    this.#checkWeights(kernel, b);
     const transposed = isTransposed(kernelLayout);
     const { heap } = this.#ctx;
-    this.#pack(heap.stable(kernel), bias && heap.stable(bias), transposed);
+    this.#pack(heap.stable(kernel), b && heap.stable(b), transposed);
   }
 
   /** `[kernel [inputDim × units], bias [units]]`, copies. */
@@ -177,13 +206,14 @@ export class DenseLayer {
 
   /**
    * Float32Array `[batch × inputDim]` in (batch defaults to length / inputDim) → new Float32Array
-   * `[batch × units]`; or a Tensor whose last axis is inputDim → a new Tensor with last axis units,
-   * or `options.into`, a tensor of that size that does not overlap the input, overwritten (nothing
-   * allocated).
+   * `[batch × units]`, or `options.out` overwritten; or a Tensor whose last axis is inputDim → a new
+   * Tensor with last axis units, or `options.into`, a tensor of that size that does not overlap the
+   * input, overwritten (nothing allocated).
    */
-  apply(input: Float32Array, batch?: number): Float32Array;
-  apply(input: Tensor, options?: { into?: Tensor }): Tensor;
-  apply(input: Float32Array | Tensor, batchOrOptions?: number | { into?: Tensor }): Float32Array | Tensor {
+  apply(input: Float32Array, batch?: number, options?: ApplyOptions): Float32Array;
+  apply(input: Tensor, options?: ApplyTensorOptions): Tensor;
+  apply(input: Float32Array | Tensor, batchOrOptions?: number | ApplyTensorOptions, options?: ApplyOptions): Float32Array | Tensor;
+  apply(input: Float32Array | Tensor, batchOrOptions?: number | ApplyTensorOptions, options?: ApplyOptions): Float32Array | Tensor {
     this.#assertAlive();
     const ctx = this.#ctx;
     const { heap } = ctx;
@@ -193,11 +223,8 @@ export class DenseLayer {
       if (input.shape.length === 0 || last !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
-      if (batchOrOptions !== undefined && (batchOrOptions === null || typeof batchOrOptions !== 'object')) {
-        fail('INVALID_ARGUMENT', `apply(tensor, options): options must be an object, got ${String(batchOrOptions)}`);
-      }
+      const into = tensorOptions(batchOrOptions, 'apply');
       const rows = input.rows;
-      const into = (batchOrOptions as { into?: Tensor } | undefined)?.into;
       // The kernel reads x after it starts writing y: they must not overlap at all.
       const given = into === undefined ? undefined : ctx.outputPtr(into, rows * this.units, input, 'disjoint');
       return ctx.call(given === undefined ? [rows * this.units] : [], [], this.scratchFloats(rows), (ptrs, scratch) => {
@@ -207,11 +234,12 @@ export class DenseLayer {
       });
     }
     const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
+    const out = outputArray(options, rows * this.units, heap.memory);
     const values = heap.stable(input);
     return ctx.call([], [values.length, rows * this.units], this.scratchFloats(rows), ([x, y], scratch) => {
       heap.write(x!, values);
       this.run(x!, rows, y!, scratch);
-      return heap.read(y!, rows * this.units);
+      return heap.readInto(y!, rows * this.units, out);
     });
   }
 
@@ -265,4 +293,26 @@ export function batchOf(input: unknown, width: number, batch: number | undefined
     fail('SHAPE_MISMATCH', `input length ${input.length} != batch ${batch} × input width ${width}`);
   }
   return batch;
+}
+
+/** The `into` tensor of options given with a Tensor input (INVALID_ARGUMENT for anything else). */
+export function tensorOptions(options: unknown, method: string): Tensor | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `${method}(tensor, options): options must be an object, got ${String(options)}`);
+  checkKeys(options, ['into'], `${method}(tensor, options)`);
+  return (options as ApplyTensorOptions).into;
+}
+
+/** The `out` array of options given with a Float32Array input: checked to hold exactly `size` floats, outside wasm memory. */
+export function outputArray(options: unknown, size: number, memory: WebAssembly.Memory): Float32Array | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `options must be an object, got ${String(options)}`);
+  checkKeys(options, ['out'], 'a call on a Float32Array');
+  const { out } = options as ApplyOptions;
+  if (out === undefined) return undefined;
+  if (!(out instanceof Float32Array)) fail('INVALID_ARGUMENT', 'out must be a Float32Array');
+  // A view of wasm memory would be emptied by any growth during the call: tensors take `into`.
+  if (out.buffer === memory.buffer) fail('INVALID_ARGUMENT', 'out may not be a view of wasm memory: pass the tensor and use into');
+  if (out.length !== size) fail('SHAPE_MISMATCH', `out has ${out.length} values, the result has ${size}`);
+  return out;
 }

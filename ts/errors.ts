@@ -32,3 +32,10 @@ export function checkCount(value: unknown, what: string): number {
   }
   return value;
 }
+
+/** Rejects a key of `options` that is not in `known` (a misspelt option would otherwise be silently ignored). */
+export function checkKeys(options: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) fail('INVALID_ARGUMENT', `${what} takes no option '${key}'; its options: ${known.join(', ')}`);
+  }
+}

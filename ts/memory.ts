@@ -86,6 +86,13 @@ export class Heap {
     return this.f32.slice(ptr / 4, ptr / 4 + count);
   }
 
+  /** The `count` floats at byte address `ptr` copied into `out` (which holds exactly that many), or a new copy. */
+  readInto(ptr: number, count: number, out: Float32Array | undefined): Float32Array {
+    if (out === undefined) return this.read(ptr, count);
+    out.set(this.f32.subarray(ptr / 4, ptr / 4 + count));
+    return out;
+  }
+
   /** A block for `count` floats. */
   allocF32(count: number): number {
     if (!Number.isSafeInteger(count) || count < 0) fail('INVALID_ARGUMENT', `cannot allocate ${String(count)} floats`);

@@ -67,7 +67,7 @@ const tanhShrink: ScalarActivation = (x) => {
 
 /** The elementwise function of a name and its options (row-wise names have none). */
 export function scalarActivation(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
-  const act = resolveActivation(name, options);
+  const act = resolveActivation(name, options, ['axisSize']);
   const preset: Preset = options.preset ?? 'keras';
   const alpha = (fallback: number) => options.alpha ?? fallback;
   switch (act.name) {
@@ -127,7 +127,7 @@ export function scalarActivation(name: ActivationName, options: ActivationOption
 /** f'(x) of a name and its options, by its formula in double precision; NaN for NaN. At kinks
  * the value the kernels use: relu'(0) = 0, 0 at the ends of clipped ranges. */
 export function derivative(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
-  const act = resolveActivation(name, options);
+  const act = resolveActivation(name, options, ['axisSize']);
   const preset: Preset = options.preset ?? 'keras';
   const alpha = (fallback: number) => options.alpha ?? fallback;
   const dsig = (v: number) => sigmoidOf(v) * sigmoidOf(-v);
@@ -201,7 +201,7 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
 
 /** The backward pass: dy·f'(x) elementwise, or the Jacobian product of softmax, log_softmax, softmin per row. */
 export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
-  const act = resolveActivation(name, options);
+  const act = resolveActivation(name, options, ['axisSize']);
   if (!act.rowwise) {
     const d = derivative(name, options);
     return Float32Array.from({ length: x.length }, (_, i) => dy[i]! * d(x[i]!));
@@ -298,7 +298,7 @@ function map(x: ArrayLike<number>, f: ScalarActivation): Float32Array {
 
 /** `nn.activate` on plain arrays. */
 export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
-  const act = resolveActivation(name, options);
+  const act = resolveActivation(name, options, ['axisSize']);
   const cols = options.axisSize ?? x.length;
   if (act.rowwise) return new Float32Array(rowwise(act.name, x, cols, act.name === 'prelu' ? preluSlopes(options.slope, cols) : undefined));
   return map(x, scalarActivation(name, options));

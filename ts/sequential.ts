@@ -1,7 +1,7 @@
 import { LAYER_DESC_BYTES } from './abi.js';
 import type { Context } from './context.js';
-import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
-import { fail } from './errors.js';
+import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outputArray, tensorOptions } from './dense.js';
+import { checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
 import { Tensor } from './tensor.js';
 
@@ -38,6 +38,7 @@ export class Sequential {
     if (width === undefined) fail('INVALID_ARGUMENT', 'the first layer needs inputDim');
     specs.forEach((spec, i) => {
       if (spec === null || typeof spec !== 'object') fail('INVALID_ARGUMENT', `layer ${i} must be an object`);
+      checkKeys(spec, DENSE_CONFIG_KEYS, `layer ${i}`);
       if (i > 0 && spec.inputDim !== undefined && spec.inputDim !== width) {
         fail('SHAPE_MISMATCH', `layer ${i} has inputDim ${spec.inputDim} but the previous layer has ${width} units`);
       }
@@ -138,31 +139,47 @@ export class Sequential {
   }
 
   /**
-   * Float32Array `[batch × inputDim]` (or a Tensor whose last axis is inputDim) → new Float32Array
-   * `[batch × outputDim]`. After the first call at a given batch size, nothing is allocated.
+   * Float32Array `[batch × inputDim]` → new Float32Array `[batch × outputDim]`, or `options.out`
+   * overwritten; a Tensor whose last axis is inputDim → a new Tensor whose last axis is outputDim (in
+   * wasm memory: dispose it), or `options.into` overwritten. After the first call at a given batch
+   * size, nothing is allocated in wasm memory (nor, with `out` or `into`, in JavaScript).
    */
-  predict(input: Float32Array | Tensor, batch?: number): Float32Array {
+  predict(input: Float32Array, batch?: number, options?: ApplyOptions): Float32Array;
+  predict(input: Tensor, options?: ApplyTensorOptions): Tensor;
+  predict(input: Float32Array | Tensor, batchOrOptions?: number | ApplyTensorOptions, options?: ApplyOptions): Float32Array | Tensor;
+  predict(input: Float32Array | Tensor, batchOrOptions?: number | ApplyTensorOptions, options?: ApplyOptions): Float32Array | Tensor {
     this.#assertAlive();
-    const { heap, wasm } = this.#ctx;
-    let rows: number;
-    let tensorPtr: number | null = null;
+    const ctx = this.#ctx;
+    const { heap } = ctx;
     if (input instanceof Tensor) {
-      tensorPtr = this.#ctx.tensorPtr(input, 'input');
+      const x = ctx.tensorPtr(input, 'input');
       if (input.shape.at(-1) !== this.inputDim) {
         fail('SHAPE_MISMATCH', `input shape [${input.shape.join(', ')}] must end in inputDim ${this.inputDim}`);
       }
-      rows = input.rows;
-    } else {
-      rows = batchOf(input, this.inputDim, batch);
+      const into = tensorOptions(batchOrOptions, 'predict');
+      const rows = input.rows;
+      // The last layer reads its input (a hidden buffer, or x for one layer) while writing: disjoint from x.
+      const given = into === undefined ? undefined : ctx.outputPtr(into, rows * this.outputDim, input, 'disjoint');
+      return ctx.call(given === undefined ? [rows * this.outputDim] : [], [], 0, ([y]) => {
+        // Reserved here: if that fails, the call releases the output block it allocated.
+        this.#forward(x, rows, this.#reserve(rows), given ?? y!);
+        return into ?? new Tensor(heap, given ?? y!, [...input.shape.slice(0, -1), this.outputDim]);
+      });
     }
-    const values = input instanceof Tensor ? null : heap.stable(input);
+    const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
+    const out = outputArray(options, rows * this.outputDim, heap.memory);
+    const values = heap.stable(input);
     const ws = this.#reserve(rows);
-    if (values) heap.write(ws.x, values);
-    const source = tensorPtr ?? ws.x;
+    heap.write(ws.x, values);
+    this.#forward(ws.x, rows, ws, ws.y);
+    return heap.readInto(ws.y, rows * this.outputDim, out);
+  }
+
+  /** The whole model in one wasm call, from `x` into `y` through the workspace's hidden buffers. */
+  #forward(x: number, rows: number, ws: Workspace, y: number): void {
     const scratch = this.#ctx.scratch(ws.scratch);
-    const status = wasm.simdnet_model_forward(this.#table, this.layers.length, source, rows, ws.a, ws.b, ws.y, scratch);
+    const status = this.#ctx.wasm.simdnet_model_forward(this.#table, this.layers.length, x, rows, ws.a, ws.b, y, scratch);
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
-    return heap.read(ws.y, rows * this.outputDim);
   }
 
   /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */

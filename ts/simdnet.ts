@@ -84,6 +84,7 @@ export class Simdnet {
    */
   activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
   activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
+  activate(name: ActivationName, x: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor;
   activate(name: ActivationName, x: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor {
     return activate(this.#ctx, name, x, options);
   }
@@ -95,6 +96,7 @@ export class Simdnet {
    */
   activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
+  activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor;
   activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor {
     return activateBackward(this.#ctx, name, x, dy, options);
   }

@@ -31,8 +31,9 @@ export async function readModel(source: ModelSource, options?: LoadModelOptions)
     return parseModel(plan, await readWeightFiles([{ paths: [plan.weightsPath], byteLength: plan.byteLength }], url, allowExternal));
   }
   if (isTfjsDocument(source)) return parseTfjs(source as TfjsArtifacts);
-  if (source === null || typeof source !== 'object' || typeof source.json !== 'string' || !(source.weights instanceof Uint8Array)) {
+  const saved = source as Partial<SavedModel> | null;
+  if (saved === null || typeof saved !== 'object' || typeof saved.json !== 'string' || !(saved.weights instanceof Uint8Array)) {
     fail('INVALID_ARGUMENT', 'loadModel() needs a path or URL, or { json: string, weights: Uint8Array }');
   }
-  return parseModel(planModel(parseJson(source.json)), source.weights);
+  return parseModel(planModel(parseJson(saved.json)), saved.weights);
 }

@@ -18,11 +18,30 @@ export interface WeightSpec {
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
 }
 
-/** What `tf.io` hands a save handler, or `model.json` with its shards read. */
+/**
+ * What `tf.io` hands a save handler (`tf.io.ModelArtifacts`: its fields are optional there, and its
+ * weight data may come as several buffers), or `model.json` with its shards read.
+ */
 export interface TfjsArtifacts {
-  modelTopology: unknown;
-  weightSpecs: WeightSpec[];
-  weightData: ArrayBuffer | Uint8Array;
+  modelTopology?: unknown;
+  weightSpecs?: readonly WeightSpec[];
+  weightData?: ArrayBuffer | readonly ArrayBuffer[] | Uint8Array;
+}
+
+/** The weight data as one byte array (TF.js ≥ 4.11 may hand a list of buffers, in order). */
+function weightBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (!Array.isArray(data) || !data.every((b) => b instanceof ArrayBuffer)) {
+    fail('INVALID_MODEL', 'weightData must be an ArrayBuffer, a list of them, or a Uint8Array');
+  }
+  const bytes = new Uint8Array(data.reduce((n: number, b: ArrayBuffer) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of data as ArrayBuffer[]) {
+    bytes.set(new Uint8Array(b), at);
+    at += b.byteLength;
+  }
+  return bytes;
 }
 
 function halfToFloat(h: number): number {
@@ -155,12 +174,10 @@ function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } 
 /** The dense layers of a TF.js Layers Sequential model. */
 export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
   const { modelTopology, weightSpecs, weightData } = modelObject(artifacts, 'the TF.js artifacts') as Partial<TfjsArtifacts>;
-  if (!(weightData instanceof ArrayBuffer || weightData instanceof Uint8Array)) {
-    fail('INVALID_MODEL', 'weightData must be an ArrayBuffer or a Uint8Array');
-  }
+  const data = weightBytes(weightData);
   const specs = checkSpecs(weightSpecs, 'weightSpecs');
   const { layers: keraLayers, keras3 } = kerasLayers(modelTopology);
-  const weights = weightsByName(specs, weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData));
+  const weights = weightsByName(specs, data);
   /** The weight of `layer` named `part`, whose shape must be one of `shapes`. */
   const find = (layer: string, part: string, shapes: number[][]): Float32Array => {
     for (const [name, { shape, values }] of weights) {
