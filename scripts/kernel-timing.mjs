@@ -4,12 +4,13 @@
 // the Keras MLP's forward pass at batch 1 (µs), relu over random-sign arrays (Gelem/s).
 //   node --experimental-wasm-relaxed-simd scripts/kernel-timing.mjs [file.wasm | relaxed | simd | scalar]...
 import { readFileSync } from 'node:fs';
+// The ABI's one TypeScript statement (activation codes, the layer table): run `npm run build` first.
+import { ActivationCode, LAYER_DESC_BYTES, writeLayerDesc } from '../dist/ts/abi.js';
 
 const DENSE = [[256, 512, 512], [1024, 1024, 1024], [37, 300, 200], [1, 784, 256]];
-const KERAS_MLP = [[64, 128, 1], [128, 64, 1], [64, 1, 3]]; // inputs, outputs, activation code (relu, relu, sigmoid)
+const KERAS_MLP = [[64, 128, ActivationCode.relu], [128, 64, ActivationCode.relu], [64, 1, ActivationCode.sigmoid]]; // inputs, outputs, activation
 const RELU_SIZES = [1024, 65536, 1 << 20];
-const RELU = 1;
-const LAYER_DESC_BYTES = 32;
+const RELU = ActivationCode.relu;
 
 /** Best time of one call in ms, over 9 batches of `reps` calls. */
 function best(reps, call) {
@@ -59,9 +60,9 @@ for (const source of process.argv.length > 2 ? process.argv.slice(2) : ['relaxed
     console.log(`${label} dense ${batch}×${inputs}×${outputs} relu: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
   }
   const table = alloc(KERAS_MLP.length * LAYER_DESC_BYTES / 4);
-  KERAS_MLP.forEach(([inputs, outputs, code], i) => {
+  KERAS_MLP.forEach(([inputs, outputs, activation], i) => {
     const packed = layer(inputs, outputs);
-    [packed, inputs, outputs, code].forEach((word, j) => new DataView(wasm.memory.buffer).setUint32(table + i * LAYER_DESC_BYTES + 4 * j, word, true));
+    writeLayerDesc(wasm.memory, table + i * LAYER_DESC_BYTES, { packed, inputs, outputs, activation, params: [0, 0, 0], slopes: 0 });
   });
   const [x, a, b, y, scratch] = [random(64), alloc(128), alloc(128), alloc(1), alloc(1024)];
   const forward = best(200_000, () => wasm.simdnet_model_forward(table, KERAS_MLP.length, x, 1, a, b, y, scratch));

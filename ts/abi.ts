@@ -64,5 +64,31 @@ export const RowwiseCode = {
   prelu: 69,
 } as const;
 
-/** `LayerDesc` of crate/src/model.rs: packed ptr, inputs, outputs, activation (u32), params (3 × f32), slopes ptr. */
+/** One layer of the table `simdnet_model_forward` walks: crate/src/model.rs `LayerDesc`. */
+export interface LayerDesc {
+  /** Byte address of the packed weights. */
+  packed: number;
+  inputs: number;
+  outputs: number;
+  /** Activation code. */
+  activation: number;
+  params: readonly [number, number, number];
+  /** Byte address of prelu's slopes, or 0. */
+  slopes: number;
+}
+
+/** Byte offsets of `LayerDesc`'s fields: `#[repr(C)]`, eight little-endian 32-bit words (the crate asserts the size). */
+const LAYER_DESC_OFFSETS = { packed: 0, inputs: 4, outputs: 8, activation: 12, params: 16, slopes: 28 } as const;
 export const LAYER_DESC_BYTES = 32;
+
+/** Writes `desc` at byte address `at` of `memory`. */
+export function writeLayerDesc(memory: WebAssembly.Memory, at: number, desc: LayerDesc): void {
+  const view = new DataView(memory.buffer, at, LAYER_DESC_BYTES);
+  const o = LAYER_DESC_OFFSETS;
+  view.setUint32(o.packed, desc.packed, true);
+  view.setUint32(o.inputs, desc.inputs, true);
+  view.setUint32(o.outputs, desc.outputs, true);
+  view.setUint32(o.activation, desc.activation, true);
+  desc.params.forEach((p, j) => view.setFloat32(o.params + 4 * j, p, true));
+  view.setUint32(o.slopes, desc.slopes, true);
+}

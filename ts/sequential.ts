@@ -1,4 +1,4 @@
-import { LAYER_DESC_BYTES } from './abi.js';
+import { LAYER_DESC_BYTES, writeLayerDesc } from './abi.js';
 import type { Context } from './context.js';
 import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outputArray, tensorOptions } from './dense.js';
 import { checkKeys, fail } from './errors.js';
@@ -58,16 +58,14 @@ export class Sequential {
     for (const layer of layers) layer.ownBy(this);
     this.layers = Object.freeze(layers);
     this.#ctx = ctx;
-    const view = new DataView(ctx.heap.memory.buffer);
-    layers.forEach((layer, i) => {
-      const at = this.#table + i * LAYER_DESC_BYTES;
-      view.setUint32(at, layer.packedPtr, true);
-      view.setUint32(at + 4, layer.inputDim, true);
-      view.setUint32(at + 8, layer.units, true);
-      view.setUint32(at + 12, layer.activation.code, true);
-      layer.activation.params.forEach((p, j) => view.setFloat32(at + 16 + 4 * j, p, true));
-      view.setUint32(at + 28, layer.slopesPtr, true);
-    });
+    layers.forEach((layer, i) => writeLayerDesc(ctx.heap.memory, this.#table + i * LAYER_DESC_BYTES, {
+      packed: layer.packedPtr,
+      inputs: layer.inputDim,
+      outputs: layer.units,
+      activation: layer.activation.code,
+      params: layer.activation.params,
+      slopes: layer.slopesPtr,
+    }));
   }
 
   get inputDim(): number {
