@@ -112,6 +112,6 @@ describe('TF.js Layers import, checked against TF.js', () => {
     const conv = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4 }), tfl.layers.batchNormalization()] });
     await expect(nn.loadModel(await artifactsOf(conv))).rejects.toThrow(/BatchNormalization/);
     const twice = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4, activation: 'relu' }), tfl.layers.activation({ activation: 'tanh' })] });
-    await expect(nn.loadModel(await artifactsOf(twice))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(nn.loadModel(await artifactsOf(twice))).rejects.toMatchObject({ code: 'INVALID_MODEL' });
   });
 });

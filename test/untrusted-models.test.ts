@@ -239,7 +239,7 @@ describe('malformed TF.js files are INVALID_MODEL naming the layer or field', ()
       const { doc, shard } = tinyTfjs();
       doc.modelTopology.config.layers[0]!.config.activation = name;
       const dir = writeFiles(tmp(), { 'model.json': doc, 'group1-shard1of1.bin': shard });
-      await refuses(join(dir, 'model.json'), 'INVALID_ARGUMENT', new RegExp(`activation "${name}" is not supported`));
+      await refuses(join(dir, 'model.json'), 'INVALID_MODEL', new RegExp(`activation "${name}" is not supported`));
     }
   });
 });

@@ -89,7 +89,7 @@ export function elementCount(dims: readonly number[], what: string): number {
 export function modelActivation<T>(spec: T, units: number, where: string): T {
   try {
     const { name } = resolveSpec(spec);
-    if (name === 'glu') fail('INVALID_ARGUMENT', 'glu halves the width: a dense layer cannot apply it');
+    if (name === 'glu') fail('INVALID_MODEL', 'glu halves the width: a dense layer cannot apply it');
     if (name === 'prelu') preluSlopes((spec as ActivationOptions).slope, units);
   } catch (e) {
     if (!(e instanceof SimdnetError)) throw e;

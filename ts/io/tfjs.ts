@@ -2,8 +2,9 @@
  * TF.js Layers import: a `model.json` (Keras topology + weights manifest) and its weight shards,
  * as written by `tf.io` / `tensorflowjs_converter`, for Sequential models of Dense and activation
  * layers. Weights are looked up by name, quantized ones dequantized. Everything is checked before
- * use: a malformed file is INVALID_MODEL naming the layer or field; a well-formed one using what
- * simdnet does not support (other layers, activations, topologies) is INVALID_ARGUMENT.
+ * use: a malformed file is INVALID_MODEL naming the layer or field, and so is a well-formed one using
+ * what simdnet does not support (other layers, activations, topologies): one code for "this file
+ * cannot be loaded", as the ONNX reader gives.
  */
 import type { ActivationOptions, ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
@@ -146,7 +147,7 @@ function activation(name: unknown, keras3: boolean, layer: string): ActivationSp
   if (name === 'hard_sigmoid') return { name: 'hard_sigmoid', preset: keras3 ? 'keras' : 'tfjs' };
   // An own property only: a name such as "__proto__" or "toString" is not an activation.
   if (!Object.hasOwn(KERAS_ACTIVATIONS, name)) {
-    fail('INVALID_ARGUMENT', `layer ${layer}: activation ${JSON.stringify(name)} is not supported`);
+    fail('INVALID_MODEL', `layer ${layer}: activation ${JSON.stringify(name)} is not supported`);
   }
   return KERAS_ACTIVATIONS[name]!;
 }
@@ -162,7 +163,7 @@ function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } 
   const top = modelObject(topology, 'modelTopology');
   const root = modelObject(top.model_config ?? top, 'modelTopology.model_config');
   if (root.class_name !== 'Sequential') {
-    fail('INVALID_ARGUMENT', `only Sequential TF.js models are supported, got ${JSON.stringify(root.class_name)}`);
+    fail('INVALID_MODEL', `only Sequential TF.js models are supported, got ${JSON.stringify(root.class_name)}`);
   }
   const keras3 = String(top.keras_version ?? root.keras_version ?? '').startsWith('3');
   const config = root.config;
@@ -202,7 +203,7 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
   const activated = (layer: string) => {
     const last = layers.at(-1);
     if (!last || (last.activation !== undefined && last.activation !== 'linear')) {
-      fail('INVALID_ARGUMENT', `layer ${layer}: an activation layer must follow a Dense layer without an activation`);
+      fail('INVALID_MODEL', `layer ${layer}: an activation layer must follow a Dense layer without an activation`);
     }
     return last;
   };
@@ -263,14 +264,14 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
       case 'Softmax': {
         // Inputs are [batch, features]: axis 1 (TF.js' default) is the last axis, as is -1.
         const axis = option(c, ['axis'], -1, name);
-        if (axis !== -1 && axis !== 1) fail('INVALID_ARGUMENT', `layer ${name}: softmax over axis ${axis}; only the last axis is supported`);
+        if (axis !== -1 && axis !== 1) fail('INVALID_MODEL', `layer ${name}: softmax over axis ${axis}; only the last axis is supported`);
         setActivation(name, 'softmax');
         break;
       }
       case 'Dropout':
         break;
       default:
-        fail('INVALID_ARGUMENT', `layer ${name}: ${JSON.stringify(kind)} layers are not supported`);
+        fail('INVALID_MODEL', `layer ${name}: ${JSON.stringify(kind)} layers are not supported`);
     }
   }
   if (layers.length === 0) fail('INVALID_MODEL', 'the model has no Dense layer');
@@ -279,8 +280,10 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
 
 /** Whether a parsed JSON document is a TF.js `model.json` (or artifacts). */
 export function isTfjsDocument(document: unknown): document is { modelTopology: unknown } {
-  return document !== null && typeof document === 'object' && 'modelTopology' in document;
+  // Any of TF.js' own keys: artifacts that lack their topology are a broken TF.js model, not another kind of source.
+  return document !== null && typeof document === 'object' && TFJS_KEYS.some((key) => key in document);
 }
+const TFJS_KEYS = ['modelTopology', 'weightsManifest', 'weightSpecs', 'weightData'];
 
 /** A `model.json`'s manifest, checked before any shard is read: its weight specs and each group's files and byte count. */
 export function tfjsManifest(document: { modelTopology: unknown }): { weightSpecs: WeightSpec[]; groups: WeightFiles[] } {
