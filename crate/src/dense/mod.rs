@@ -4,8 +4,8 @@
 //! folded in as each panel's first row; each call then only runs the register-blocked micro-kernel
 //! (`microkernel`) over `MR`-row blocks of X, with the activation applied to the accumulators
 //! before they are stored.
-mod microkernel;
-mod packing;
+pub(crate) mod microkernel;
+pub(crate) mod packing;
 
 use crate::activation::code::{LOG_SOFTMAX, PRELU, SOFTMAX, SOFTMIN, SPARSEMAX};
 use crate::activation::{Linear, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};

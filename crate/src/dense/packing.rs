@@ -18,6 +18,7 @@ pub fn packed_len(inputs: usize, outputs: usize) -> usize {
     panel_count(outputs) * panel_len(inputs)
 }
 
+#[inline(never)]
 pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: bool, packed: *mut f32) {
     // Element strides of the kernel along inputs (k) and outputs (o).
     let (k_stride, o_stride) = if transposed { (1, inputs) } else { (outputs, 1) };
@@ -41,6 +42,7 @@ pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs:
 }
 
 /// The inverse of `pack` for the `[inputs × outputs]` layout: what `getWeights()` returns.
+#[inline(never)]
 pub unsafe fn unpack(packed: *const f32, inputs: usize, outputs: usize, kernel: *mut f32, bias: *mut f32) {
     for o in 0..outputs {
         let panel = unsafe { packed.add(o / NR * panel_len(inputs)) };
