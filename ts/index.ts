@@ -8,3 +8,9 @@ export { VARIANTS, bestVariant, supports, type InitOptions, type Variant } from 
 export { KERAS_MLP } from './models.js';
 export type { SavedModel } from './format.js';
 export type { TfjsArtifacts } from './tfjs.js';
+export { metrics, type Logs } from './train/metrics.js';
+export type { CompileOptions, Targets } from './train/trainer.js';
+export type { EvaluateOptions, FitCallbacks, FitOptions, History } from './train/fit.js';
+export type { LayerDiagnostics } from './train/diagnostics.js';
+export type { LossSpec } from './train/losses.js';
+export type { OptimizerOptions, OptimizerSpec } from './train/optimizers.js';

@@ -240,7 +240,7 @@ export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy:
 }
 
 /** One row-wise activation over rows of `axisSize`, in double precision (prelu: with its float32 slopes). */
-function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, slopes?: Float32Array): Float64Array {
+export function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, slopes?: Float32Array): Float64Array {
   const halves = name === 'glu';
   const out = new Float64Array(halves ? x.length / 2 : x.length);
   if (axisSize === 0) return out;
@@ -332,3 +332,4 @@ export function predict(layers: readonly DenseWeights[], x: ArrayLike<number>, b
   for (const layer of layers) out = dense(layer, out, batch);
   return new Float32Array(out);
 }
+export * from './reference-training.js';

@@ -4,6 +4,9 @@ import { type DenseConfig, DenseLayer, batchOf, checkLength } from './dense.js';
 import { fail } from './errors.js';
 import { type SavedModel, saveModel } from './format.js';
 import { Tensor } from './tensor.js';
+import { type FitOptions, type EvaluateOptions, type History, evaluate, fit } from './train/fit.js';
+import type { Logs } from './train/metrics.js';
+import { type CompileOptions, type Targets, Trainer } from './train/trainer.js';
 
 /** Addresses of the input, the two hidden-activation buffers and the output; floats of kernel scratch. */
 interface Workspace {
@@ -12,6 +15,16 @@ interface Workspace {
   b: number;
   y: number;
   scratch: number;
+}
+
+/** Writes `layer`'s `LayerDesc` (crate/src/model.rs) at byte address `at`. */
+export function writeLayerDesc(view: DataView, at: number, layer: DenseLayer): void {
+  view.setUint32(at, layer.packedPtr, true);
+  view.setUint32(at + 4, layer.inputDim, true);
+  view.setUint32(at + 8, layer.units, true);
+  view.setUint32(at + 12, layer.activation.code, true);
+  layer.activation.params.forEach((p, j) => view.setFloat32(at + 16 + 4 * j, p, true));
+  view.setUint32(at + 28, layer.slopesPtr, true);
 }
 
 /** A dense layer of a Sequential model: `inputDim` is needed on the first layer only. */
@@ -28,6 +41,7 @@ export class Sequential {
   #capacity = 0;
   #workspace: Workspace | null = null;
   #disposed = false;
+  #trainer: Trainer | null = null;
 
   /** @internal Use `nn.sequential()`. */
   constructor(ctx: Context, specs: readonly LayerSpec[]) {
@@ -54,15 +68,7 @@ export class Sequential {
     this.#ctx = ctx;
     this.#table = ctx.heap.alloc(layers.length * LAYER_DESC_BYTES);
     const view = new DataView(ctx.heap.memory.buffer);
-    layers.forEach((layer, i) => {
-      const at = this.#table + i * LAYER_DESC_BYTES;
-      view.setUint32(at, layer.packedPtr, true);
-      view.setUint32(at + 4, layer.inputDim, true);
-      view.setUint32(at + 8, layer.units, true);
-      view.setUint32(at + 12, layer.activation.code, true);
-      layer.activation.params.forEach((p, j) => view.setFloat32(at + 16 + 4 * j, p, true));
-      view.setUint32(at + 28, layer.slopesPtr, true);
-    });
+    layers.forEach((layer, i) => writeLayerDesc(view, this.#table + i * LAYER_DESC_BYTES, layer));
   }
 
   get inputDim(): number {
@@ -150,6 +156,40 @@ export class Sequential {
     return heap.read(ws.y, rows * this.outputDim);
   }
 
+  /** Prepares training (Keras' `compile`): loss, optimizer (fresh state) and metrics. See docs/training.md. */
+  compile(options: CompileOptions): void {
+    this.#assertAlive();
+    const trainer = new Trainer(this.#ctx, this.layers, options);
+    this.#trainer?.dispose();
+    this.#trainer = trainer;
+  }
+
+  /** Trains for `options.epochs` over x and y (Keras' `fit`); resolves to the history of the logs. */
+  fit(x: Float32Array | Tensor, y: Targets, options?: FitOptions): Promise<History> {
+    return fit(this.#compiled(), x, y, options);
+  }
+
+  /** The loss and metrics over x and y, in batches (Keras' `evaluate`); nothing is updated. */
+  evaluate(x: Float32Array | Tensor, y: Targets, options?: EvaluateOptions): Logs {
+    return evaluate(this.#compiled(), x, y, options);
+  }
+
+  /** One optimizer step on one batch; the batch's loss and metrics before the update. */
+  trainOnBatch(x: Float32Array | Tensor, y: Targets): Logs {
+    return this.#compiled().trainOnBatch(x, y);
+  }
+
+  /** @internal The compiled training state (gradients for the tests, diagnostics). */
+  get trainer(): Trainer {
+    return this.#compiled();
+  }
+
+  #compiled(): Trainer {
+    this.#assertAlive();
+    if (this.#trainer === null) fail('INVALID_ARGUMENT', 'compile() the model before training or evaluating it');
+    return this.#trainer;
+  }
+
   /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */
   save(weightsPath?: string): SavedModel {
     this.#assertAlive();
@@ -181,6 +221,7 @@ export class Sequential {
   dispose(): void {
     this.#assertAlive();
     this.#releaseWorkspace();
+    this.#trainer?.dispose();
     for (const l of this.layers) l.dispose();
     this.#ctx.heap.release(this.#table);
     this.#disposed = true;
