@@ -204,3 +204,40 @@ export function optimizerStep(opt: ReferenceOptimizer, variables: Float64Array[]
     }
   });
 }
+
+/** Each row's class: argmax (first of equals), or for one column whether it exceeds 0.5. */
+function referenceClasses(values: ArrayLike<number>, classes: number): number[] {
+  const rows = values.length / classes;
+  return Array.from({ length: rows }, (_, r) => {
+    const row = Array.from({ length: classes }, (_, c) => values[r * classes + c]!);
+    return classes === 1 ? Number(row[0]! > 0.5) : row.indexOf(Math.max(...row));
+  });
+}
+
+/** Precision, recall and f1 by counting, macro-averaged over the classes (one class for one column). */
+export function classificationScores(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, classes: number) {
+  const [t, p] = [referenceClasses(yTrue, classes), referenceClasses(yPred, classes)];
+  const scores = (classes === 1 ? [1] : [...Array(classes).keys()]).map((c) => {
+    const tp = t.filter((v, i) => v === c && p[i] === c).length;
+    const predicted = p.filter((v) => v === c).length;
+    const actual = t.filter((v) => v === c).length;
+    const [precision, recall] = [predicted ? tp / predicted : 0, actual ? tp / actual : 0];
+    return { precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+  });
+  const mean = (k: 'precision' | 'recall' | 'f1') => scores.reduce((s, v) => s + v[k], 0) / scores.length;
+  return { precision: mean('precision'), recall: mean('recall'), f1: mean('f1'), accuracy: t.filter((v, i) => v === p[i]).length / t.length };
+}
+
+/** ROC AUC by its definition: the probability that a positive outscores a negative (ties count half). */
+export function rocAuc(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  let [wins, pairs] = [0, 0];
+  for (let i = 0; i < yPred.length; i++) {
+    if (!(yTrue[i]! > 0.5)) continue;
+    for (let j = 0; j < yPred.length; j++) {
+      if (yTrue[j]! > 0.5) continue;
+      pairs++;
+      wins += yPred[i]! > yPred[j]! ? 1 : yPred[i] === yPred[j] ? 0.5 : 0;
+    }
+  }
+  return pairs ? wins / pairs : 0;
+}
