@@ -5,7 +5,7 @@
  * and Keras 3's optimizer rules.
  */
 import { type ActivationOptions, preluSlopes, resolveSpec } from './activations.js';
-import { type DenseWeights, activateBackward, derivative, rowwise, scalarActivation } from './reference.js';
+import { type DenseWeights, activateBackward, derivative, preActivation, rowwise, scalarActivation } from './reference.js';
 import { type ResolvedOptimizer, resolveOptimizer } from './train/optimizers.js';
 
 /** Keras' clipping of probabilities for the cross-entropies. */
@@ -38,15 +38,7 @@ export function forwardTrain(layers: readonly DenseWeights[], x: ArrayLike<numbe
   const a: Float64Array[] = [];
   let input: Float64Array = Float64Array.from(x);
   for (const layer of layers) {
-    const { inputDim, units, kernel, bias } = layer;
-    const pre = new Float64Array(batch * units);
-    for (let b = 0; b < batch; b++) {
-      for (let o = 0; o < units; o++) {
-        let acc = bias ? bias[o]! : 0;
-        for (let k = 0; k < inputDim; k++) acc += input[b * inputDim + k]! * kernel[k * units + o]!;
-        pre[b * units + o] = acc;
-      }
-    }
+    const pre = preActivation(layer, input, batch);
     inputs.push(input);
     z.push(pre);
     input = activation(layer, pre);

@@ -311,8 +311,8 @@ export interface DenseWeights {
   bias?: ArrayLike<number>;
 }
 
-/** `act(x · kernel + bias)` for `batch` rows, accumulated in double precision. */
-export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float32Array {
+/** `x · kernel + bias` for `batch` rows, in double precision. */
+export function preActivation(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float64Array {
   const { inputDim, units, kernel, bias } = layer;
   const pre = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {
@@ -322,7 +322,13 @@ export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number):
       pre[b * units + o] = acc;
     }
   }
-  const options = { ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }), ...layer.activationOptions, axisSize: units };
+  return pre;
+}
+
+/** `act(x · kernel + bias)` for `batch` rows, accumulated in double precision. */
+export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float32Array {
+  const pre = preActivation(layer, x, batch);
+  const options = { ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }), ...layer.activationOptions, axisSize: layer.units };
   return activate(layer.activation ?? 'linear', pre, options);
 }
 

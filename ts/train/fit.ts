@@ -137,7 +137,7 @@ export async function fit(trainer: Trainer, x: unknown, y: unknown, options: Fit
   const diagnostics = options.diagnostics ? new Diagnostics(trainer) : null;
   if (diagnostics) history.diagnostics = [];
   const stepCount = Math.ceil(data.n / batchSize);
-  let logs: Logs = {};
+  let logs: Logs = { loss: NaN };
   await callbacks.onTrainBegin?.();
   for (let epoch = 0; epoch < epochs; epoch++) {
     await callbacks.onEpochBegin?.(epoch);

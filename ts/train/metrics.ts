@@ -10,7 +10,10 @@ import type { ResolvedLoss } from './losses.js';
 type Values = ArrayLike<number>;
 
 /** Logs of a batch or an epoch: the loss and each metric by the name it was compiled with. */
-export type Logs = Record<string, number>;
+export interface Logs {
+  loss: number;
+  [name: string]: number;
+}
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
@@ -147,8 +150,8 @@ export function resolveMetrics(names: unknown, loss: ResolvedLoss, units: number
 }
 
 /** The compiled metrics over targets (one-hot for sparse labels) and predictions. */
-export function computeMetrics(metrics: readonly MetricName[], targets: Float32Array, predictions: Float32Array): Logs {
-  const logs: Logs = {};
+export function computeMetrics(metrics: readonly MetricName[], targets: Float32Array, predictions: Float32Array): Record<string, number> {
+  const logs: Record<string, number> = {};
   for (const { key, kind, classes } of metrics) {
     logs[key] = (() => {
       switch (kind) {
