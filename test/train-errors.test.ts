@@ -103,6 +103,14 @@ describe('hostile inputs to training', () => {
     await expectRejected(model, 'INVALID_ARGUMENT', () => model.evaluate(other.tensor(x, [6, 4]), y));
   });
 
+  it('compile of a layer without units → INVALID_ARGUMENT', () => {
+    const empty = nn.sequential([{ inputDim: 3, units: 0 }, { units: 2 }]);
+    const bytes = nn.allocatedBytes;
+    expect(() => empty.compile({ loss: 'mse' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(nn.allocatedBytes).toBe(bytes);
+    empty.dispose();
+  });
+
   it('training before compile → INVALID_ARGUMENT; after dispose → DISPOSED', async () => {
     const fresh = nn.sequential([{ inputDim: 4, units: 3 }]);
     const bytes = nn.allocatedBytes;

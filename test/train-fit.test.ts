@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Simdnet } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
+import { Progress } from '../ts/train/progress.js';
 import { expectSameBits, instances, randomArray } from './helpers.js';
 
 const builds = await instances();
@@ -131,6 +132,17 @@ describe('fit output and diagnostics', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^Epoch 1\/2 - 2\/2 - .* - loss: \d\.\d{4} - accuracy: \d\.\d{4} - auc: \d\.\d{4}\n$/);
     model.dispose();
+  });
+
+  it('verbose 1 on a terminal redraws a Keras-style bar after every batch', () => {
+    const written: string[] = [];
+    const progress = new Progress(0, 3, 4, 1, { isTTY: true, write: (s) => void written.push(s) });
+    progress.batch(1, { loss: 0.5 });
+    progress.end({ loss: 0.25, accuracy: 1 });
+    expect(written[0]).toBe('Epoch 1/3\n');
+    expect(written[1]).toMatch(/^\r1\/4 ━{5} {15} \d+s \d+ms\/step - loss: 0\.5000\x1b\[K$/);
+    expect(written[2]).toMatch(/^\r4\/4 ━{20} \d+s \d+ms\/step - loss: 0\.2500 - accuracy: 1\.0000\x1b\[K$/);
+    expect(written[3]).toBe('\n');
   });
 
   it('reports dead ReLUs, saturated sigmoids and gradient norms per layer, with warnings past the thresholds', async () => {

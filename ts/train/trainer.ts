@@ -70,6 +70,8 @@ export class Trainer {
     if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', 'compile() needs { optimizer, loss, metrics }');
     this.loss = resolveLoss(options.loss);
     this.optimizer = resolveOptimizer(options.optimizer ?? 'rmsprop');
+    const empty = layers.findIndex((l) => l.units === 0 || l.inputDim === 0);
+    if (empty >= 0) fail('INVALID_ARGUMENT', `layer ${empty} has no ${layers[empty]!.units === 0 ? 'units' : 'inputs'}: there is nothing to train`);
     const output = layers.at(-1)!;
     if (this.loss.code === LossCode.categorical_crossentropy && !this.loss.fromLogits && output.activation.name !== 'softmax') {
       fail('INVALID_ARGUMENT', `${this.loss.name} needs a softmax output layer, or fromLogits: true (the output is ${output.activation.name})`);
