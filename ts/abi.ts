@@ -21,6 +21,9 @@ export interface KernelExports {
     act: number, p0: number, p1: number, p2: number, slopes: number, y: number, scratch: number,
   ): number;
   simdnet_model_forward(table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number): number;
+  /** Training (crate/src/train/ffi.rs; table and step layouts: ts/train/trainer.ts). */
+  simdnet_train_scratch_len(table: number, layers: number, batch: number): number;
+  simdnet_train_step(step: number): number;
 }
 
 /** Elementwise activation codes of crate/src/activation/mod.rs (`code`). */

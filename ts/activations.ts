@@ -160,12 +160,12 @@ export function preluSlopes(slope: unknown, cols: number): Float32Array {
 export type ActivationSpec = ActivationName | ({ name: ActivationName } & ActivationOptions);
 
 /** Resolves a layer's activation spec; `extra` (e.g. a layer's top-level alpha) fills options it leaves out. */
-export function resolveSpec(spec: unknown, extra: ActivationOptions = {}): ResolvedActivation {
+export function resolveSpec(spec: unknown, extra: ActivationOptions = {}, ignoring: readonly string[] = []): ResolvedActivation {
   if (spec !== null && typeof spec === 'object') {
     const { name, ...options } = spec as { name: unknown } & ActivationOptions;
-    return resolveActivation(name, { ...extra, ...options });
+    return resolveActivation(name, { ...extra, ...options }, ignoring);
   }
-  return resolveActivation(spec, extra);
+  return resolveActivation(spec, extra, ignoring);
 }
 
 /**

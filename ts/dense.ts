@@ -1,4 +1,5 @@
 import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
+import type { LayerDesc } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { MAX_BYTES } from './memory.js';
@@ -187,6 +188,12 @@ export class DenseLayer {
       wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
       return [heap.read(k!, this.inputDim * this.units), heap.read(b!, this.units)];
     });
+  }
+
+  /** @internal The layer's entry in a model's table (ts/abi.ts `LayerDesc`). */
+  get desc(): LayerDesc {
+    const { code, params } = this.activation;
+    return { packed: this.packedPtr, inputs: this.inputDim, outputs: this.units, activation: code, params, slopes: this.#slopes };
   }
 
   /** @internal Floats of scratch `run` needs for `batch` rows. */

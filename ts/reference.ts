@@ -244,7 +244,7 @@ export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy:
 }
 
 /** One row-wise activation over rows of `axisSize`, in double precision (prelu: with its float32 slopes). */
-function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, slopes?: Float32Array): Float64Array {
+export function rowwise(name: ActivationName, x: ArrayLike<number>, axisSize: number, slopes?: Float32Array): Float64Array {
   const halves = name === 'glu';
   const out = new Float64Array(halves ? x.length / 2 : x.length);
   if (axisSize === 0) return out;
@@ -316,8 +316,8 @@ export interface DenseWeights {
   bias?: ArrayLike<number>;
 }
 
-/** `act(x · kernel + bias)` for `batch` rows, accumulated in double precision. */
-export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float32Array {
+/** `x · kernel + bias` for `batch` rows, in double precision. */
+export function preActivation(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float64Array {
   const { inputDim, units, kernel, bias } = layer;
   const pre = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {
@@ -327,7 +327,13 @@ export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number):
       pre[b * units + o] = acc;
     }
   }
-  const options = { ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }), ...layer.activationOptions, axisSize: units };
+  return pre;
+}
+
+/** `act(x · kernel + bias)` for `batch` rows, accumulated in double precision. */
+export function dense(layer: DenseWeights, x: ArrayLike<number>, batch: number): Float32Array {
+  const pre = preActivation(layer, x, batch);
+  const options = { ...(layer.alpha === undefined ? {} : { alpha: layer.alpha }), ...layer.activationOptions, axisSize: layer.units };
   return activate(layer.activation ?? 'linear', pre, options);
 }
 
@@ -337,3 +343,4 @@ export function predict(layers: readonly DenseWeights[], x: ArrayLike<number>, b
   for (const layer of layers) out = dense(layer, out, batch);
   return new Float32Array(out);
 }
+export * from './reference-training.js';

@@ -4,6 +4,9 @@ import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type Den
 import { checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
 import { Tensor } from './tensor.js';
+import { type FitOptions, type EvaluateOptions, type History, evaluate, fit } from './train/fit.js';
+import type { Logs } from './train/metrics.js';
+import { type CompileOptions, type Targets, Trainer } from './train/trainer.js';
 
 /** Addresses of the input, the two hidden-activation buffers and the output; floats of kernel scratch. */
 interface Workspace {
@@ -29,6 +32,7 @@ export class Sequential {
   #capacity = 0;
   #workspace: Workspace | null = null;
   #disposed = false;
+  #trainer: Trainer | null = null;
 
   /** @internal Use `nn.sequential()`. */
   constructor(ctx: Context, specs: readonly LayerSpec[]) {
@@ -58,14 +62,7 @@ export class Sequential {
     for (const layer of layers) layer.ownBy(this);
     this.layers = Object.freeze(layers);
     this.#ctx = ctx;
-    layers.forEach((layer, i) => writeLayerDesc(ctx.heap.memory, this.#table + i * LAYER_DESC_BYTES, {
-      packed: layer.packedPtr,
-      inputs: layer.inputDim,
-      outputs: layer.units,
-      activation: layer.activation.code,
-      params: layer.activation.params,
-      slopes: layer.slopesPtr,
-    }));
+    layers.forEach((layer, i) => writeLayerDesc(ctx.heap.memory, this.#table + i * LAYER_DESC_BYTES, layer.desc));
   }
 
   get inputDim(): number {
@@ -180,6 +177,40 @@ export class Sequential {
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
   }
 
+  /** Prepares training (Keras' `compile`): loss, optimizer (fresh state) and metrics. See docs/training.md. */
+  compile(options: CompileOptions): void {
+    this.#assertAlive();
+    const trainer = new Trainer(this.#ctx, this.layers, options);
+    this.#trainer?.dispose();
+    this.#trainer = trainer;
+  }
+
+  /** Trains for `options.epochs` over x and y (Keras' `fit`); resolves to the history of the logs. */
+  fit(x: Float32Array | Tensor, y: Targets, options?: FitOptions): Promise<History> {
+    return fit(this.#compiled(), x, y, options);
+  }
+
+  /** The loss and metrics over x and y, in batches (Keras' `evaluate`); nothing is updated. */
+  evaluate(x: Float32Array | Tensor, y: Targets, options?: EvaluateOptions): Logs {
+    return evaluate(this.#compiled(), x, y, options);
+  }
+
+  /** One optimizer step on one batch; the batch's loss and metrics before the update. */
+  trainOnBatch(x: Float32Array | Tensor, y: Targets): Logs {
+    return this.#compiled().trainOnBatch(x, y);
+  }
+
+  /** @internal The compiled training state (gradients for the tests, diagnostics). */
+  get trainer(): Trainer {
+    return this.#compiled();
+  }
+
+  #compiled(): Trainer {
+    this.#assertAlive();
+    if (this.#trainer === null) fail('INVALID_ARGUMENT', 'compile() the model before training or evaluating it');
+    return this.#trainer;
+  }
+
   /** The model in simdnet's own format (JSON + float32 weights), which `nn.loadModel` reads back exactly. */
   save(weightsPath?: string): SavedModel {
     this.#assertAlive();
@@ -214,6 +245,7 @@ export class Sequential {
   dispose(): void {
     this.#assertAlive();
     this.#releaseWorkspace();
+    this.#trainer?.dispose();
     for (const l of this.layers) l.disposeBy(this);
     this.#ctx.heap.release(this.#table);
     this.#disposed = true;

@@ -14,6 +14,7 @@ mod dense;
 mod math;
 mod model;
 mod simd;
+mod train;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

@@ -5,13 +5,13 @@ use crate::dense;
 /// (mirrored in ts/abi.ts).
 #[repr(C)]
 pub struct LayerDesc {
-    packed: *const f32,
-    inputs: u32,
-    outputs: u32,
-    activation: u32,
-    params: [f32; 3],
+    pub(crate) packed: *const f32,
+    pub(crate) inputs: u32,
+    pub(crate) outputs: u32,
+    pub(crate) activation: u32,
+    pub(crate) params: [f32; 3],
     /// prelu's slopes (`outputs` floats), or null.
-    slopes: *const f32,
+    pub(crate) slopes: *const f32,
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,

@@ -4,15 +4,15 @@
 //! folded in as each panel's first row; each call then only runs the register-blocked micro-kernel
 //! (`microkernel`) over `MR`-row blocks of X, with the activation applied to the accumulators
 //! before they are stored.
-mod microkernel;
-mod packing;
+pub(crate) mod microkernel;
+pub(crate) mod packing;
 
 use crate::activation::code::{LOG_SOFTMAX, PRELU, SOFTMAX, SOFTMIN, SPARSEMAX};
 use crate::activation::{Linear, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
 
 /// What the `*_len` functions return for a size that does not fit in wasm32's address space: no
 /// allocation can hold it (the caller turns it into an out-of-memory error).
-const TOO_LARGE: usize = usize::MAX;
+pub(crate) const TOO_LARGE: usize = usize::MAX;
 
 /// Floats needed by the packed weights of an `inputs × outputs` layer, or `TOO_LARGE`.
 #[unsafe(no_mangle)]

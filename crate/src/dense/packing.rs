@@ -19,6 +19,13 @@ pub fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
     inputs.checked_add(1)?.checked_mul(NR)?.checked_mul(panel_count(outputs))
 }
 
+/// `packed_len` of a size already found to fit: a layer's own (checked when it was created), or one
+/// that a scratch-length query, which sums it with the rest, has checked.
+pub fn fitted_packed_len(inputs: usize, outputs: usize) -> usize {
+    packed_len(inputs, outputs).unwrap_or(0)
+}
+
+#[inline(never)]
 pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs: usize, transposed: bool, packed: *mut f32) {
     // Element strides of the kernel along inputs (k) and outputs (o).
     let (k_stride, o_stride) = if transposed { (1, inputs) } else { (outputs, 1) };
@@ -42,6 +49,7 @@ pub unsafe fn pack(kernel: *const f32, bias: *const f32, inputs: usize, outputs:
 }
 
 /// The inverse of `pack` for the `[inputs × outputs]` layout: what `getWeights()` returns.
+#[inline(never)]
 pub unsafe fn unpack(packed: *const f32, inputs: usize, outputs: usize, kernel: *mut f32, bias: *mut f32) {
     for o in 0..outputs {
         let panel = unsafe { packed.add(o / NR * panel_len(inputs)) };

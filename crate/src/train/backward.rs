@@ -1,0 +1,82 @@
+//! Backpropagation through one dense layer with the inference GEMM: dZ = dA ⊙ f′(Z), the packed
+//! weight gradient `[1 | X]ᵀ · dZ` (row 0 is db), and dX = dZ · Wᵀ.
+use crate::activation::code::{GLU, PRELU};
+use crate::activation::{Linear, rowwise_scratch_len, simdnet_activate_backward, simdnet_prelu_backward, simdnet_rowwise_backward};
+use crate::dense::microkernel::{Shape, gemm, scratch_len as gemm_scratch_len};
+use crate::dense::packing::{fitted_packed_len, pack, packed_len, unpack};
+use crate::model::LayerDesc;
+
+/// Floats of scratch one layer's forward and backward passes need at `batch` rows (the phases
+/// run one after another, so the largest of them), or None when that does not fit in a usize.
+/// The offsets the passes compute inside the scratch are parts of this sum, so once it is known to
+/// fit they cannot overflow.
+pub fn scratch_len(layer: &LayerDesc, batch: usize) -> Option<usize> {
+    let (i, o) = (layer.inputs as usize, layer.outputs as usize);
+    let forward = gemm_scratch_len(batch, i)?.max(rowwise_scratch_len(layer.activation, o));
+    let transposed = i.checked_add(1)?.checked_mul(batch)?;
+    let product = i.checked_add(1)?.checked_mul(o)?;
+    let weights = [transposed, packed_len(batch, o)?, product, gemm_scratch_len(i + 1, batch)?].into_iter().try_fold(0usize, usize::checked_add)?;
+    let inputs = [i.checked_mul(o)?, o, packed_len(o, i)?, gemm_scratch_len(batch, o)?].into_iter().try_fold(0usize, usize::checked_add)?;
+    Some(forward.max(weights).max(inputs))
+}
+
+
+/// dZ = dA ⊙ f′(Z) (the row-wise activations: the Jacobian product). Returns where dZ was written:
+/// over `da` for the elementwise activations and prelu, over `z` for the row-wise ones (whose
+/// backward pass cannot write over its dy); None for an activation without a dense backward pass.
+#[inline(never)]
+pub unsafe fn activation_backward(layer: &LayerDesc, z: *mut f32, da: *mut f32, batch: usize, scratch: *mut f32) -> Option<*mut f32> {
+    let outputs = layer.outputs as usize;
+    let [p0, p1, p2] = layer.params;
+    unsafe {
+        match layer.activation {
+            PRELU => {
+                simdnet_prelu_backward(z, da, batch, outputs, layer.slopes, da);
+                Some(da)
+            }
+            GLU => None,
+            code if simdnet_activate_backward(code, p0, p1, p2, z, da, batch * outputs, da) == 0 => Some(da),
+            code if simdnet_rowwise_backward(code, z, da, batch, outputs, z, scratch) == 0 => Some(z),
+            _ => None,
+        }
+    }
+}
+
+/// The gradient of the packed weights, in their packed layout: `[1 | X]ᵀ · dZ`, an (I+1) × O
+/// product whose row 0 is db. X is transposed with a leading row of ones, dZ packed as the GEMM's
+/// right operand (K = batch), and the row-major product packed like the weights (padding zero).
+#[inline(never)]
+pub unsafe fn weight_gradient(x: *const f32, dz: *const f32, batch: usize, layer: &LayerDesc, grad: *mut f32, scratch: *mut f32) {
+    let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
+    let x_ones = scratch;
+    let dz_packed = unsafe { x_ones.add((inputs + 1) * batch) };
+    let product = unsafe { dz_packed.add(fitted_packed_len(batch, outputs)) };
+    let gemm_scratch = unsafe { product.add((inputs + 1) * outputs) };
+    unsafe {
+        for b in 0..batch {
+            *x_ones.add(b) = 1.0;
+            for k in 0..inputs {
+                *x_ones.add((k + 1) * batch + b) = *x.add(b * inputs + k);
+            }
+        }
+        pack(dz, core::ptr::null(), batch, outputs, false, dz_packed);
+        gemm(&Linear, x_ones, inputs + 1, Shape { inputs: batch, outputs }, dz_packed, product, gemm_scratch);
+        pack(product.add(outputs), product, inputs, outputs, false, grad);
+    }
+}
+
+/// dX[batch × inputs] = dZ · Wᵀ, with Wᵀ packed from the current weights (unpacked, then packed
+/// with the transposed flag, as an O → I layer without bias).
+#[inline(never)]
+pub unsafe fn input_gradient(dz: *const f32, batch: usize, layer: &LayerDesc, dx: *mut f32, scratch: *mut f32) {
+    let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
+    let kernel = scratch;
+    let bias = unsafe { kernel.add(inputs * outputs) };
+    let transposed = unsafe { bias.add(outputs) };
+    let gemm_scratch = unsafe { transposed.add(fitted_packed_len(outputs, inputs)) };
+    unsafe {
+        unpack(layer.packed, inputs, outputs, kernel, bias);
+        pack(kernel, core::ptr::null(), outputs, inputs, true, transposed);
+        gemm(&Linear, dz, batch, Shape { inputs: outputs, outputs: inputs }, transposed, dx, gemm_scratch);
+    }
+}

@@ -1,0 +1,108 @@
+//! One training step of a whole Sequential model in one call: forward, loss, backward, update,
+//! over a table of layers and a step descriptor that the caller fills (layouts mirrored in
+//! ts/train/step.ts). Every buffer belongs to the caller; nothing is allocated here.
+use super::backward::{activation_backward, input_gradient, weight_gradient};
+use super::forward_train::forward;
+use super::loss::{LossDesc, loss};
+use super::optimizer::{OptimizerDesc, clip_factor, scale, squared_norms, update};
+use crate::model::LayerDesc;
+
+/// A layer of the training table: its inference descriptor, then its training buffers.
+#[repr(C)]
+pub struct TrainLayer {
+    pub desc: LayerDesc,
+    /// Pre-activation and activation, `batch × outputs` each (`a` may equal `z` for linear).
+    pub z: *mut f32,
+    pub a: *mut f32,
+    /// The gradient of the packed weights, `packed_len` floats.
+    pub grad: *mut f32,
+    /// The optimizer's state arrays, `packed_len` floats each, or null where unused.
+    pub state: [*mut f32; 3],
+}
+
+/// What a step runs: the forward pass and the loss only (`LOSS`); any other mode goes on to the
+/// gradients (left in each layer's `grad`), and `UPDATE` then applies the optimizer.
+pub mod mode {
+    pub const LOSS: u32 = 0;
+    pub const UPDATE: u32 = 2;
+}
+
+#[repr(C)]
+pub struct Step {
+    pub layers: *mut TrainLayer,
+    pub count: u32,
+    /// `batch × inputs` inputs and `batch × outputs` targets (one-hot for sparse labels).
+    pub x: *const f32,
+    pub targets: *const f32,
+    pub batch: u32,
+    /// Two buffers of `batch × widest layer` floats for the gradients flowing between layers.
+    pub gradient_a: *mut f32,
+    pub gradient_b: *mut f32,
+    pub scratch: *mut f32,
+    pub mode: u32,
+    pub loss: LossDesc,
+    pub optimizer: OptimizerDesc,
+}
+
+/// Runs `step` and returns 0; or 1 + the index of a layer whose activation has no training form,
+/// or 1 + the layer count for a loss the output cannot take (the step stops there).
+pub unsafe fn run(step: &mut Step) -> u32 {
+    let count = step.count as usize;
+    let layers = unsafe { core::slice::from_raw_parts_mut(step.layers, count) };
+    let batch = step.batch as usize;
+    let mut input = step.x;
+    for (i, layer) in layers.iter().enumerate() {
+        if !unsafe { forward(&layer.desc, input, batch, layer.z, layer.a, step.scratch) } {
+            return 1 + i as u32;
+        }
+        input = layer.a;
+    }
+    let Some(last) = layers.last() else { return 1 };
+    let (activation, outputs) = (last.desc.activation, last.desc.outputs as usize);
+    let Some(fused) = (unsafe { loss(&mut step.loss, activation, last.a, step.targets, batch, outputs, step.gradient_a) }) else {
+        return 1 + count as u32;
+    };
+    if step.mode == mode::LOSS {
+        return 0;
+    }
+    let (mut da, mut dx) = (step.gradient_a, step.gradient_b);
+    for i in (0..count).rev() {
+        let layer = &layers[i];
+        let dz = if fused && i + 1 == count {
+            da
+        } else {
+            match unsafe { activation_backward(&layer.desc, layer.z, da, batch, step.scratch) } {
+                Some(dz) => dz,
+                None => return 1 + i as u32,
+            }
+        };
+        let x = if i == 0 { step.x } else { layers[i - 1].a };
+        unsafe { weight_gradient(x, dz, batch, &layer.desc, layer.grad, step.scratch) };
+        if i > 0 {
+            unsafe { input_gradient(dz, batch, &layer.desc, dx, step.scratch) };
+            core::mem::swap(&mut da, &mut dx);
+        }
+    }
+    if step.mode == mode::UPDATE {
+        unsafe { apply(&step.optimizer, layers) };
+    }
+    0
+}
+
+/// Clips the gradients (Keras: by global norm, or per variable by norm) and updates every layer.
+unsafe fn apply(opt: &OptimizerDesc, layers: &[TrainLayer]) {
+    if opt.global_clipnorm > 0.0 {
+        let total: f64 = layers.iter().map(|l| unsafe { squared_norms(&l.desc, l.grad) }).map(|(k, b)| k + b).sum();
+        let factor = clip_factor(total, opt.global_clipnorm);
+        for l in layers {
+            unsafe { scale(&l.desc, l.grad, factor, factor) };
+        }
+    }
+    for l in layers {
+        if opt.clipnorm > 0.0 {
+            let (kernel, bias) = unsafe { squared_norms(&l.desc, l.grad) };
+            unsafe { scale(&l.desc, l.grad, clip_factor(kernel, opt.clipnorm), clip_factor(bias, opt.clipnorm)) };
+        }
+        unsafe { update(opt, &l.desc, l.desc.packed as *mut f32, l.grad, l.state) };
+    }
+}
