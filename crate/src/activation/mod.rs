@@ -6,7 +6,7 @@ mod rowwise;
 
 pub use crate::math::{Sigmoid, Tanh};
 pub use elementwise::*;
-pub use rowwise::{rowwise, scratch_len as rowwise_scratch_len, simdnet_prelu, simdnet_prelu_backward, simdnet_rowwise_backward};
+pub use rowwise::{keeps_width, rowwise, scratch_len as rowwise_scratch_len, simdnet_prelu, simdnet_prelu_backward, simdnet_rowwise_backward};
 
 use crate::simd::*;
 

@@ -185,7 +185,12 @@ pub fn scratch_len(code: u32, cols: usize) -> usize {
 /// Whether `code` is a row-wise activation these kernels can apply to rows of `cols` (glu halves
 /// them, so they must be even).
 fn applies(code: u32, cols: usize) -> bool {
-    matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX) || (code == code::GLU && cols % 2 == 0)
+    keeps_width(code) || (code == code::GLU && cols % 2 == 0)
+}
+
+/// The row-wise activations whose output row is as wide as the input: those a dense layer can apply.
+pub fn keeps_width(code: u32) -> bool {
+    matches!(code, code::SOFTMAX | code::LOG_SOFTMAX | code::SOFTMIN | code::SPARSEMAX)
 }
 
 /// Applies row-wise activation `code` to `rows` rows of `cols` floats. glu writes rows of cols/2

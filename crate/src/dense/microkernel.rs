@@ -11,6 +11,11 @@ use crate::simd::*;
 
 pub const MR: usize = 4;
 pub const NR: usize = 8;
+/// The most accumulator vectors a tile holds (two per row and panel), for the array its activation
+/// epilogue gathers them in: 8 for the 4×8 block and the 2×16 tail, 6 for 1×24; 12 for the 3×2
+/// panels that `row_tail::<3, 1>`'s two-panel branch instantiates, though that branch never runs
+/// (its `PANELS > 2` is false), so that every instantiation is in bounds by construction.
+const TILE_VECTORS: usize = 12;
 
 #[derive(Clone, Copy)]
 pub struct Shape {
@@ -129,7 +134,8 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
     }
     // The activation runs on the whole tile at once, through one dynamic call (see
     // `ActivationLoops`).
-    let mut flat = [f32x4_splat(0.0); 8];
+    const { assert!(ROWS * PANELS * 2 <= TILE_VECTORS, "a tile holds more accumulators than TILE_VECTORS") };
+    let mut flat = [f32x4_splat(0.0); TILE_VECTORS];
     for r in 0..ROWS {
         for p in 0..PANELS {
             flat[(r * PANELS + p) * 2] = acc[r][p][0];

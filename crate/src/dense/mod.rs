@@ -7,8 +7,8 @@
 pub(crate) mod microkernel;
 pub(crate) mod packing;
 
-use crate::activation::code::{LOG_SOFTMAX, PRELU, SOFTMAX, SOFTMIN, SPARSEMAX};
-use crate::activation::{Linear, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
+use crate::activation::code::PRELU;
+use crate::activation::{Linear, keeps_width, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
 
 /// What the `*_len` functions return for a size that does not fit in wasm32's address space: no
 /// allocation can hold it (the caller turns it into an out-of-memory error).
@@ -72,7 +72,7 @@ pub unsafe extern "C" fn simdnet_dense(
     let shape = microkernel::Shape { inputs, outputs };
     if with_activation(act, [p0, p1, p2], &mut |a| unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) }) {
         0
-    } else if matches!(act, SOFTMAX | LOG_SOFTMAX | SOFTMIN | SPARSEMAX) {
+    } else if keeps_width(act) {
         // A row-wise activation needs the whole row before any output is final: one more pass.
         unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
         unsafe { rowwise(act, y, batch, outputs, y, scratch) }
