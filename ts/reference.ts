@@ -65,102 +65,118 @@ const tanhShrink: ScalarActivation = (x) => {
   return x * x2 * (1 / 3 + x2 * (-2 / 15 + x2 * (17 / 315 + x2 * (-62 / 2835 + x2 * (1382 / 155925)))));
 };
 
-/** The elementwise function of a name and its options (row-wise names have none). */
-export function scalarActivation(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
+/**
+ * The parameters of an elementwise function with their defaults filled in, stated once for
+ * `scalarActivation` and `derivative`. Written out here rather than read from activations.ts' kernel
+ * parameters on purpose: the reference is an independent oracle of the options' meaning (only the
+ * table of presets, a documented fact, is shared).
+ */
+function parametersOf(name: ActivationName, options: ActivationOptions) {
   const act = resolveActivation(name, options, ['axisSize']);
   const preset: Preset = options.preset ?? 'keras';
   const alpha = (fallback: number) => options.alpha ?? fallback;
-  switch (act.name) {
+  const [hardAlpha, hardBeta] = PRESET_DEFAULTS.hardSigmoid[preset];
+  const { negativeSlope, maxValue, threshold } = options;
+  return {
+    name: act.name,
+    /** relu's Keras 3 options, or null for the plain max(x, 0). */
+    relu: negativeSlope === undefined && maxValue === undefined && threshold === undefined
+      ? null : { slope: negativeSlope ?? 0, max: maxValue ?? Infinity, threshold: threshold ?? 0 },
+    leakySlope: negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset]),
+    eluAlpha: alpha(1),
+    hard: { alpha: alpha(hardAlpha), beta: options.beta ?? hardBeta },
+    hardTanh: { min: options.minVal ?? -1, max: options.maxVal ?? 1 },
+    shrink: threshold ?? 0.5,
+    beta: options.beta ?? 1,
+    softplusThreshold: threshold ?? PRESET_DEFAULTS.softplusThreshold[preset],
+    b: options.b ?? 4,
+    threshold: { at: threshold ?? 0, value: options.value ?? 0 },
+    thresholdedAt: threshold ?? alpha(1),
+    approximate: options.approximate ?? false,
+  };
+}
+
+/** The elementwise function of a name and its options (row-wise names have none). */
+export function scalarActivation(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
+  const p = parametersOf(name, options);
+  switch (p.name) {
     case 'linear': return linear;
-    case 'relu': {
-      const { negativeSlope, maxValue, threshold } = options;
-      if (negativeSlope === undefined && maxValue === undefined && threshold === undefined) return relu;
-      return reluGeneral(negativeSlope ?? 0, maxValue ?? Infinity, threshold ?? 0);
-    }
-    case 'leaky_relu': return leakyRelu(options.negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset]));
+    case 'relu': return p.relu ? reluGeneral(p.relu.slope, p.relu.max, p.relu.threshold) : relu;
+    case 'leaky_relu': return leakyRelu(p.leakySlope);
     case 'relu6': return nanOr((x) => clip(relu(x), 0, 6));
-    case 'elu': { const a = alpha(1); return (x) => (x > 0 ? x : a * Math.expm1(x)); }
+    case 'elu': { const a = p.eluAlpha; return (x) => (x > 0 ? x : a * Math.expm1(x)); }
     case 'selu': return (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x));
-    case 'celu': { const a = alpha(1); return (x) => (x > 0 ? x : a * Math.expm1(x / a)); }
+    case 'celu': { const a = p.eluAlpha; return (x) => (x > 0 ? x : a * Math.expm1(x / a)); }
     case 'exponential': return Math.exp;
     case 'sigmoid': return sigmoid;
     case 'tanh': return tanh;
     case 'hard_sigmoid':
     case 'hard_silu': {
-      const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
-      const [al, be] = [alpha(a), options.beta ?? b];
+      const { alpha: al, beta: be } = p.hard;
       const hs = nanOr((x) => clip(al * x + be, 0, 1));
-      return act.name === 'hard_silu' ? (x) => x * hs(x) : hs;
+      return p.name === 'hard_silu' ? (x) => x * hs(x) : hs;
     }
-    case 'hard_tanh': return nanOr((x) => clip(x, options.minVal ?? -1, options.maxVal ?? 1));
-    case 'hard_shrink': { const t = options.threshold ?? 0.5; return nanOr((x) => (Math.abs(x) > t ? x : 0)); }
-    case 'soft_shrink': { const t = options.threshold ?? 0.5; return nanOr((x) => (x > t ? x - t : x < -t ? x + t : 0)); }
+    case 'hard_tanh': return nanOr((x) => clip(x, p.hardTanh.min, p.hardTanh.max));
+    case 'hard_shrink': { const t = p.shrink; return nanOr((x) => (Math.abs(x) > t ? x : 0)); }
+    case 'soft_shrink': { const t = p.shrink; return nanOr((x) => (x > t ? x - t : x < -t ? x + t : 0)); }
     case 'log_sigmoid': return (x) => -softplusOf(-x);
     case 'mish': return (x) => x * Math.tanh(softplusOf(x));
-    case 'silu': { const b = options.beta ?? 1; return (x) => x * sigmoidOf(b * x); }
-    case 'softplus': {
-      const b = options.beta ?? 1;
-      const t = options.threshold ?? PRESET_DEFAULTS.softplusThreshold[preset];
-      return (x) => (b * x > t ? x : softplusOf(b * x) / b);
-    }
+    case 'silu': { const b = p.beta; return (x) => x * sigmoidOf(b * x); }
+    case 'softplus': { const [b, t] = [p.beta, p.softplusThreshold]; return (x) => (b * x > t ? x : softplusOf(b * x) / b); }
     case 'softsign': return (x) => x / (1 + Math.abs(x));
     case 'sparse_plus': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? x : ((x + 1) * (x + 1)) / 4));
     case 'sparse_sigmoid': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2));
     case 'squareplus': {
-      const b = options.b ?? 4;
+      const { b } = p;
       return (x) => {
         const root = Math.sqrt(x * x + b);
         return x >= 0 ? (x + root) / 2 : b / (2 * (root - x));
       };
     }
     case 'tanh_shrink': return tanhShrink;
-    case 'threshold': { const [t, v] = [options.threshold ?? 0, options.value ?? 0]; return (x) => (x > t ? x : v); }
-    case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? x : 0); }
+    case 'threshold': { const { at: t, value: v } = p.threshold; return (x) => (x > t ? x : v); }
+    case 'thresholded_relu': { const t = p.thresholdedAt; return (x) => (x > t ? x : 0); }
     case 'gelu':
-      return options.approximate
+      return p.approximate
         ? (x) => x * sigmoidOf(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
         : (x) => 0.5 * x * erfc(-x * Math.SQRT1_2);
-    default: throw new TypeError(`${act.name} is row-wise: use activate()`);
+    default: throw new TypeError(`${p.name} is row-wise: use activate()`);
   }
 }
 
 /** f'(x) of a name and its options, by its formula in double precision; NaN for NaN. At kinks
  * the value the kernels use: relu'(0) = 0, 0 at the ends of clipped ranges. */
 export function derivative(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
-  const act = resolveActivation(name, options, ['axisSize']);
-  const preset: Preset = options.preset ?? 'keras';
-  const alpha = (fallback: number) => options.alpha ?? fallback;
+  const p = parametersOf(name, options);
   const dsig = (v: number) => sigmoidOf(v) * sigmoidOf(-v);
   const normalDensity = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
   const f = ((): ScalarActivation => {
-    switch (act.name) {
+    switch (p.name) {
       case 'linear': return () => 1;
       case 'relu': {
-        const { negativeSlope, maxValue, threshold } = options;
-        if (negativeSlope === undefined && maxValue === undefined && threshold === undefined) return (x) => (x > 0 ? 1 : 0);
-        const [slope, max, t] = [negativeSlope ?? 0, maxValue ?? Infinity, threshold ?? 0];
+        if (!p.relu) return (x) => (x > 0 ? 1 : 0);
+        const { slope, max, threshold: t } = p.relu;
         const lo = Number.isFinite(max) ? 0 : -Infinity;
         return (x) => (x > t ? (x < max && x >= lo ? 1 : 0) : slope);
       }
-      case 'leaky_relu': { const s = Math.fround(options.negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset])); return (x) => (x > 0 ? 1 : s); }
+      case 'leaky_relu': { const s = Math.fround(p.leakySlope); return (x) => (x > 0 ? 1 : s); }
       case 'relu6': return (x) => (x > 0 && x < 6 ? 1 : 0);
-      case 'elu': { const a = alpha(1); return (x) => (x > 0 ? 1 : a * Math.exp(x)); }
+      case 'elu': { const a = p.eluAlpha; return (x) => (x > 0 ? 1 : a * Math.exp(x)); }
       case 'selu': return (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x));
-      case 'celu': { const a = alpha(1); return (x) => (x > 0 ? 1 : Math.exp(x / a)); }
+      case 'celu': { const a = p.eluAlpha; return (x) => (x > 0 ? 1 : Math.exp(x / a)); }
       case 'exponential': return Math.exp;
       case 'sigmoid': return dsig;
       case 'tanh': return (x) => 1 - Math.tanh(x) ** 2;
       case 'hard_sigmoid':
       case 'hard_silu': {
-        const [a, b] = PRESET_DEFAULTS.hardSigmoid[preset];
-        const [al, be] = [alpha(a), options.beta ?? b];
+        const { alpha: al, beta: be } = p.hard;
         const inside = (x: number) => al * x + be > 0 && al * x + be < 1;
-        if (act.name === 'hard_sigmoid') return (x) => (inside(x) ? al : 0);
+        if (p.name === 'hard_sigmoid') return (x) => (inside(x) ? al : 0);
         return (x) => clip(al * x + be, 0, 1) + (inside(x) ? x * al : 0);
       }
-      case 'hard_tanh': return (x) => (x > (options.minVal ?? -1) && x < (options.maxVal ?? 1) ? 1 : 0);
+      case 'hard_tanh': return (x) => (x > p.hardTanh.min && x < p.hardTanh.max ? 1 : 0);
       case 'hard_shrink':
-      case 'soft_shrink': { const t = options.threshold ?? 0.5; return (x) => (Math.abs(x) > t ? 1 : 0); }
+      case 'soft_shrink': { const t = p.shrink; return (x) => (Math.abs(x) > t ? 1 : 0); }
       case 'log_sigmoid': return (x) => sigmoidOf(-x);
       case 'mish': return (x) => {
         if (x > 40) return 1; // the second term is below 1e-30, and ∞·0 must not make NaN
@@ -168,10 +184,9 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
         return t + x * (1 - t * t) * sigmoidOf(x);
       };
       // At ±Inf the second terms are 0·∞: their limit is 0.
-      case 'silu': { const b = options.beta ?? 1; return (x) => (Number.isFinite(x) ? sigmoidOf(b * x) + b * x * dsig(b * x) : sigmoidOf(b * x)); }
+      case 'silu': { const b = p.beta; return (x) => (Number.isFinite(x) ? sigmoidOf(b * x) + b * x * dsig(b * x) : sigmoidOf(b * x)); }
       case 'softplus': {
-        const b = options.beta ?? 1;
-        const t = options.threshold ?? PRESET_DEFAULTS.softplusThreshold[preset];
+        const [b, t] = [p.beta, p.softplusThreshold];
         return (x) => (b * x > t ? 1 : sigmoidOf(b * x));
       }
       case 'softsign': return (x) => 1 / (1 + Math.abs(x)) ** 2;
@@ -179,21 +194,21 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
       case 'sparse_sigmoid': return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
       case 'squareplus': {
         // (1 + x/√(x² + b))/2 = squareplus(x)/√(x² + b), which does not cancel for x ≪ 0; at ±Inf its limits 1 and 0.
-        const [b, y] = [options.b ?? 4, scalarActivation(name, options)];
+        const [b, y] = [p.b, scalarActivation(name, options)];
         return (x) => (Number.isFinite(x) ? y(x) / Math.sqrt(x * x + b) : x > 0 ? 1 : 0);
       }
       case 'tanh_shrink': return (x) => Math.tanh(x) ** 2;
-      case 'threshold': { const t = options.threshold ?? 0; return (x) => (x > t ? 1 : 0); }
-      case 'thresholded_relu': { const t = options.threshold ?? alpha(1); return (x) => (x > t ? 1 : 0); }
+      case 'threshold': { const t = p.threshold.at; return (x) => (x > t ? 1 : 0); }
+      case 'thresholded_relu': { const t = p.thresholdedAt; return (x) => (x > t ? 1 : 0); }
       case 'gelu': {
-        if (!options.approximate) return (x) => 0.5 * erfc(-x * Math.SQRT1_2) + x * normalDensity(x);
+        if (!p.approximate) return (x) => 0.5 * erfc(-x * Math.SQRT1_2) + x * normalDensity(x);
         const k = 2 * SQRT_2_OVER_PI;
         return (x) => {
           const v = k * (x + 0.044715 * x * x * x);
           return Number.isFinite(x) ? sigmoidOf(v) + x * dsig(v) * k * (1 + 3 * 0.044715 * x * x) : sigmoidOf(v);
         };
       }
-      default: throw new TypeError(`${act.name} is row-wise: use activateBackward()`);
+      default: throw new TypeError(`${p.name} is row-wise: use activateBackward()`);
     }
   })();
   return nanOr(f);
