@@ -81,7 +81,7 @@ function sameParams(a: ActivationOptions | undefined, b: ActivationOptions | und
 function readCall(name: unknown, options: unknown): Call {
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `options must be an object, got ${String(options)}`);
   let params: Record<string, unknown> | undefined;
-  let [axisSize, inPlace, into, out]: unknown[] = [];
+  let axisSize: unknown, inPlace: unknown, into: unknown, out: unknown;
   for (const key in options) {
     const value = (options as Record<string, unknown>)[key];
     switch (key) {
@@ -141,17 +141,17 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
   const outCols = act.code === RowwiseCode.glu ? cols / 2 : cols;
   const result = outputArray(call, x, rows * outCols);
   if (size === 0) return result;
-  const [input, resultAt] = [ctx.heap.stable(x), result.byteOffset];
-  const rowsPerBlock = blockRows(rows, cols);
-  const blockFloats = align4(rowsPerBlock * cols);
-  const scratch = ctx.scratch(blockFloats + align4(kernelScratch));
+  const plan = planStream(ctx, 1, rows, cols, kernelScratch);
+  const input = plan.grows ? ctx.heap.stable(x) : x;
+  const resultAt = result.byteOffset;
+  const block = ctx.scratch(plan.scratchFloats);
+  const aux = block + 4 * plan.blockFloats;
   // Taken after the scratch, whose growth would have emptied earlier views of wasm memory.
   const memory = ctx.heap.f32;
   const target = result.length === rows * outCols ? result : viewAt(memory, resultAt, rows * outCols);
-  const [block, aux] = [scratch, scratch + 4 * blockFloats];
   if (slopes) memory.set(slopes, aux / 4);
-  for (let row = 0; row < rows; row += rowsPerBlock) {
-    const count = Math.min(rowsPerBlock, rows - row);
+  for (let row = 0; row < rows; row += plan.rowsPerBlock) {
+    const count = Math.min(plan.rowsPerBlock, rows - row);
     copyFloats(memory, block / 4, input, row * cols, count * cols);
     forward(ctx.wasm, act, block, count, cols, block, aux);
     copyFloats(target, row * outCols, memory, block / 4, count * outCols);
@@ -203,16 +203,17 @@ function backwardArray(ctx: Context, call: Call, x: Float32Array, dy: Float32Arr
   const dyCols = act.code === RowwiseCode.glu ? cols / 2 : cols;
   const result = outputArray(call, x, size, dy);
   if (size === 0) return result;
-  const [xs, dys, resultAt] = [ctx.heap.stable(x), ctx.heap.stable(dy), result.byteOffset];
-  const rowsPerBlock = blockRows(rows, cols);
-  const blockFloats = align4(rowsPerBlock * cols);
-  const scratch = ctx.scratch(3 * blockFloats + align4(kernelScratch));
+  const plan = planStream(ctx, 3, rows, cols, kernelScratch);
+  const xs = plan.grows ? ctx.heap.stable(x) : x;
+  const dys = plan.grows ? ctx.heap.stable(dy) : dy;
+  const resultAt = result.byteOffset;
+  const xb = ctx.scratch(plan.scratchFloats);
+  const [dyb, dxb, aux] = [xb + 4 * plan.blockFloats, xb + 8 * plan.blockFloats, xb + 12 * plan.blockFloats];
   const memory = ctx.heap.f32;
   const target = result.length === size ? result : viewAt(memory, resultAt, size);
-  const [xb, dyb, dxb, aux] = [scratch, scratch + 4 * blockFloats, scratch + 8 * blockFloats, scratch + 12 * blockFloats];
   if (slopes) memory.set(slopes, aux / 4);
-  for (let row = 0; row < rows; row += rowsPerBlock) {
-    const count = Math.min(rowsPerBlock, rows - row);
+  for (let row = 0; row < rows; row += plan.rowsPerBlock) {
+    const count = Math.min(plan.rowsPerBlock, rows - row);
     copyFloats(memory, xb / 4, xs, row * cols, count * cols);
     copyFloats(memory, dyb / 4, dys, row * dyCols, count * dyCols);
     backward(ctx.wasm, act, xb, dyb, count, cols, dxb, aux);
@@ -224,8 +225,19 @@ function backwardArray(ctx: Context, call: Call, x: Float32Array, dy: Float32Arr
 const sizeOf = (x: Float32Array | Tensor) => (x instanceof Tensor ? x.size : x.length);
 const align4 = (floats: number) => (floats + 3) & ~3;
 
-/** Rows per streamed block: as many whole rows as fit, or one row longer than the block. */
-const blockRows = (rows: number, cols: number) => Math.min(rows, Math.max(1, Math.floor(STREAM_BLOCK / cols)));
+/**
+ * A stream over `rows` of `cols` floats through `areas` blocks side by side in the scratch (input,
+ * or x, dy and dx), then the kernel's own floats: as many whole rows per block as fit in
+ * STREAM_BLOCK, or one row longer than that; each block a multiple of 4 floats, so that all start
+ * 16-byte aligned. `grows`: the scratch must grow, which empties every view of wasm memory, so that
+ * inputs that are such views are copied first (heap.stable) and the result's view is made anew.
+ */
+function planStream(ctx: Context, areas: number, rows: number, cols: number, kernelScratch: number) {
+  const rowsPerBlock = Math.min(rows, Math.max(1, Math.floor(STREAM_BLOCK / cols)));
+  const blockFloats = align4(rowsPerBlock * cols);
+  const scratchFloats = areas * blockFloats + align4(kernelScratch);
+  return { rowsPerBlock, blockFloats, scratchFloats, grows: 4 * scratchFloats > ctx.scratchBytes };
+}
 
 /**
  * The Float32Array a call writes to: `out` (checked), x itself for `inPlace`, or a new array. `out`
@@ -249,7 +261,7 @@ function outputArray(call: Call, x: Float32Array, size: number, dy?: Float32Arra
 }
 
 function overlapsPartly(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer) return false;
+  if (a === b || a.buffer !== b.buffer) return false;
   const [aStart, bStart] = [a.byteOffset, b.byteOffset];
   const [aEnd, bEnd] = [aStart + a.byteLength, bStart + b.byteLength];
   return aStart < bEnd && bStart < aEnd && !(aStart === bStart && aEnd === bEnd);
