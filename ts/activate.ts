@@ -90,7 +90,9 @@ function readCall(name: unknown, options: unknown): Call {
       case 'into': into = value; break;
       case 'out': out = value; break;
       default:
-        if (!ACTIVATION_KEYS.has(key)) fail('INVALID_ARGUMENT', `unknown option ${JSON.stringify(key)}; options are ${Object.keys(OPTION_KEYS).join(', ')}`);
+        if (!ACTIVATION_KEYS.has(key)) {
+          fail('INVALID_ARGUMENT', `unknown option ${JSON.stringify(key)}; options are ${Object.keys(OPTION_KEYS).join(', ')}`);
+        }
         (params ??= {})[key] = value;
     }
   }
@@ -104,7 +106,9 @@ function readCall(name: unknown, options: unknown): Call {
  * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array, or
  * `out`, or the input itself (`inPlace`); Tensor → new Tensor, or the input itself, or `into`.
  */
-export function activate(ctx: Context, name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = NO_OPTIONS): Float32Array | Tensor {
+export function activate(
+  ctx: Context, name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = NO_OPTIONS,
+): Float32Array | Tensor {
   const call = readCall(name, options);
   if (x instanceof Float32Array) return activateArray(ctx, call, x);
   if (x instanceof Tensor) return activateTensor(ctx, call, x);
@@ -255,7 +259,7 @@ function outputArray(call: Call, x: Float32Array, size: number, dy?: Float32Arra
       : `out has ${out.length} values, the result has ${size}`);
   }
   for (const input of dy === undefined ? [x] : [x, dy]) {
-    if (overlapsPartly(out, input)) fail('INVALID_ARGUMENT', 'out overlaps an input without being it: use the input itself or a separate array');
+    if (overlapsPartly(out, input)) fail('INVALID_ARGUMENT', 'out overlaps an input without being it: give the input or a separate array');
   }
   return out;
 }
