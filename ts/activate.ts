@@ -128,10 +128,10 @@ function activateTensor(ctx: Context, call: Call, x: Tensor): Tensor {
   // Every kernel here allows its output to be exactly its input (glu, which would not, is
   // rejected above or by the size check).
   const given = into === undefined ? undefined : ctx.outputPtr(into, outSize, x, 'may equal input');
-  return ctx.call(given === undefined ? [outSize] : [], [slopes?.length ?? 0], kernelScratch, (ptrs, scratch) => {
+  return ctx.call(given === undefined ? [outSize] : [], [], kernelScratch, (ptrs, aux) => {
     const dst = given ?? ptrs[0]!;
-    if (slopes) ctx.heap.write(ptrs.at(-1)!, slopes);
-    forward(ctx.wasm, act, src, rows, cols, dst, slopes ? ptrs.at(-1)! : scratch);
+    if (slopes) ctx.heap.write(aux, slopes);
+    forward(ctx.wasm, act, src, rows, cols, dst, aux);
     return (into as Tensor | undefined) ?? new Tensor(ctx.heap, dst, halves ? [...x.shape.slice(0, -1), cols / 2] : x.shape);
   });
 }
@@ -194,9 +194,9 @@ function backwardTensor(ctx: Context, call: Call, x: Tensor, dy: Tensor): Tensor
   const { rows, cols, slopes, kernelScratch } = layout(ctx, call, x.size, x.shape.at(-1) ?? 1);
   const [xp, dyp] = [ctx.tensorPtr(x, 'x'), ctx.tensorPtr(dy, 'dy')];
   // dx is always a new block: the row-wise kernels must not write over dy.
-  return ctx.call([x.size], [slopes?.length ?? 0], kernelScratch, ([dxp, s], scratch) => {
-    if (slopes) ctx.heap.write(s!, slopes);
-    backward(ctx.wasm, call.act, xp, dyp, rows, cols, dxp!, slopes ? s! : scratch);
+  return ctx.call([x.size], [], kernelScratch, ([dxp], aux) => {
+    if (slopes) ctx.heap.write(aux, slopes);
+    backward(ctx.wasm, call.act, xp, dyp, rows, cols, dxp!, aux);
     return new Tensor(ctx.heap, dxp!, x.shape);
   });
 }
@@ -291,7 +291,8 @@ function copyFloats(dst: Float32Array, to: number, src: Float32Array, from: numb
 
 /**
  * An input's size, its rows of `cols` (elementwise: rows of one float; row-wise: `axisSize`,
- * default `lastAxis`, checked), prelu's slopes, and the floats of scratch the kernel needs.
+ * default `lastAxis`, checked), prelu's slopes, and the floats of scratch the kernel reads beside
+ * the data (`aux`): prelu's slopes, or sparsemax's sorting space.
  */
 function layout(ctx: Context, call: Call, size: number, lastAxis: number) {
   const { act } = call;
