@@ -259,8 +259,8 @@ function outputArray(call: Call, x: Float32Array, size: number, dy?: Float32Arra
       ? `${call.act.name} halves the last axis: it cannot run in place`
       : `out has ${out.length} values, the result has ${size}`);
   }
-  for (const input of dy === undefined ? [x] : [x, dy]) {
-    if (overlapsPartly(out, input)) fail('INVALID_ARGUMENT', 'out overlaps an input without being it: give the input or a separate array');
+  if (overlapsPartly(out, x) || (dy !== undefined && overlapsPartly(out, dy))) {
+    fail('INVALID_ARGUMENT', 'out overlaps an input without being it: give the input or a separate array');
   }
   return out;
 }
