@@ -3,11 +3,10 @@
  * through a cache-sized block of wasm memory) or tensors (in wasm memory), elementwise, row-wise
  * (softmax & co., glu) or with prelu's slopes.
  */
-import { RowwiseCode } from './abi.js';
+import { type KernelExports, RowwiseCode } from './abi.js';
 import { type ActivationName, type ActivationOptions, type ResolvedActivation, preluSlopes, resolveActivation } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
-import type { KernelExports } from './abi.js';
 import { Tensor } from './tensor.js';
 
 export interface ActivateOptions extends ActivationOptions {
@@ -251,14 +250,12 @@ function planStream(ctx: Context, areas: number, rows: number, cols: number, ker
  */
 function outputArray(call: Call, x: Float32Array, size: number, dy?: Float32Array): Float32Array {
   if (call.into !== undefined) fail('INVALID_ARGUMENT', 'into takes a Tensor input; a Float32Array writes into `out`');
-  const out = call.inPlace ? (call.out === undefined ? x : fail('INVALID_ARGUMENT', 'inPlace and out both given')) : call.out;
+  if (call.inPlace && call.out !== undefined) fail('INVALID_ARGUMENT', 'inPlace and out both given');
+  if (call.inPlace && x.length !== size) fail('INVALID_ARGUMENT', `${call.act.name} halves the last axis: it cannot run in place`);
+  const out = call.inPlace ? x : call.out;
   if (out === undefined) return new Float32Array(size);
   if (!(out instanceof Float32Array)) fail('INVALID_ARGUMENT', 'out must be a Float32Array');
-  if (out.length !== size) {
-    fail(call.inPlace ? 'INVALID_ARGUMENT' : 'SHAPE_MISMATCH', call.inPlace
-      ? `${call.act.name} halves the last axis: it cannot run in place`
-      : `out has ${out.length} values, the result has ${size}`);
-  }
+  if (out.length !== size) fail('SHAPE_MISMATCH', `out has ${out.length} values, the result has ${size}`);
   if (overlapsPartly(out, x) || (dy !== undefined && overlapsPartly(out, dy))) {
     fail('INVALID_ARGUMENT', 'out overlaps an input without being it: give the input or a separate array');
   }
