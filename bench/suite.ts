@@ -143,6 +143,14 @@ function activation(builds: [string, Simdnet][], peers: Peer[], name: Activation
       ...builds.flatMap(([label, nn]) => [
         { name: `simdnet ${label}`, setup: async () => (x: Float32Array) => nn.activate(name, x, { axisSize: cols }) },
         {
+          name: `simdnet ${label} (with out)`,
+          setup: async () => {
+            // The caller's array reused: no result allocated (nor page-faulted) per call.
+            const out = new Float32Array(rows * cols);
+            return (x: Float32Array) => nn.activate(name, x, { axisSize: cols, out });
+          },
+        },
+        {
           name: `simdnet ${label} (in wasm memory)`,
           setup: async () => {
             const t = nn.tensor(input, [rows, cols]);

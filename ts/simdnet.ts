@@ -79,8 +79,9 @@ export class Simdnet {
 
   /**
    * `name` applied elementwise, or along rows of `axisSize` for the row-wise ones (softmax,
-   * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array;
-   * Tensor → new Tensor, or the input itself (`inPlace`), or `into`.
+   * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array, or
+   * `out` (allocating nothing), or the input itself (`inPlace`); Tensor → new Tensor, or the input
+   * itself (`inPlace`), or `into`.
    */
   activate(name: ActivationName, x: Float32Array, options?: ActivateOptions): Float32Array;
   activate(name: ActivationName, x: Tensor, options?: ActivateOptions): Tensor;
@@ -92,7 +93,8 @@ export class Simdnet {
   /**
    * The backward pass of `name` at `x`: `dx = dy · f'(x)` elementwise, or the row-wise Jacobian
    * product (rows of `axisSize`). `dy` has the output's size (for glu half of x's), and the same kind
-   * as `x` (both Float32Array, or both Tensor); the result, the size of x, is new.
+   * as `x` (both Float32Array, or both Tensor); the result has the size of x: new, or for
+   * Float32Arrays `out` (which may be x or dy) or x itself (`inPlace`).
    */
   activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;

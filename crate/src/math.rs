@@ -9,6 +9,9 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 // Below this exp underflows to 0 even as a subnormal; above EXP_HI it overflows to +Inf.
 const EXP_LO: f32 = -104.0;
 const EXP_HI: f32 = 89.0;
+// Within ±87, n = round(x·log2e) lies in [-126, 126], so 2^n is one normal float and exp(x) one
+// normal result: the short path. Beyond it (subnormal results, overflow, ±Inf) the careful one.
+const EXP_SHORT: f32 = 87.0;
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// 2^e as a float32, for e in the normal exponent range [-126, 127].
@@ -19,8 +22,10 @@ pub const fn pow2(e: i32) -> f32 {
 /// `exp(x)`, ≤ 1 ulp for normal results, correct through the subnormal range; exp(NaN) = NaN,
 /// exp(+Inf) = +Inf, exp(-Inf) = +0.
 ///
-/// x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by the Cephes degree-7 minimax polynomial, and 2^n applied
-/// in two halves so that n ∈ [-150, 128] (subnormal and overflowing results) scales without a branch.
+/// x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by the Cephes degree-7 minimax polynomial, times 2^n.
+/// Vectors whose lanes all lie within ±87 (nearly all) scale by 2^n in one step; one test per vector
+/// sends the others through clamps and a scaling in two halves, so that n ∈ [-150, 128] (subnormal
+/// and overflowing results) works. Both give the same bits wherever the short one applies.
 ///
 /// The constants are built once, opaque (see `opaque_splat`), and held by the value: inline
 /// `v128.const`s would be re-materialized by V8 in every loop iteration, four x64 instructions each.
@@ -36,6 +41,11 @@ pub struct Exp {
     /// 1.0, also used as the integer bits of 1.0 when building powers of two.
     pub one: v128,
     expm1_lo: v128,
+    short: v128,
+    /// Every bit but the sign, and the sign: |x| and -|x| as one `and`, one `or` (V8 builds the
+    /// masks of `f32x4.abs` and `f32x4.neg` anew in every loop iteration).
+    magnitude: v128,
+    sign: v128,
 }
 
 impl Exp {
@@ -58,6 +68,9 @@ impl Exp {
             ]),
             one: opaque_splat(1.0),
             expm1_lo: opaque_splat(-30.0),
+            short: opaque_splat(EXP_SHORT),
+            magnitude: i32x4_splat(i32::MAX),
+            sign: opaque_splat(-0.0),
         }
     }
 
@@ -84,8 +97,34 @@ impl Exp {
         i32x4_add(i32x4_shl(k, 23), self.one)
     }
 
+    /// -|x|.
+    #[inline(always)]
+    pub fn neg_abs(&self, x: v128) -> v128 {
+        v128_or(x, self.sign)
+    }
+
+    /// Whether any lane of `x` lies beyond ±87, one test per vector (NaN does not: it comes out NaN either way).
+    #[inline(always)]
+    fn any_beyond_short(&self, x: v128) -> bool {
+        v128_any_true(f32x4_gt(v128_and(x, self.magnitude), self.short))
+    }
+
+    /// The scalar build takes the careful path always: per lane the test would save little, and
+    /// that build's code size is at the budget (the two paths give the same bits).
     #[inline(always)]
     pub fn eval(&self, x: v128) -> v128 {
+        if !cfg!(target_feature = "simd128") || self.any_beyond_short(x) { self.eval_careful(x) } else { self.eval_short(x) }
+    }
+
+    /// `eval` for arguments within ±87 or NaN, which the caller guarantees (tanh clamps to ±20).
+    #[inline(always)]
+    pub fn eval_short(&self, x: v128) -> v128 {
+        let (t, r) = self.reduce(x);
+        f32x4_mul(self.exp_r(r), self.pow2(i32x4_sub(t, self.magic)))
+    }
+
+    #[inline(always)]
+    fn eval_careful(&self, x: v128) -> v128 {
         // The clamp may turn NaN into a bound (the relaxed build makes pmin/pmax relaxed_min/max);
         // NaN lanes are restored at the end.
         let nan = f32x4_ne(x, x);
@@ -97,6 +136,7 @@ impl Exp {
     /// `exp(a + b)` for an argument carried in two parts, `a` exact and `|b|` small (≲ 2): the
     /// reduction subtracts n·ln2 from `a` exactly and only then adds `b`, so the rounding of a + b
     /// never happens. For arguments like -x²/2 whose float32 rounding alone would cost |a|·2^-24.
+    /// Always the careful path: gelu's other work dwarfs what the short one would save.
     #[inline(always)]
     pub fn eval2(&self, a: v128, b: v128) -> v128 {
         let a = f32x4_pmax(f32x4_pmin(a, self.hi), self.lo);
@@ -106,13 +146,18 @@ impl Exp {
         self.scale(t, r)
     }
 
+    /// exp(r) ≈ 1 + r + r²·q(r).
+    #[inline(always)]
+    fn exp_r(&self, r: v128) -> v128 {
+        madd(self.q(r), f32x4_mul(r, r), f32x4_add(r, self.one))
+    }
+
     /// exp(r)·2^n, n held in t (see `reduce`), in two scale steps so that n ∈ [-150, 128] works.
     #[inline(always)]
     fn scale(&self, t: v128, r: v128) -> v128 {
-        let p = madd(self.q(r), f32x4_mul(r, r), f32x4_add(r, self.one));
         let n = i32x4_sub(t, self.magic);
         let n1 = i32x4_shr(n, 1);
-        f32x4_mul(f32x4_mul(p, self.pow2(n1)), self.pow2(i32x4_sub(n, n1)))
+        f32x4_mul(f32x4_mul(self.exp_r(r), self.pow2(n1)), self.pow2(i32x4_sub(n, n1)))
     }
 
     /// `exp(x) - 1` for x ≤ 0 (and NaN), ≤ 2 ulp: 2^n·(expm1(r) + 1) - 1 = 2^n·expm1(r) + (2^n - 1)
@@ -272,7 +317,7 @@ impl Sigmoid {
 /// own `Exp` already (softplus' derivative is sigmoid(βx)).
 #[inline(always)]
 pub fn sigmoid_with_slope(exp: &Exp, zero: v128, x: v128) -> (v128, v128) {
-    let e = exp.eval(f32x4_neg(f32x4_abs(x)));
+    let e = exp.eval(exp.neg_abs(x));
     let one = exp.one;
     let num = v128_bitselect(one, e, f32x4_ge(x, zero));
     let d = f32x4_add(one, e);
@@ -281,6 +326,9 @@ pub fn sigmoid_with_slope(exp: &Exp, zero: v128, x: v128) -> (v128, v128) {
 
 // tanh changes formula at this |x|: below it the odd polynomial, above it 1 - 2/(exp(2|x|)+1).
 const TANH_POLY_LIMIT: f32 = 0.625;
+// From here on tanh rounds to ±1 (1 - 2e^-20 is within 2^-25 of 1): |x| clamped to it keeps exp(2|x|)
+// on its short path, with the same result.
+const TANH_SATURATED: f32 = 10.0;
 
 /// `tanh(x)`: for |x| < 0.625 the Cephes odd minimax polynomial (no cancellation near 0, exact
 /// for tiny and subnormal x), above it 1 - 2/(exp(2|x|)+1) with x's sign. ≤ 1 ulp;
@@ -291,6 +339,7 @@ pub struct Tanh {
     poly: [v128; 5],
     two: v128,
     limit: v128,
+    saturated: v128,
     sign: v128,
 }
 
@@ -308,6 +357,7 @@ impl Tanh {
             ]),
             two: opaque_splat(2.0),
             limit: opaque_splat(TANH_POLY_LIMIT),
+            saturated: opaque_splat(TANH_SATURATED),
             sign: opaque_splat(-0.0),
         }
     }
@@ -321,23 +371,25 @@ impl Tanh {
     /// 1 - tanh²(x) as 4e/(1 + e)² with e = exp(-2|x|), which does not cancel as |tanh| → 1.
     #[inline(always)]
     pub fn slope(&self, x: v128) -> v128 {
-        let ax = f32x4_abs(x);
-        let e = self.exp.eval(f32x4_neg(f32x4_add(ax, ax)));
+        let ax = v128_andnot(x, self.sign);
+        let e = self.exp.eval(self.exp.neg_abs(f32x4_add(ax, ax)));
         let d = f32x4_add(self.exp.one, e);
         f32x4_div(f32x4_div(f32x4_mul(f32x4_add(self.two, self.two), e), d), d)
     }
 
     #[inline(always)]
     pub fn eval(&self, x: v128) -> v128 {
-        let ax = f32x4_abs(x);
+        let ax = v128_andnot(x, self.sign);
         let z = f32x4_mul(x, x);
         // Both branches compute |tanh x| from |x|; x's sign is applied once at the end, which also
         // keeps tanh(-0) = -0 (the polynomial in x would round -0 + +0 to +0).
         let small = madd(f32x4_mul(self.poly(z), z), ax, ax);
         let one = self.exp.one;
-        let e = self.exp.eval(f32x4_add(ax, ax));
+        let clamped = f32x4_pmin(ax, self.saturated);
+        let e = self.exp.eval_short(f32x4_add(clamped, clamped));
         let large = f32x4_sub(one, f32x4_div(self.two, f32x4_add(e, one)));
-        let magnitude = v128_bitselect(small, large, f32x4_lt(ax, self.limit));
+        // NaN takes the polynomial, which keeps it (the clamp need not: relaxed_min may drop it).
+        let magnitude = v128_bitselect(large, small, f32x4_ge(ax, self.limit));
         v128_or(magnitude, v128_and(x, self.sign))
     }
 }
