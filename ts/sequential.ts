@@ -306,7 +306,8 @@ export class Sequential {
         ...this.steps[i]!.map((step) => [named(stepType(step)), shape, count(step.values?.length ?? 0)]),
       ];
     });
-    const widths = [34, 20, 12];
+    // Keras' widths, the first widened to fit a long name (a folded BatchNormalization's).
+    const widths = [Math.max(34, ...rows.map((r) => r[0]!.length + 2)), 20, 12];
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('').trimEnd();
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
     return [

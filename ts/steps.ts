@@ -6,7 +6,7 @@
  */
 import { AFFINE_CODE, type StepDesc } from './abi.js';
 import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
-import { checkKeys, fail } from './errors.js';
+import { SimdnetError, checkKeys, fail } from './errors.js';
 
 /** `y = x·scale + shift` per unit: one value for all units, or one per unit. `label` names it in `summary()`. */
 export interface AffineStep {
@@ -40,6 +40,16 @@ function perUnit(value: unknown, units: number, what: string): Float32Array {
   });
 }
 
+/** `check()`, its error (same code) prefixed with `what`. */
+function naming<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof SimdnetError)) throw e;
+    fail(e.code, `${what}: ${e.message.slice(`${e.code}: `.length)}`);
+  }
+}
+
 /** A layer's `then` checked for `units` (INVALID_ARGUMENT, SHAPE_MISMATCH or UNKNOWN_ACTIVATION naming `where`). */
 export function checkSteps(steps: unknown, units: number, where: string): CheckedStep[] {
   if (steps === undefined) return [];
@@ -55,10 +65,12 @@ export function checkSteps(steps: unknown, units: number, where: string): Checke
       values.set(perUnit(shift, units, `${what}'s shift`), units);
       return { kind: 'affine', label, values };
     }
-    const activation = resolveSpec(step);
-    if (activation.name === 'glu') fail('INVALID_ARGUMENT', `${what}: glu halves the width, which a step may not`);
     const options = typeof step === 'object' && step !== null ? (step as ActivationOptions) : {};
-    const slopes = activation.name === 'prelu' ? preluSlopes(options.slope, units) : null;
+    const [activation, slopes] = naming(what, () => {
+      const resolved = resolveSpec(step);
+      if (resolved.name === 'glu') fail('INVALID_ARGUMENT', 'glu halves the width, which a step may not');
+      return [resolved, resolved.name === 'prelu' ? preluSlopes(options.slope, units) : null] as const;
+    });
     // What save() records: the options as given, prelu's slopes as a plain array.
     const spec = { ...options, name: activation.name, ...(slopes ? { slope: Array.from(slopes) } : {}) };
     return { kind: 'activation', spec, activation, values: slopes };
