@@ -209,6 +209,13 @@ describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer,
     return model;
   };
 
+  it('weight data given as a list with a hole (a fuzzed case: the hole was read as a buffer)', async () => {
+    const artifacts = await artifactsOf(bn());
+    // eslint-disable-next-line no-sparse-arrays
+    const holed = { ...artifacts, weightData: [artifacts.weightData as ArrayBuffer, , ] as ArrayBuffer[] };
+    await expectRefused(nn, witness, () => nn.loadModel(holed), 'INVALID_MODEL', /weightData must be an ArrayBuffer, a list of them/);
+  });
+
   it('a functional model that branches, merges, or has two outputs', async () => {
     const input = tfl.input({ shape: [4] });
     const a = tfl.layers.dense({ units: 3, name: 'left' }).apply(input) as tfl.SymbolicTensor;

@@ -34,12 +34,14 @@ export interface TfjsArtifacts {
 function weightBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (!Array.isArray(data) || !data.every((b) => b instanceof ArrayBuffer)) {
+  // Array.from turns holes into undefined, which every() would skip (and the copy below would not).
+  const buffers: unknown[] = Array.isArray(data) ? Array.from(data) : [null];
+  if (!buffers.every((b) => b instanceof ArrayBuffer)) {
     fail('INVALID_MODEL', 'weightData must be an ArrayBuffer, a list of them, or a Uint8Array');
   }
-  const bytes = new Uint8Array(data.reduce((n: number, b: ArrayBuffer) => n + b.byteLength, 0));
+  const bytes = new Uint8Array(buffers.reduce((n: number, b: ArrayBuffer) => n + b.byteLength, 0));
   let at = 0;
-  for (const b of data as ArrayBuffer[]) {
+  for (const b of buffers) {
     bytes.set(new Uint8Array(b), at);
     at += b.byteLength;
   }
