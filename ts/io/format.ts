@@ -116,7 +116,7 @@ export function modelActivation<T>(spec: T, units: number, where: string, step =
     if (name === 'prelu') preluSlopes((spec as ActivationOptions).slope, units);
   } catch (e) {
     if (!(e instanceof SimdnetError)) throw e;
-    fail('INVALID_MODEL', `${where}: ${e.message}`);
+    fail('INVALID_MODEL', `${where}: ${e.message.slice(`${e.code}: `.length)}`);
   }
   return spec;
 }
