@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type LayerSpec, SimdnetError, init } from '../ts/index.js';
 import { randomArray } from './helpers.js';
+import { expectRefused } from './model-files.js';
 
 const nn = await init();
 const tolerance = (e: number) => 2e-6 * Math.max(1, Math.abs(e));
@@ -108,5 +109,30 @@ describe('steps after a layer\'s activation', () => {
     expect(error).toMatchObject({ code, message: expect.stringMatching(/layer 0/) });
     expect(nn.allocatedBytes).toBe(allocated);
     expect(earlier.predict(x)).toEqual(before);
+  });
+});
+
+describe('hostile saved models with steps (format version 2): INVALID_MODEL naming the layer, nothing allocated', () => {
+  const saved = nn.sequential(SPECS).save();
+  const witness = nn.sequential([{ inputDim: 2, units: 2, activation: 'tanh' }]);
+  type Doc = { version: number; layers: { then?: unknown[]; folded?: unknown }[] };
+  const changed = (change: (doc: Doc) => void) => {
+    const doc = JSON.parse(saved.json) as Doc;
+    change(doc);
+    return { json: JSON.stringify(doc), weights: saved.weights };
+  };
+  it.each([
+    ['a scale outside the weights', (d: Doc) => ((d.layers[0]!.then![1] as { scale: number[] }).scale = [1e6, 5]), /layer 0's step 1's scale lies outside/],
+    ['a shift of the wrong length', (d: Doc) => ((d.layers[0]!.then![1] as { shift: number[] }).shift[1] = 4), /layer 0's step 1's shift has 4 values, expected 5/],
+    ['an affine step without a label', (d: Doc) => delete (d.layers[0]!.then![1] as { label?: string }).label, /layer 0's step 1's label must be a string/],
+    ['a glu step', (d: Doc) => (d.layers[1]!.then = ['glu']), /layer 1's step 0: glu halves the width: a step cannot apply it/],
+    ['an unknown activation step', (d: Doc) => (d.layers[1]!.then = ['relu7']), /layer 1's step 0: unknown activation "relu7"/],
+    ['prelu slopes for another width', (d: Doc) => (d.layers[0]!.then![2] = { name: 'prelu', slope: [1, 2] }), /layer 0's step 2: prelu has 2 slopes for rows of 5/],
+    ['then that is not an array', (d: Doc) => (d.layers[1]!.then = 'sigmoid' as never), /layer 1's then must be an array/],
+    ['folded that is not a list of names', (d: Doc) => (d.layers[0]!.folded = [3]), /layer 0's folded must be an array of names/],
+    ['version 3', (d: Doc) => (d.version = 3), /version 1 or 2/],
+  ])('%s', async (_, change, message) => {
+    const source = changed(change);
+    await expectRefused(nn, witness, () => nn.loadModel(source), 'INVALID_MODEL', message);
   });
 });
