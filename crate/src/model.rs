@@ -81,11 +81,13 @@ pub unsafe extern "C" fn simdnet_model_forward(
 }
 
 /// Applies `step` in place to `y[rows × cols]`; false (nothing written) for a code it cannot apply.
+#[inline(never)]
 unsafe fn run_step(step: &Step, y: *mut f32, rows: usize, cols: usize, scratch: *mut f32) -> bool {
     let [p0, p1, p2] = step.params;
     match step.code {
         AFFINE => unsafe { affine(y, rows, cols, step.values) },
-        code::PRELU => unsafe { simdnet_prelu(y, rows, cols, step.values, y) },
+        // Through an opaque pointer: inlined, it would add a second copy of the prelu pass to every build.
+        code::PRELU => unsafe { core::hint::black_box(simdnet_prelu as unsafe extern "C" fn(*const f32, _, _, _, _))(y, rows, cols, step.values, y) },
         // An elementwise code, else a row-wise one (each answers 1 for a code it does not know).
         c => return unsafe { simdnet_activate(c, p0, p1, p2, y, rows * cols, y) == 0 || rowwise(c, y, rows, cols, y, scratch) == 0 },
     }
