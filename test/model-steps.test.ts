@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type LayerSpec, SimdnetError, init } from '../ts/index.js';
-import { randomArray } from './helpers.js';
+import { instances, randomArray } from './helpers.js';
 import { expectRefused } from './model-files.js';
 
 const nn = await init();
@@ -50,6 +50,22 @@ describe('steps after a layer\'s activation', () => {
       model.predict(x).forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(tolerance(expected[i]!)));
     }
     model.dispose();
+  });
+
+  it('run the same in every build (scalar, SIMD128, relaxed SIMD)', async () => {
+    const x = randomArray(5 * 6, 21, 2);
+    const expected = reference(x, 5);
+    for (const [variant, build] of await instances()) {
+      const y = build.sequential(SPECS).predict(x);
+      y.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${variant} [${i}]`).toBeLessThanOrEqual(tolerance(expected[i]!)));
+    }
+  });
+
+  it('a row-wise step that needs scratch (sparsemax over 40 units) gets it, as nn.activate computes it', () => {
+    const layer: LayerSpec = { inputDim: 3, units: 40, activation: 'elu', seed: 4 };
+    const x = randomArray(2 * 3, 22, 2);
+    const expected = nn.activate('sparsemax', nn.sequential([layer]).predict(x), { axisSize: 40 });
+    expect(nn.sequential([{ ...layer, then: ['sparsemax'] }]).predict(x)).toEqual(expected);
   });
 
   it('are saved (format version 2) and loaded back exactly; a model without steps stays version 1', async () => {
