@@ -119,7 +119,8 @@ describe('ONNX models of real shapes: BatchNormalization, Clip, scalings by cons
   });
 
   it('Clip as relu6, relu with a maximum, relu, and hard_tanh (bounds as inputs, or as attributes before opset 11)', async () => {
-    const bounds = { zero: [[], Float32Array.of(0)], six: [[], Float32Array.of(6)], half: [[], Float32Array.of(0.5)], low: [[], Float32Array.of(-0.4)] } as const;
+    const scalar = (v: number): [number[], Float32Array] => [[], Float32Array.of(v)];
+    const bounds = { zero: scalar(0), six: scalar(6), half: scalar(0.5), low: scalar(-0.4) };
     const bytes = model([
       { op: 'Gemm', inputs: ['W0', 'B0'] }, { op: 'Clip', inputs: ['zero', 'six'] }, { op: 'Clip', inputs: ['', 'half'] },
       { op: 'Gemm', inputs: ['W1', 'B1'] }, { op: 'Clip', inputs: ['zero'] }, { op: 'Clip', inputs: ['low', 'half'] },

@@ -1,6 +1,7 @@
 /**
  * ONNX import: a small reader of the protobuf wire format (the few messages an MLP needs), and the
- * conversion of a chain of Gemm / MatMul+Add layers and activations into dense layer specs. Our own
+ * conversion of a chain of Gemm / MatMul+Add layers, activations, normalizations and scalings into
+ * dense layer specs. Our own
  * reader rather than a protobuf dependency: the package keeps zero runtime dependencies, which edge
  * runtimes weigh, and an MLP graph needs five message types.
  *

@@ -161,7 +161,7 @@ function option(config: Record<string, unknown>, keys: string[], fallback: numbe
   return key === undefined ? fallback : finiteField(config[key], `layer ${layer}: ${key}`);
 }
 
-/** A layer's optional boolean (absent: true). */
+/** A layer's optional boolean (absent or null: true, as for use_bias, center, scale). */
 function flag(config: Record<string, unknown>, key: string, layer: string): boolean {
   const value = config[key] ?? true;
   if (typeof value !== 'boolean') fail('INVALID_MODEL', `layer ${layer}: ${key} must be a boolean`);
@@ -328,9 +328,8 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
           fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${String(dims.at(-1))} units`);
         }
         const units = modelCount(c.units, `layer ${name}: units`);
-        if (c.use_bias !== undefined && typeof c.use_bias !== 'boolean') fail('INVALID_MODEL', `layer ${name}: use_bias must be a boolean`);
         const kernel = find(name, 'kernel', [[inputDim, units]]);
-        const bias = c.use_bias === false ? undefined : find(name, 'bias', [[units]]);
+        const bias = flag(c, 'use_bias', name) ? find(name, 'bias', [[units]]) : undefined;
         const fused = modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`);
         layers.push({ inputDim, units, kernel, bias, activation: fused, then: [], folded: [] });
         dims = [...input.slice(0, -1), units];
