@@ -5,7 +5,7 @@
 //   node --experimental-wasm-relaxed-simd scripts/kernel-timing.mjs [file.wasm | relaxed | simd | scalar]...
 import { readFileSync } from 'node:fs';
 // The ABI's one TypeScript statement (activation codes, the layer table): run `npm run build` first.
-import { ActivationCode, LAYER_DESC_BYTES, writeLayerDesc } from '../dist/ts/abi.js';
+import { ActivationCode, MODEL_LAYER_BYTES, writeModelLayer } from '../dist/ts/abi.js';
 
 const DENSE = [[256, 512, 512], [1024, 1024, 1024], [37, 300, 200], [1, 784, 256]];
 const KERAS_MLP = [[64, 128, ActivationCode.relu], [128, 64, ActivationCode.relu], [64, 1, ActivationCode.sigmoid]]; // inputs, outputs, activation
@@ -59,10 +59,10 @@ for (const source of process.argv.length > 2 ? process.argv.slice(2) : ['relaxed
     const ms = best(Math.max(3, Math.round(2e8 / flops)), () => wasm.simdnet_dense(x, batch, inputs, outputs, packed, RELU, 0, 0, 0, 0, y, scratch));
     console.log(`${label} dense ${batch}×${inputs}×${outputs} relu: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
   }
-  const table = alloc(KERAS_MLP.length * LAYER_DESC_BYTES / 4);
+  const table = alloc(KERAS_MLP.length * MODEL_LAYER_BYTES / 4);
   KERAS_MLP.forEach(([inputs, outputs, activation], i) => {
     const packed = layer(inputs, outputs);
-    writeLayerDesc(wasm.memory, table + i * LAYER_DESC_BYTES, { packed, inputs, outputs, activation, params: [0, 0, 0], slopes: 0 });
+    writeModelLayer(wasm.memory, table + i * MODEL_LAYER_BYTES, { packed, inputs, outputs, activation, params: [0, 0, 0], slopes: 0 }, 0, 0);
   });
   const [x, a, b, y, scratch] = [random(64), alloc(128), alloc(128), alloc(1), alloc(1024)];
   const forward = best(200_000, () => wasm.simdnet_model_forward(table, KERAS_MLP.length, x, 1, a, b, y, scratch));

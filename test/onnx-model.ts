@@ -8,8 +8,14 @@ export const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
 
 export interface NodeSpec { op: string; inputs: string[]; attributes?: Record<string, number | string> }
 
-/** An ONNX model built with onnx-proto: initializers as raw_data, or float_data when `floatData`. */
-export function model(nodes: NodeSpec[], initializers: Record<string, [number[], Float32Array]>, opset = 13, floatData = false): Uint8Array {
+/** The attributes written as INT (the others that are numbers are FLOAT). */
+const INT_ATTRIBUTES = ['transA', 'transB', 'axis', 'training_mode', 'allowzero'];
+
+/**
+ * An ONNX model built with onnx-proto: initializers as raw_data, or float_data when `floatData`
+ * (INT64 ones, for a Reshape's shape, always as raw_data).
+ */
+export function model(nodes: NodeSpec[], initializers: Record<string, [number[], Float32Array | BigInt64Array]>, opset = 13, floatData = false): Uint8Array {
   const { TensorProto, AttributeProto } = onnx;
   let previous = 'X';
   const graphNodes = nodes.map((n, i) => {
@@ -18,15 +24,14 @@ export function model(nodes: NodeSpec[], initializers: Record<string, [number[],
       opType: n.op, name: `${n.op.toLowerCase()}${i}`, input: [previous, ...n.inputs], output: [output],
       attribute: Object.entries(n.attributes ?? {}).map(([name, v]) => (typeof v === 'string'
         ? { name, type: AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
-        : Number.isInteger(v) && name.startsWith('trans') ? { name, type: AttributeProto.AttributeType.INT, i: v } : { name, type: AttributeProto.AttributeType.FLOAT, f: v })),
+        : INT_ATTRIBUTES.includes(name) ? { name, type: AttributeProto.AttributeType.INT, i: v } : { name, type: AttributeProto.AttributeType.FLOAT, f: v })),
     };
     previous = output;
     return node;
   });
-  const initializer = Object.entries(initializers).map(([name, [dims, data]]) => ({
-    name, dims, dataType: TensorProto.DataType.FLOAT,
-    ...(floatData ? { floatData: Array.from(data) } : { rawData: new Uint8Array(data.slice().buffer) }),
-  }));
+  const initializer = Object.entries(initializers).map(([name, [dims, data]]) => (data instanceof BigInt64Array
+    ? { name, dims, dataType: TensorProto.DataType.INT64, rawData: new Uint8Array(data.slice().buffer) }
+    : { name, dims, dataType: TensorProto.DataType.FLOAT, ...(floatData ? { floatData: Array.from(data) } : { rawData: new Uint8Array(data.slice().buffer) }) }));
   const valueInfo = (name: string) => ({ name, type: { tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'n' }] } } } });
   return onnx.ModelProto.encode(onnx.ModelProto.create({
     irVersion: 8, opsetImport: [{ domain: '', version: opset }],

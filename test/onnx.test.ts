@@ -83,8 +83,59 @@ describe('ONNX import, checked against onnxruntime-node', () => {
   it('names what it does not support', async () => {
     const conv = model([{ op: 'Gemm', inputs: ['W', 'B'] }, { op: 'Conv', inputs: [] }], { W: [[3, 2], w(6, 1)], B: [[2], w(2, 2)] });
     await expect(nn.loadModel(conv)).rejects.toThrow(/Conv/);
-    const twice = model([{ op: 'Gemm', inputs: ['W', 'B'] }, { op: 'Relu', inputs: [] }, { op: 'Relu', inputs: [] }], { W: [[3, 2], w(6, 1)], B: [[2], w(2, 2)] });
-    await expect(nn.loadModel(twice)).rejects.toMatchObject({ code: 'INVALID_MODEL', message: expect.stringMatching(/one activation per/) });
+  });
+});
+
+describe('ONNX models of real shapes: BatchNormalization, Clip, scalings by constants, stacked activations, Flatten, Reshape', () => {
+  const w = (n: number, seed: number) => randomArray(n, seed, 0.5);
+  /** BatchNormalization's scale, B, mean and var for `units` channels (var positive, some near 0). */
+  const bn = (prefix: string, units: number, seed: number): Record<string, [number[], Float32Array]> => ({
+    [`${prefix}s`]: [[units], randomArray(units, seed, 1.5)], [`${prefix}b`]: [[units], randomArray(units, seed + 1, 1)],
+    [`${prefix}m`]: [[units], randomArray(units, seed + 2, 1)], [`${prefix}v`]: [[units], randomArray(units, seed + 3, 1).map((v) => v * v + 0.01)],
+  });
+  const bnInputs = (prefix: string) => ['s', 'b', 'm', 'v'].map((p) => `${prefix}${p}`);
+
+  it('folds BatchNormalization, Mul, Div, Add and Sub into a Gemm, applies them as steps after an activation', async () => {
+    const bytes = model([
+      { op: 'Flatten', inputs: [] }, { op: 'Reshape', inputs: ['flat'] },
+      { op: 'Gemm', inputs: ['W0', 'B0'], attributes: { transB: 1 } }, { op: 'BatchNormalization', inputs: bnInputs('n0'), attributes: { epsilon: 1e-3 } },
+      { op: 'Mul', inputs: ['M0'] }, { op: 'Relu', inputs: [] }, { op: 'Div', inputs: ['D0'] }, { op: 'Sub', inputs: ['S0'] },
+      { op: 'MatMul', inputs: ['W1'] }, { op: 'Add', inputs: ['B1'] }, { op: 'Add', inputs: ['A1'] }, { op: 'Tanh', inputs: [] },
+      { op: 'BatchNormalization', inputs: bnInputs('n1') }, { op: 'Reshape', inputs: ['keep'] },
+      { op: 'Gemm', inputs: ['W2'] }, { op: 'Sigmoid', inputs: [] }, { op: 'Mul', inputs: ['M2'] }, { op: 'Softmax', inputs: [] },
+    ], {
+      flat: [[2], BigInt64Array.of(0n, -1n)], keep: [[2], BigInt64Array.of(-1n, 5n)],
+      W0: [[8, 6], w(48, 1)], B0: [[8], w(8, 2)], ...bn('n0', 8, 3), M0: [[], Float32Array.of(1.5)], D0: [[1, 8], randomArray(8, 7, 1).map((v) => v + 2)],
+      S0: [[8], w(8, 8)], W1: [[8, 5], w(40, 9)], B1: [[5], w(5, 10)], A1: [[1], Float32Array.of(0.3)], ...bn('n1', 5, 11),
+      W2: [[5, 4], w(20, 15)], M2: [[4], randomArray(4, 16, 3)],
+    });
+    const m = await expectSameAsOnnxRuntime(bytes, 6);
+    expect(m.folded).toEqual([['BatchNormalization', 'Mul'], ['Add'], []]);
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['relu', 'tanh', 'sigmoid']);
+    expect(m.steps.map((list) => list.map((step) => (step.kind === 'affine' ? step.label : step.activation.name)))).toEqual([
+      ['Div', 'Sub'], ['BatchNormalization'], ['Mul', 'softmax']]);
+    const x = randomArray(3 * 6, 4, 2);
+    expect((await nn.loadModel(m.save())).predict(x)).toEqual(m.predict(x));
+  });
+
+  it('Clip as relu6, relu with a maximum, relu, and hard_tanh (bounds as inputs, or as attributes before opset 11)', async () => {
+    const scalar = (v: number): [number[], Float32Array] => [[], Float32Array.of(v)];
+    const bounds = { zero: scalar(0), six: scalar(6), half: scalar(0.5), low: scalar(-0.4) };
+    const bytes = model([
+      { op: 'Gemm', inputs: ['W0', 'B0'] }, { op: 'Clip', inputs: ['zero', 'six'] }, { op: 'Clip', inputs: ['', 'half'] },
+      { op: 'Gemm', inputs: ['W1', 'B1'] }, { op: 'Clip', inputs: ['zero'] }, { op: 'Clip', inputs: ['low', 'half'] },
+      { op: 'Gemm', inputs: ['W2', 'B2'] }, { op: 'Clip', inputs: ['zero', 'half'] },
+    ], {
+      ...bounds, W0: [[4, 6], randomArray(24, 1, 3)], B0: [[6], w(6, 2)], W1: [[6, 5], w(30, 3)], B1: [[5], w(5, 4)], W2: [[5, 3], w(15, 5)], B2: [[3], w(3, 6)],
+    }, 13);
+    const m = await expectSameAsOnnxRuntime(bytes, 4);
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['relu6', 'relu', 'relu']);
+    expect(m.steps.map((list) => list.map((step) => (step.kind === 'activation' ? step.spec : step.label)))).toEqual([
+      [{ name: 'hard_tanh', minVal: -Infinity, maxVal: 0.5 }], [{ name: 'hard_tanh', minVal: Math.fround(-0.4), maxVal: 0.5 }], []]);
+    expect(m.layers[2]!.activationSpec).toEqual({ name: 'relu', maxValue: 0.5 });
+    const old = model([{ op: 'Gemm', inputs: ['W', 'B'] }, { op: 'Clip', inputs: [], attributes: { min: -0.25, max: 0.75 } }],
+      { W: [[4, 3], randomArray(12, 7, 2)], B: [[3], w(3, 8)] }, 10);
+    expect((await expectSameAsOnnxRuntime(old, 4)).layers[0]!.activation.name).toBe('hard_tanh');
   });
 });
 
@@ -172,13 +223,52 @@ describe('ONNX import of malformed or inconsistent files: INVALID_MODEL, nothing
     ['a Gelu approximation that ONNX does not define',
       model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Gelu', inputs: [], attributes: { approximate: 'erf' } }], weights),
       /Gelu node gelu1: approximate must be 'none' or 'tanh', got 'erf'/],
-    ['an Add after a Gemm', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Add', inputs: ['B'] }], weights),
-      /Add node add1 does not follow a MatMul/],
+    ['an Add before any Gemm', model([{ op: 'Add', inputs: ['B'] }, { op: 'Gemm', inputs: ['W'] }], weights),
+      /Add node add0 does not follow a Gemm or MatMul/],
     ['a graph output in the middle of the chain', edit(base, (g) => (g.output[0]!.name = 'h0')),
       /the graph's outputs \[h0\] are not the end of the chain, Y/],
     ['two graph outputs', edit(base, (g) => g.output.push({ ...g.output[0]!, name: 'h0' })), /the graph's outputs \[Y, h0\]/],
     ['an unsupported op', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Conv', inputs: [] }], weights),
       /ONNX op Conv is not supported/],
+    ...batchNormCases(),
+    ['a Reshape to [N, 2, -1]', model([{ op: 'Reshape', inputs: ['S'] }, { op: 'Gemm', inputs: ['W'] }], { ...weights, S: [[3], BigInt64Array.of(0n, 2n, -1n)] }),
+      /Reshape node reshape0: shape S is \[0, 2, -1\], not \[N, -1\]/],
+    ['a Reshape to [1, -1]', model([{ op: 'Reshape', inputs: ['S'] }, { op: 'Gemm', inputs: ['W'] }], { ...weights, S: [[2], BigInt64Array.of(1n, -1n)] }),
+      /shape S is \[1, -1\], not \[N, -1\]/],
+    ['a Reshape with allowzero', model([{ op: 'Reshape', inputs: ['S'], attributes: { allowzero: 1 } }, { op: 'Gemm', inputs: ['W'] }],
+      { ...weights, S: [[2], BigInt64Array.of(0n, -1n)] }), /shape S is \[0, -1\], not \[N, -1\]/],
+    ['a Reshape whose shape is FLOAT', model([{ op: 'Reshape', inputs: ['S'] }, { op: 'Gemm', inputs: ['W'] }], { ...weights, S: [[2], Float32Array.of(0, -1)] }),
+      /shape S is \[not INT64\]/],
+    ['an INT64 weight', model([{ op: 'Gemm', inputs: ['W'] }], { W: [[3, 2], BigInt64Array.of(1n, 2n, 3n, 4n, 5n, 6n)] }),
+      /Gemm node gemm0: its weight W is an INT64 tensor, not FLOAT/],
+    ['a Flatten over axis 2', model([{ op: 'Flatten', inputs: [], attributes: { axis: 2 } }, { op: 'Gemm', inputs: ['W'] }], weights),
+      /Flatten node flatten0 with axis 2/],
+    ['a Div by zero', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Relu', inputs: [] }, { op: 'Div', inputs: ['Z'] }], { ...weights, Z: [[2], Float32Array.of(1, 0)] }),
+      /Div node div2 divides by zero/],
+    ['a Mul by a constant of the wrong shape', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Mul', inputs: ['C'] }], { ...weights, C: [[3], Float32Array.of(1, 2, 3)] }),
+      /Mul node mul1: constant C has dims \[3\] for 2 units/],
+    ['a Clip whose minimum is NaN', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Clip', inputs: ['L'] }], { ...weights, L: [[], Float32Array.of(NaN)] }),
+      /Clip node clip1: minVal must be a number, got NaN/],
+    ['a Clip bound of two values', model([{ op: 'Gemm', inputs: ['W'] }, { op: 'Clip', inputs: ['L'] }], { ...weights, L: [[2], Float32Array.of(0, 1)] }),
+      /Clip node clip1: min L has dims \[2\]; a bound is one value/],
   ];
+
+  /** BatchNormalization after the 2-unit Gemm, with one of its parameters or attributes made hostile. */
+  function batchNormCases(): [string, Uint8Array, RegExp][] {
+    const good = { s: Float32Array.of(1, 2), b: Float32Array.of(0, 1), m: Float32Array.of(0.5, -0.5), v: Float32Array.of(1, 2) };
+    const bnModel = (change: Partial<Record<keyof typeof good, [number[], Float32Array]>>, attributes: Record<string, number> = {}) =>
+      model([{ op: 'Gemm', inputs: ['W'] }, { op: 'BatchNormalization', inputs: ['s', 'b', 'm', 'v'], attributes }], {
+        ...weights, ...Object.fromEntries(Object.entries(good).map(([k, v]) => [k, [[2], v]])), ...change,
+      });
+    return [
+      ['a BatchNormalization with a negative variance', bnModel({ v: [[2], Float32Array.of(1, -2)] }),
+        /BatchNormalization node batchnormalization1: variance\[1\] is -2/],
+      ['a BatchNormalization with a NaN epsilon', bnModel({}, { epsilon: NaN }), /batchnormalization1: epsilon must be a finite number/],
+      ['a BatchNormalization with a mean of 3 values', bnModel({ m: [[3], Float32Array.of(1, 2, 3)] }), /mean m has dims \[3\], expected \[2\]/],
+      ['a BatchNormalization with an infinite scale', bnModel({ s: [[2], Float32Array.of(1, Infinity)] }), /gamma\[1\] is Infinity/],
+      ['a BatchNormalization in training mode', bnModel({}, { training_mode: 1 }), /in training mode/],
+      ['a BatchNormalization with zero variance and epsilon', bnModel({ v: [[2], Float32Array.of(0, 1)] }, { epsilon: 0 }), /variance\[0\] is 0/],
+    ];
+  }
   it.each(cases)('%s', (_, bytes, message) => expectRejected(nn, earlier, bytes, message));
 });

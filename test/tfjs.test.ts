@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { type TfjsArtifacts, init } from '../ts/index.js';
 import { randomArray } from './helpers.js';
+import { expectRefused } from './model-files.js';
 
 const nn = await init();
 await tf.setBackend('cpu');
@@ -21,10 +22,13 @@ async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts
   return saved!;
 }
 
-/** simdnet's predictions against TF.js's own on the same rows (TF.js's CPU backend, float32). */
-async function expectSameAsTfjs(model: tfl.LayersModel, inputDim: number) {
+/**
+ * simdnet's predictions against TF.js's own on the same rows (TF.js's CPU backend, float32), within
+ * 1e-5 relative (1e-5 absolute below 1); `inputShape` is the input's shape but the batch (default [inputDim]).
+ */
+async function expectSameAsTfjs(model: tfl.LayersModel, inputDim: number, inputShape = [inputDim]) {
   const x = randomArray(6 * inputDim, inputDim, 2);
-  const expected = (model.predict(tf.tensor2d(x, [6, inputDim])) as tf.Tensor).dataSync() as Float32Array;
+  const expected = (model.predict(tf.tensor(x, [6, ...inputShape])) as tf.Tensor).dataSync() as Float32Array;
   const m = await nn.loadModel(await artifactsOf(model));
   const y = m.predict(x);
   expect(y).toHaveLength(expected.length);
@@ -109,9 +113,156 @@ describe('TF.js Layers import, checked against TF.js', () => {
   });
 
   it('names what it does not support', async () => {
-    const conv = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4 }), tfl.layers.batchNormalization()] });
-    await expect(nn.loadModel(await artifactsOf(conv))).rejects.toThrow(/BatchNormalization/);
-    const twice = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4, activation: 'relu' }), tfl.layers.activation({ activation: 'tanh' })] });
-    await expect(nn.loadModel(await artifactsOf(twice))).rejects.toMatchObject({ code: 'INVALID_MODEL' });
+    const norm = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4 }), tfl.layers.layerNormalization()] });
+    await expect(nn.loadModel(await artifactsOf(norm))).rejects.toMatchObject({ code: 'INVALID_MODEL', message: expect.stringMatching(/LayerNormalization/) });
+  });
+});
+
+/** Random moving statistics (and gamma, beta) for each BatchNormalization layer: fresh ones are the identity. */
+function randomizeBatchNorms(model: tfl.LayersModel): void {
+  model.layers.filter((l) => l.getClassName() === 'BatchNormalization').forEach((layer, k) => {
+    layer.setWeights(layer.getWeights().map((w, j) => {
+      const values = randomArray(w.size, 40 + 4 * k + j, 1);
+      // The last weight is the moving variance: positive, some near 0.
+      return tf.tensor(j === layer.getWeights().length - 1 ? values.map((v) => v * v + 0.05) : values, w.shape);
+    }));
+  });
+}
+
+/** The model's artifacts with `change` applied to a copy of its topology's layer named by class. */
+async function changedArtifacts(model: tfl.LayersModel, className: string, change: (layer: Record<string, any>) => void): Promise<TfjsArtifacts> {
+  const artifacts = await artifactsOf(model);
+  const topology = structuredClone(artifacts.modelTopology) as { config: { layers: Record<string, any>[] } };
+  change(topology.config.layers.find((l) => l.class_name === className)!);
+  return { ...artifacts, modelTopology: topology };
+}
+
+describe('TF.js models of real shapes: stacked activations, BatchNormalization, Flatten, functional chains', () => {
+  it('stacks activation layers after a Dense with an activation, in order', async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.dense({ inputShape: [5], units: 16, activation: 'tanh' }), tfl.layers.leakyReLU({ alpha: 0.2 }),
+      tfl.layers.activation({ activation: 'sigmoid' }), tfl.layers.dropout({ rate: 0.3 }),
+      tfl.layers.dense({ units: 6 }), tfl.layers.reLU({ maxValue: 0.5 }), tfl.layers.elu(), tfl.layers.prelu(),
+      tfl.layers.dense({ units: 3, activation: 'relu' }), tfl.layers.softmax(),
+    ] });
+    model.layers[7]!.setWeights([tf.tensor1d(randomArray(6, 5, 1))]);
+    const m = await expectSameAsTfjs(model, 5);
+    // A Dense without activation still fuses the first activation layer after it.
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['tanh', 'relu', 'relu']);
+    expect(m.steps.map((list) => list.map((step) => (step.kind === 'activation' ? step.activation.name : step.label)))).toEqual([
+      ['leaky_relu', 'sigmoid'], ['elu', 'prelu'], ['softmax']]);
+    const x = randomArray(4 * 5, 6, 2);
+    expect((await nn.loadModel(m.save())).predict(x)).toEqual(m.predict(x));
+  });
+
+  it('folds BatchNormalization into a linear Dense, and applies it as a per-unit affine after an activation', async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.dense({ inputShape: [7], units: 12 }), tfl.layers.batchNormalization({ epsilon: 0.01 }), tfl.layers.reLU(),
+      tfl.layers.dense({ units: 9, activation: 'tanh' }), tfl.layers.batchNormalization(),
+      tfl.layers.dense({ units: 5, useBias: false }), tfl.layers.batchNormalization({ center: false, scale: false }), tfl.layers.leakyReLU(),
+      tfl.layers.dense({ units: 4 }), tfl.layers.leakyReLU(), tfl.layers.batchNormalization({ axis: 1 }),
+    ] });
+    randomizeBatchNorms(model);
+    const m = await expectSameAsTfjs(model, 7);
+    expect(m.folded).toEqual([['BatchNormalization'], [], ['BatchNormalization'], []]);
+    expect(m.layers.map((l) => l.activation.name)).toEqual(['relu', 'tanh', 'leaky_relu', 'leaky_relu']);
+    expect(m.steps.map((list) => list.length)).toEqual([0, 1, 0, 1]);
+    expect(m.summary()).toMatch(/batch_normalization \(BatchNormalization, folded\)\s+\(None, 12\)\s+0/);
+    expect(m.summary()).toMatch(/batch_normalization_1 \(BatchNormalization\)\s+\(None, 9\)\s+18/);
+    const x = randomArray(3 * 7, 8, 2);
+    const copy = await nn.loadModel(m.save());
+    expect(copy.predict(x)).toEqual(m.predict(x));
+    expect(copy.summary()).toBe(m.summary());
+  });
+
+  it('reads a [batch, ...] input through Flatten or Reshape as [batch, features], and a Reshape after a Dense as nothing', async () => {
+    const flat = tfl.sequential({ layers: [
+      tfl.layers.flatten({ inputShape: [3, 4] }), tfl.layers.dense({ units: 6, activation: 'relu' }), tfl.layers.dense({ units: 2 }),
+    ] });
+    expect((await expectSameAsTfjs(flat, 12, [3, 4])).inputDim).toBe(12);
+    const reshaped = tfl.sequential({ layers: [
+      tfl.layers.inputLayer({ inputShape: [2, 3, 2] }), tfl.layers.reshape({ targetShape: [12] }), tfl.layers.dense({ units: 3 }),
+      tfl.layers.reshape({ targetShape: [3] }), tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
+    ] });
+    await expectSameAsTfjs(reshaped, 12, [2, 3, 2]);
+  });
+
+  it('loads a functional model whose graph is a single chain', async () => {
+    const input = tfl.input({ shape: [2, 3] });
+    let h = tfl.layers.flatten().apply(input) as tfl.SymbolicTensor;
+    h = tfl.layers.dense({ units: 8 }).apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.leakyReLU().apply(h) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: output });
+    randomizeBatchNorms(model);
+    const m = await expectSameAsTfjs(model, 6, [2, 3]);
+    expect(m.folded[0]).toEqual(['BatchNormalization']);
+  });
+});
+
+describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer, nothing allocated', () => {
+  const witness = nn.sequential([{ inputDim: 3, units: 2, activation: 'tanh' }]);
+  const bn = () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 4, activation: 'relu' }), tfl.layers.batchNormalization()] });
+    randomizeBatchNorms(model);
+    return model;
+  };
+
+  it('weight data given as a list with a hole (a fuzzed case: the hole was read as a buffer)', async () => {
+    const artifacts = await artifactsOf(bn());
+    // eslint-disable-next-line no-sparse-arrays
+    const holed = { ...artifacts, weightData: [artifacts.weightData as ArrayBuffer, , ] as ArrayBuffer[] };
+    await expectRefused(nn, witness, () => nn.loadModel(holed), 'INVALID_MODEL', /weightData must be an ArrayBuffer, a list of them/);
+  });
+
+  it('a functional model that branches, merges, or has two outputs', async () => {
+    const input = tfl.input({ shape: [4] });
+    const a = tfl.layers.dense({ units: 3, name: 'left' }).apply(input) as tfl.SymbolicTensor;
+    const b = tfl.layers.dense({ units: 3, name: 'right' }).apply(input) as tfl.SymbolicTensor;
+    const sum = tfl.layers.add({ name: 'sum' }).apply([a, b]) as tfl.SymbolicTensor;
+    const merged = await artifactsOf(tfl.model({ inputs: input, outputs: sum }));
+    await expectRefused(nn, witness, () => nn.loadModel(merged), 'INVALID_MODEL', /sum merges 2 inputs/);
+    const twoOutputs = await artifactsOf(tfl.model({ inputs: input, outputs: [a, b] }));
+    await expectRefused(nn, witness, () => nn.loadModel(twoOutputs), 'INVALID_MODEL', /output_layers must name exactly one layer/);
+    // A branch whose other end is dropped from the outputs: the input feeds two layers.
+    const topology = structuredClone((await artifactsOf(tfl.model({ inputs: input, outputs: sum }))).modelTopology) as any;
+    topology.config.layers = topology.config.layers.filter((l: any) => l.name !== 'sum');
+    topology.config.output_layers = [['left', 0, 0]];
+    const branching = { ...merged, modelTopology: topology };
+    await expectRefused(nn, witness, () => nn.loadModel(branching), 'INVALID_MODEL', /branches to left, right/);
+  });
+
+  it('BatchNormalization with a negative variance, a NaN epsilon, a weight of the wrong shape, another axis', async () => {
+    const model = bn();
+    const artifacts = await artifactsOf(model);
+    const specs = artifacts.weightSpecs!;
+    const data = new Float32Array((artifacts.weightData as ArrayBuffer).slice(0));
+    const offset = (name: string) => {
+      const at = specs.findIndex((w) => w.name.endsWith(name));
+      return specs.slice(0, at).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    };
+    data[offset('moving_variance') + 2] = -0.5;
+    const negative = { ...artifacts, weightData: data.buffer };
+    await expectRefused(nn, witness, () => nn.loadModel(negative), 'INVALID_MODEL', /batch_normalization\w*: variance\[2\] is -0.5/);
+    const nanEpsilon = await changedArtifacts(model, 'BatchNormalization', (l) => (l.config.epsilon = NaN));
+    await expectRefused(nn, witness, () => nn.loadModel(nanEpsilon), 'INVALID_MODEL', /epsilon must be a finite number/);
+    const reshapedSpecs = specs.map((w) => (w.name.endsWith('gamma') ? { ...w, shape: [2, 2] } : w));
+    const wrongShape = { ...artifacts, weightSpecs: reshapedSpecs };
+    await expectRefused(nn, witness, () => nn.loadModel(wrongShape), 'INVALID_MODEL', /gamma has shape \[2, 2\], expected \[4\]/);
+    const otherAxis = await changedArtifacts(model, 'BatchNormalization', (l) => (l.config.axis = 0));
+    await expectRefused(nn, witness, () => nn.loadModel(otherAxis), 'INVALID_MODEL', /only the feature \(last\) axis/);
+  });
+
+  it('a Reshape that does not flatten, a Flatten of a Dense\'s 3-D output, a normalization before any Dense', async () => {
+    const reshape = tfl.sequential({ layers: [tfl.layers.reshape({ inputShape: [12], targetShape: [3, 4] }), tfl.layers.dense({ units: 2 })] });
+    const notFlat = await artifactsOf(reshape);
+    await expectRefused(nn, witness, () => nn.loadModel(notFlat), 'INVALID_MODEL', /: a reshape to \[3,4\] is not to \[batch, 12\]/);
+    const deep = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2, 3], units: 4 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
+    const flattenAfter = await artifactsOf(deep);
+    await expectRefused(nn, witness, () => nn.loadModel(flattenAfter), 'INVALID_MODEL', /flatten\w* reshapes \[batch, 2, 4\] after a Dense layer/);
+    const first = tfl.sequential({ layers: [tfl.layers.batchNormalization({ inputShape: [3] }), tfl.layers.dense({ units: 2 })] });
+    const normFirst = await artifactsOf(first);
+    await expectRefused(nn, witness, () => nn.loadModel(normFirst), 'INVALID_MODEL', /must follow a Dense layer/);
   });
 });

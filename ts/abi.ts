@@ -67,7 +67,7 @@ export const RowwiseCode = {
   prelu: 69,
 } as const;
 
-/** One layer of the table `simdnet_model_forward` walks: crate/src/model.rs `LayerDesc`. */
+/** A dense layer as the kernels see it: crate/src/model.rs `LayerDesc` (also embedded in training's table). */
 export interface LayerDesc {
   /** Byte address of the packed weights. */
   packed: number;
@@ -94,4 +94,39 @@ export function writeLayerDesc(memory: WebAssembly.Memory, at: number, desc: Lay
   view.setUint32(o.activation, desc.activation, true);
   desc.params.forEach((p, j) => view.setFloat32(o.params + 4 * j, p, true));
   view.setUint32(o.slopes, desc.slopes, true);
+}
+
+/** `Step.code` of a per-unit affine step (crate/src/model.rs `AFFINE`): outside the activation codes. */
+export const AFFINE_CODE = 256;
+
+/** A step after a layer's activation: crate/src/model.rs `Step`. */
+export interface StepDesc {
+  /** An activation code, or AFFINE_CODE. */
+  code: number;
+  params: readonly [number, number, number];
+  /** Byte address of the affine step's scales then shifts, or of prelu's slopes; 0 for the others. */
+  values: number;
+}
+
+/** `Step`: `#[repr(C)]`, five little-endian 32-bit words (the crate asserts the size). */
+const STEP_DESC_OFFSETS = { code: 0, params: 4, values: 16 } as const;
+export const STEP_DESC_BYTES = 20;
+
+export function writeStepDesc(memory: WebAssembly.Memory, at: number, step: StepDesc): void {
+  const view = new DataView(memory.buffer, at, STEP_DESC_BYTES);
+  const o = STEP_DESC_OFFSETS;
+  view.setUint32(o.code, step.code, true);
+  step.params.forEach((p, j) => view.setFloat32(o.params + 4 * j, p, true));
+  view.setUint32(o.values, step.values, true);
+}
+
+/** `ModelLayer`, an entry of the table `simdnet_model_forward` walks: a `LayerDesc`, then its steps' address and count. */
+const MODEL_LAYER_OFFSETS = { steps: LAYER_DESC_BYTES, stepCount: LAYER_DESC_BYTES + 4 } as const;
+export const MODEL_LAYER_BYTES = 40;
+
+export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: LayerDesc, steps: number, stepCount: number): void {
+  writeLayerDesc(memory, at, desc);
+  const view = new DataView(memory.buffer, at, MODEL_LAYER_BYTES);
+  view.setUint32(MODEL_LAYER_OFFSETS.steps, steps, true);
+  view.setUint32(MODEL_LAYER_OFFSETS.stepCount, stepCount, true);
 }

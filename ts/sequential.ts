@@ -1,8 +1,9 @@
-import { LAYER_DESC_BYTES, writeLayerDesc } from './abi.js';
+import { MODEL_LAYER_BYTES, STEP_DESC_BYTES, writeModelLayer, writeStepDesc } from './abi.js';
 import type { Context } from './context.js';
 import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outputArray, tensorOptions } from './dense.js';
-import { checkKeys, fail } from './errors.js';
+import { checkCount, checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
+import { type CheckedStep, type LayerStep, checkSteps, stepDesc, stepType } from './steps.js';
 import { Tensor } from './tensor.js';
 import { type FitOptions, type EvaluateOptions, type History, evaluate, fit } from './train/fit.js';
 import type { Logs } from './train/metrics.js';
@@ -18,7 +19,27 @@ interface Workspace {
 }
 
 /** A dense layer of a Sequential model: `inputDim` is needed on the first layer only. */
-export type LayerSpec = Omit<DenseConfig, 'inputDim'> & { inputDim?: number };
+export type LayerSpec = Omit<DenseConfig, 'inputDim'> & {
+  inputDim?: number;
+  /**
+   * Steps applied in order after the activation, in the same wasm call: activations (any of
+   * `nn.activate`'s but glu, with options) and per-unit affine maps `{ scale, shift }`. Not trained:
+   * `compile()` refuses a model with steps. Model importers put here the activation and
+   * BatchNormalization layers they cannot fuse into the Dense layer.
+   */
+  then?: readonly LayerStep[];
+  /** What an importer folded into this layer's weights (e.g. 'BatchNormalization'): shown by `summary()`, saved. */
+  folded?: readonly string[];
+};
+
+const LAYER_SPEC_KEYS = [...DENSE_CONFIG_KEYS, 'then', 'folded'] as const;
+
+/** A layer's `folded` labels, checked. */
+function checkFolded(folded: unknown, where: string): readonly string[] {
+  if (folded === undefined) return [];
+  if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string')) fail('INVALID_ARGUMENT', `${where}: folded must be an array of names`);
+  return Object.freeze([...folded]);
+}
 
 /**
  * A stack of dense layers run by one wasm call per `predict`: the activations between layers stay in
@@ -27,6 +48,10 @@ export type LayerSpec = Omit<DenseConfig, 'inputDim'> & { inputDim?: number };
 export class Sequential {
   /** The model's layers, frozen: the model owns them (it alone disposes them) and its table holds their addresses. */
   readonly layers: readonly DenseLayer[];
+  /** @internal Each layer's steps after its activation, checked (what the table's step lists hold). */
+  readonly steps: readonly (readonly CheckedStep[])[];
+  /** @internal Each layer's folded-in layers, as `LayerSpec.folded`. */
+  readonly folded: readonly (readonly string[])[];
   #ctx: Context;
   #table: number;
   #capacity = 0;
@@ -38,31 +63,58 @@ export class Sequential {
   constructor(ctx: Context, specs: readonly LayerSpec[]) {
     if (!Array.isArray(specs) || specs.length === 0) fail('INVALID_ARGUMENT', 'sequential() needs a non-empty array of layers');
     const configs: DenseConfig[] = [];
+    const steps: CheckedStep[][] = [];
+    const folded: (readonly string[])[] = [];
     let width = specs[0]?.inputDim;
     if (width === undefined) fail('INVALID_ARGUMENT', 'the first layer needs inputDim');
     specs.forEach((spec, i) => {
       if (spec === null || typeof spec !== 'object') fail('INVALID_ARGUMENT', `layer ${i} must be an object`);
-      checkKeys(spec, DENSE_CONFIG_KEYS, `layer ${i}`);
+      checkKeys(spec, LAYER_SPEC_KEYS, `layer ${i}`);
       if (i > 0 && spec.inputDim !== undefined && spec.inputDim !== width) {
         fail('SHAPE_MISMATCH', `layer ${i} has inputDim ${spec.inputDim} but the previous layer has ${width} units`);
       }
+      const { then, folded: foldedNames, ...dense } = spec;
+      steps.push(then === undefined ? [] : checkSteps(then, checkCount(spec.units, `layer ${i}'s units`), `layer ${i}`));
+      folded.push(checkFolded(foldedNames, `layer ${i}`));
       // Weights that are views of wasm memory are copied now: building the first layers may grow it.
-      const [kernel, bias] = [spec.kernel && ctx.heap.stable(spec.kernel), spec.bias && ctx.heap.stable(spec.bias)];
-      configs.push({ seed: i, ...spec, kernel, bias, inputDim: width! });
+      const [kernel, bias] = [dense.kernel && ctx.heap.stable(dense.kernel), dense.bias && ctx.heap.stable(dense.bias)];
+      configs.push({ seed: i, ...dense, kernel, bias, inputDim: width! });
       width = spec.units;
     });
+    // The table: one ModelLayer per layer, then every step, then the steps' values (floats).
+    const stepCount = steps.reduce((n, list) => n + list.length, 0);
+    const valueFloats = steps.flat().reduce((n, step) => n + (step.values?.length ?? 0), 0);
     const layers: DenseLayer[] = [];
     try {
       for (const config of configs) layers.push(new DenseLayer(ctx, config));
-      this.#table = ctx.heap.alloc(layers.length * LAYER_DESC_BYTES);
+      this.#table = ctx.heap.alloc(layers.length * MODEL_LAYER_BYTES + stepCount * STEP_DESC_BYTES + valueFloats * 4);
     } catch (e) {
       for (const layer of layers) layer.dispose();
       throw e;
     }
     for (const layer of layers) layer.ownBy(this);
     this.layers = Object.freeze(layers);
+    this.steps = Object.freeze(steps.map((list) => Object.freeze(list)));
+    this.folded = Object.freeze(folded);
     this.#ctx = ctx;
-    layers.forEach((layer, i) => writeLayerDesc(ctx.heap.memory, this.#table + i * LAYER_DESC_BYTES, layer.desc));
+    this.#writeTable(stepCount);
+  }
+
+  #writeTable(stepCount: number): void {
+    const { memory } = this.#ctx.heap;
+    let stepAt = this.#table + this.layers.length * MODEL_LAYER_BYTES;
+    let valuesAt = stepAt + stepCount * STEP_DESC_BYTES;
+    this.layers.forEach((layer, i) => {
+      const list = this.steps[i]!;
+      writeModelLayer(memory, this.#table + i * MODEL_LAYER_BYTES, layer.desc, list.length ? stepAt : 0, list.length);
+      for (const step of list) {
+        writeStepDesc(memory, stepAt, stepDesc(step, valuesAt));
+        stepAt += STEP_DESC_BYTES;
+        if (!step.values) continue;
+        this.#ctx.heap.write(valuesAt, step.values);
+        valuesAt += step.values.length * 4;
+      }
+    });
   }
 
   get inputDim(): number {
@@ -115,7 +167,10 @@ export class Sequential {
   #reserve(batch: number): Workspace {
     if (this.#workspace && batch <= this.#capacity) return this.#workspace;
     const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
-    const scratch = Math.max(...this.layers.map((l) => l.scratchFloats(batch)));
+    const { wasm } = this.#ctx;
+    const stepScratch = this.steps.flatMap((list, i) => list.map((step) => (step.kind === 'activation'
+      ? this.#ctx.kernelLen(wasm.simdnet_rowwise_scratch_len(step.activation.code, this.layers[i]!.units), 'scratch') : 0)));
+    const scratch = Math.max(...this.layers.map((l) => l.scratchFloats(batch)), ...stepScratch);
     // The shared scratch only grows, so once grown here `ctx.scratch(scratch)` in predict allocates nothing.
     const ptrs = this.#ctx.allocWithScratch([this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w), scratch);
     this.#releaseWorkspace();
@@ -174,12 +229,20 @@ export class Sequential {
   #forward(x: number, rows: number, ws: Workspace, y: number): void {
     const scratch = this.#ctx.scratch(ws.scratch);
     const status = this.#ctx.wasm.simdnet_model_forward(this.#table, this.layers.length, x, rows, ws.a, ws.b, y, scratch);
-    if (status !== 0) fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of layer ${status - 1}'s ${this.layers[status - 1]!.activation.name}`);
+    if (status !== 0) {
+      const i = status - 1;
+      const names = [this.layers[i]!.activation.name, ...this.steps[i]!.map(stepType)].join(', ');
+      fail('UNKNOWN_ACTIVATION', `the kernel cannot apply layer ${i}'s activation or steps (${names})`);
+    }
   }
 
   /** Prepares training (Keras' `compile`): loss, optimizer (fresh state) and metrics. See docs/training.md. */
   compile(options: CompileOptions): void {
     this.#assertAlive();
+    const stepped = this.steps.findIndex((list) => list.length > 0);
+    if (stepped >= 0) {
+      fail('INVALID_ARGUMENT', `layer ${stepped} has steps after its activation (an imported model's extra layers); training them is not supported yet`);
+    }
     const trainer = new Trainer(this.#ctx, this.layers, options);
     this.#trainer?.dispose();
     this.#trainer = trainer;
@@ -220,14 +283,31 @@ export class Sequential {
     return saveModel(this, weightsPath);
   }
 
-  /** A Keras-like table of the layers, their output shapes and parameter counts. */
+  /**
+   * A Keras-like table of the layers, their output shapes and parameter counts: each step after a
+   * layer's activation is a row of its own, as are the layers folded into its weights (0 parameters).
+   */
   summary(): string {
-    const rows = this.layers.map((l, i) => [
-      `${i === 0 ? 'dense' : `dense_${i}`} (Dense${l.activation.name === 'linear' ? '' : `, ${l.activation.name}`})`,
-      `(None, ${l.units})`,
-      l.paramCount.toLocaleString('en-US'),
-    ]);
-    const widths = [34, 20, 12];
+    // Keras names a layer by its class in snake case, numbered from the second of a class on.
+    const seen = new Map<string, number>();
+    const named = (type: string) => {
+      const base = type.split(',')[0]!.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      return `${n === 0 ? base : `${base}_${n}`} (${type})`;
+    };
+    const count = (n: number) => n.toLocaleString('en-US');
+    const stepFloats = this.steps.flat().reduce((n, step) => n + (step.values?.length ?? 0), 0);
+    const rows = this.layers.flatMap((l, i) => {
+      const shape = `(None, ${l.units})`;
+      return [
+        [named(`Dense${l.activation.name === 'linear' ? '' : `, ${l.activation.name}`}`), shape, count(l.paramCount)],
+        ...this.folded[i]!.map((type) => [named(`${type}, folded`), shape, '0']),
+        ...this.steps[i]!.map((step) => [named(stepType(step)), shape, count(step.values?.length ?? 0)]),
+      ];
+    });
+    // Keras' widths, the first widened to fit a long name (a folded BatchNormalization's).
+    const widths = [Math.max(34, ...rows.map((r) => r[0]!.length + 2)), 20, 12];
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('').trimEnd();
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
     return [
@@ -237,7 +317,9 @@ export class Sequential {
       rule('='),
       ...rows.flatMap((r, i) => (i === 0 ? [line(r)] : [rule('_'), line(r)])),
       rule('='),
-      `Total params: ${this.paramCount.toLocaleString('en-US')}`,
+      `Total params: ${count(this.paramCount + stepFloats)}`,
+      // The steps' values are not weights: getWeights() and training leave them out.
+      ...(stepFloats > 0 ? [`Trainable params: ${count(this.paramCount)}`, `Non-trainable params: ${count(stepFloats)}`] : []),
       rule('_'),
     ].join('\n');
   }

@@ -1,8 +1,9 @@
 //! A whole Sequential model in one call: no JS↔wasm crossing or copy between layers.
+use crate::activation::{code, rowwise, simdnet_activate, simdnet_prelu};
 use crate::dense;
 
-/// One layer of the table passed to `simdnet_model_forward`, laid out as 8 little-endian 32-bit words
-/// (mirrored in ts/abi.ts).
+/// One dense layer: its weights and fused activation, laid out as 8 little-endian 32-bit words
+/// (mirrored in ts/abi.ts). Training's table embeds it too (crate/src/train/step.rs).
 #[repr(C)]
 pub struct LayerDesc {
     pub(crate) packed: *const f32,
@@ -13,14 +14,40 @@ pub struct LayerDesc {
     /// prelu's slopes (`outputs` floats), or null.
     pub(crate) slopes: *const f32,
 }
+const _: () = assert!(core::mem::size_of::<LayerDesc>() == 32);
+
+/// A step run over a layer's output after its fused activation (an imported model's further
+/// activation layers, or a per-unit affine such as an inference-mode BatchNormalization).
+#[repr(C)]
+pub struct Step {
+    /// An activation code (elementwise, row-wise or prelu), or `AFFINE`.
+    code: u32,
+    params: [f32; 3],
+    /// `AFFINE`: `outputs` scales then `outputs` shifts; prelu: `outputs` slopes; otherwise unused.
+    values: *const f32,
+}
+const _: () = assert!(core::mem::size_of::<Step>() == 20);
+
+/// `y = x·scale[c] + shift[c]` per column c: outside the activation codes' range.
+const AFFINE: u32 = 256;
+
+/// One entry of the table `simdnet_model_forward` walks: a dense layer and its `step_count` steps.
+#[repr(C)]
+pub struct ModelLayer {
+    desc: LayerDesc,
+    steps: *const Step,
+    step_count: u32,
+}
+const _: () = assert!(core::mem::size_of::<ModelLayer>() == 40);
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
 /// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
-/// activations between layers; `scratch` holds the largest `simdnet_dense_scratch_len` of the
-/// layers. Returns 0, or 1 + the index of a layer whose activation it cannot apply.
+/// activations between layers; each layer's steps run in place on its output. `scratch` holds the
+/// largest `simdnet_dense_scratch_len` of the layers and `simdnet_rowwise_scratch_len` of their
+/// steps. Returns 0, or 1 + the index of a layer whose activation or step it cannot apply.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
-    table: *const LayerDesc,
+    table: *const ModelLayer,
     layers: usize,
     x: *const f32,
     batch: usize,
@@ -31,7 +58,7 @@ pub unsafe extern "C" fn simdnet_model_forward(
 ) -> u32 {
     let mut src = x;
     for i in 0..layers {
-        let layer = unsafe { &*table.add(i) };
+        let ModelLayer { desc: layer, steps, step_count } = unsafe { &*table.add(i) };
         let dst = if i + 1 == layers {
             y
         } else if i % 2 == 0 {
@@ -40,26 +67,40 @@ pub unsafe extern "C" fn simdnet_model_forward(
             hidden_b
         };
         let [p0, p1, p2] = layer.params;
+        let outputs = layer.outputs as usize;
         let status = unsafe {
-            dense::simdnet_dense(
-                src,
-                batch,
-                layer.inputs as usize,
-                layer.outputs as usize,
-                layer.packed,
-                layer.activation,
-                p0,
-                p1,
-                p2,
-                layer.slopes,
-                dst,
-                scratch,
-            )
+            dense::simdnet_dense(src, batch, layer.inputs as usize, outputs, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
         };
-        if status != 0 {
+        // By index: `steps` is null when there are none, which a slice may not be.
+        if status != 0 || !(0..*step_count as usize).all(|j| unsafe { run_step(&*steps.add(j), dst, batch, outputs, scratch) }) {
             return 1 + i as u32;
         }
         src = dst;
     }
     0
+}
+
+/// Applies `step` in place to `y[rows × cols]`; false (nothing written) for a code it cannot apply.
+#[inline(never)]
+unsafe fn run_step(step: &Step, y: *mut f32, rows: usize, cols: usize, scratch: *mut f32) -> bool {
+    let [p0, p1, p2] = step.params;
+    match step.code {
+        AFFINE => unsafe { affine(y, rows, cols, step.values) },
+        // Through an opaque pointer: inlined, it would add a second copy of the prelu pass to every build.
+        code::PRELU => unsafe { core::hint::black_box(simdnet_prelu as unsafe extern "C" fn(*const f32, _, _, _, _))(y, rows, cols, step.values, y) },
+        // An elementwise code, else a row-wise one (each answers 1 for a code it does not know).
+        c => return unsafe { simdnet_activate(c, p0, p1, p2, y, rows * cols, y) == 0 || rowwise(c, y, rows, cols, y, scratch) == 0 },
+    }
+    true
+}
+
+/// `y[r][c] = y[r][c]·scale[c] + shift[c]`, with `values` holding `cols` scales then `cols` shifts.
+unsafe fn affine(y: *mut f32, rows: usize, cols: usize, values: *const f32) {
+    let (scale, shift) = unsafe { (core::slice::from_raw_parts(values, cols), core::slice::from_raw_parts(values.add(cols), cols)) };
+    for r in 0..rows {
+        let row = unsafe { core::slice::from_raw_parts_mut(y.add(r * cols), cols) };
+        for ((v, s), t) in row.iter_mut().zip(scale).zip(shift) {
+            *v = *v * s + t;
+        }
+    }
 }

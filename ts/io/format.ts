@@ -1,6 +1,7 @@
 import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
 import { SimdnetError, fail } from '../errors.js';
 import type { LayerSpec, Sequential } from '../sequential.js';
+import type { LayerStep } from '../steps.js';
 
 /**
  * simdnet's own model format: a JSON document (the layers, their activations as given, and where each
@@ -14,26 +15,42 @@ export interface SavedModel {
   weights: Uint8Array;
 }
 
+/** An affine step as saved: where its scales and shifts lie in the weights. */
+interface SavedAffine {
+  scale: Place;
+  shift: Place;
+  label: string;
+}
+
+/**
+ * Version 2 adds to a layer its steps after the activation (`then`) and the layers folded into its
+ * weights (`folded`); a model without either is saved as version 1, which simdnet has always read.
+ */
 interface ModelDocument {
   format: 'simdnet-sequential';
-  version: 1;
+  version: 1 | 2;
   /** The binary part's file name, for models saved to disk (beside the JSON). */
   weightsPath: string;
-  layers: { inputDim: number; units: number; activation: ActivationSpec; kernel: [number, number]; bias: [number, number] }[];
+  layers: {
+    inputDim: number; units: number; activation: ActivationSpec; kernel: Place; bias: Place;
+    then?: (ActivationSpec | SavedAffine)[]; folded?: string[];
+  }[];
 }
 
 export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedModel {
   const weights = model.getWeights();
-  const floats = new Float32Array(weights.reduce((n, w) => n + w.length, 0));
+  const stepValues = model.steps.flat().reduce((n, step) => n + (step.kind === 'affine' ? step.values.length : 0), 0);
+  const floats = new Float32Array(weights.reduce((n, w) => n + w.length, stepValues));
   let offset = 0;
   const place = (w: Float32Array): [number, number] => {
     floats.set(w, offset);
     offset += w.length;
     return [offset - w.length, w.length];
   };
+  const extended = model.steps.some((list) => list.length > 0) || model.folded.some((list) => list.length > 0);
   const doc: ModelDocument = {
     format: 'simdnet-sequential',
-    version: 1,
+    version: extended ? 2 : 1,
     weightsPath,
     layers: model.layers.map((l, i) => ({
       inputDim: l.inputDim,
@@ -41,6 +58,12 @@ export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedMo
       activation: l.activationSpec as ActivationSpec,
       kernel: place(weights[2 * i]!),
       bias: place(weights[2 * i + 1]!),
+      ...(model.steps[i]!.length > 0 ? {
+        then: model.steps[i]!.map((step) => (step.kind === 'affine'
+          ? { scale: place(step.values.subarray(0, l.units)), shift: place(step.values.subarray(l.units)), label: step.label }
+          : step.spec)),
+      } : {}),
+      ...(model.folded[i]!.length > 0 ? { folded: [...model.folded[i]!] } : {}),
     })),
   };
   const bytes = new Uint8Array(floats.length * 4);
@@ -83,17 +106,17 @@ export function elementCount(dims: readonly number[], what: string): number {
 }
 
 /**
- * A dense layer's activation from a model file, checked as `nn.dense` would check it (name, options,
- * prelu's slopes for `units`, no glu), so that a bad one is INVALID_MODEL naming `where`.
+ * A dense layer's activation (or a `step` after it) from a model file, checked as `nn.dense` would
+ * check it (name, options, prelu's slopes for `units`, no glu), so that a bad one is INVALID_MODEL naming `where`.
  */
-export function modelActivation<T>(spec: T, units: number, where: string): T {
+export function modelActivation<T>(spec: T, units: number, where: string, step = false): T {
   try {
     const { name } = resolveSpec(spec);
-    if (name === 'glu') fail('INVALID_MODEL', 'glu halves the width: a dense layer cannot apply it');
+    if (name === 'glu') fail('INVALID_MODEL', `glu halves the width: a ${step ? 'step' : 'dense layer'} cannot apply it`);
     if (name === 'prelu') preluSlopes((spec as ActivationOptions).slope, units);
   } catch (e) {
     if (!(e instanceof SimdnetError)) throw e;
-    fail('INVALID_MODEL', `${where}: ${e.message}`);
+    fail('INVALID_MODEL', `${where}: ${e.message.slice(`${e.code}: `.length)}`);
   }
   return spec;
 }
@@ -104,8 +127,10 @@ type Place = [offset: number, length: number];
 export interface ModelPlan {
   weightsPath: string;
   byteLength: number;
-  layers: { inputDim: number; units: number; activation: ActivationSpec; kernel: Place; bias: Place }[];
+  layers: { inputDim: number; units: number; activation: ActivationSpec; kernel: Place; bias: Place; then: PlannedStep[]; folded: string[] }[];
 }
+
+type PlannedStep = ActivationSpec | SavedAffine;
 
 /**
  * Checks a parsed model document before anything else is read: every layer's sizes (each layer's
@@ -114,14 +139,15 @@ export interface ModelPlan {
  */
 export function planModel(document: unknown): ModelPlan {
   const doc = document as Partial<ModelDocument> | null;
-  if (doc === null || typeof doc !== 'object' || doc.format !== 'simdnet-sequential' || doc.version !== 1) {
-    fail('INVALID_MODEL', 'not a simdnet model document (format "simdnet-sequential", version 1)');
+  if (doc === null || typeof doc !== 'object' || doc.format !== 'simdnet-sequential' || (doc.version !== 1 && doc.version !== 2)) {
+    fail('INVALID_MODEL', 'not a simdnet model document (format "simdnet-sequential", version 1 or 2)');
   }
   const weightsPath = doc.weightsPath ?? 'model.bin';
   if (typeof weightsPath !== 'string') fail('INVALID_MODEL', 'weightsPath must be a string');
   if (!Array.isArray(doc.layers) || doc.layers.length === 0) fail('INVALID_MODEL', 'layers must be a non-empty array');
   let floats = 0;
   let width: number | undefined;
+  const places: [what: string, place: Place][] = [];
   const layers = Array.from(doc.layers, (layer: unknown, i) => {
     const where = `layer ${i}`;
     const l = modelObject(layer, where);
@@ -137,24 +163,35 @@ export function planModel(document: unknown): ModelPlan {
       const [offset, count] = [modelCount(value[0], `${what} offset`), modelCount(value[1], `${what} length`)];
       if (count !== length) fail('INVALID_MODEL', `${what} has ${count} values, expected ${length}`);
       floats += count;
+      places.push([what, [offset, count]]);
       return [offset, count];
     };
+    if (l.then !== undefined && !Array.isArray(l.then)) fail('INVALID_MODEL', `${where}'s then must be an array of steps`);
+    const then = Array.from(l.then ?? [], (step: unknown, j): PlannedStep => {
+      const what = `${where}'s step ${j}`;
+      if (step === null || typeof step !== 'object' || !('scale' in step)) return modelActivation(step as ActivationSpec, units, what, true);
+      const { scale, shift, label } = step as Record<string, unknown>;
+      if (typeof label !== 'string') fail('INVALID_MODEL', `${what}'s label must be a string`);
+      return { scale: place(scale, units, `step ${j}'s scale`), shift: place(shift, units, `step ${j}'s shift`), label };
+    });
+    const folded = l.folded ?? [];
+    if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string')) fail('INVALID_MODEL', `${where}'s folded must be an array of names`);
     return {
       inputDim,
       units,
       activation: modelActivation(l.activation as ActivationSpec, units, where),
       kernel: place(l.kernel, elementCount([inputDim, units], `${where}'s kernel`), 'kernel'),
       bias: place(l.bias, units, 'bias'),
+      then,
+      folded,
     };
   });
   const byteLength = floats * 4;
   if (byteLength > MAX_WEIGHT_BYTES) {
     fail('INVALID_MODEL', `the layers need ${byteLength} bytes of weights, more than wasm32's 4 GiB memory holds`);
   }
-  for (const [i, l] of layers.entries()) {
-    for (const [part, [offset, length]] of [['kernel', l.kernel], ['bias', l.bias]] as const) {
-      if ((offset + length) * 4 > byteLength) fail('INVALID_MODEL', `layer ${i}'s ${part} lies outside the ${byteLength} bytes of weights`);
-    }
+  for (const [what, [offset, length]] of places) {
+    if ((offset + length) * 4 > byteLength) fail('INVALID_MODEL', `${what} lies outside the ${byteLength} bytes of weights`);
   }
   return { weightsPath, byteLength, layers };
 }
@@ -166,7 +203,10 @@ export function parseModel(plan: ModelPlan, weights: Uint8Array): LayerSpec[] {
   }
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const read = ([offset, length]: Place) => Float32Array.from({ length }, (_, i) => view.getFloat32(4 * (offset + i), true));
-  return plan.layers.map(({ inputDim, units, activation, kernel, bias }) => (
-    { inputDim, units, activation, kernel: read(kernel), bias: read(bias) }
-  ));
+  return plan.layers.map(({ inputDim, units, activation, kernel, bias, then, folded }) => ({
+    inputDim, units, activation, kernel: read(kernel), bias: read(bias), folded,
+    then: then.map((step): LayerStep => (typeof step === 'object' && 'scale' in step
+      ? { scale: read(step.scale), shift: read(step.shift), label: step.label }
+      : step)),
+  }));
 }

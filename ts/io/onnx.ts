@@ -1,15 +1,17 @@
 /**
  * ONNX import: a small reader of the protobuf wire format (the few messages an MLP needs), and the
- * conversion of a chain of Gemm / MatMul+Add layers and activations into dense layer specs. Our own
+ * conversion of a chain of Gemm / MatMul+Add layers, activations, normalizations and scalings into
+ * dense layer specs. Our own
  * reader rather than a protobuf dependency: the package keeps zero runtime dependencies, which edge
  * runtimes weigh, and an MLP graph needs five message types.
  *
  * The bytes are untrusted: the whole file is read and checked before any layer is built, and
  * anything malformed, inconsistent or unsupported is an INVALID_MODEL error naming where it is.
  */
-import { type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
-import { SimdnetError, fail } from '../errors.js';
+import type { ActivationSpec } from '../activations.js';
+import { fail } from '../errors.js';
 import type { LayerSpec } from '../sequential.js';
+import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
 
 function invalid(message: string): never {
   return fail('INVALID_MODEL', message);
@@ -34,7 +36,7 @@ const ATTRIBUTE: Schema = { 1: one('name', LEN), 2: one('f', FIXED32), 3: one('i
 const VALUE_INFO: Schema = { 1: one('name', LEN) };
 // dims and float_data come packed (one length-delimited run) or one value per field.
 const TENSOR: Schema = {
-  1: many('dims', VARINT, LEN), 2: one('data_type', VARINT), 4: many('float_data', FIXED32, LEN), 8: one('name', LEN),
+  1: many('dims', VARINT, LEN), 2: one('data_type', VARINT), 4: many('float_data', FIXED32, LEN), 7: many('int64_data', VARINT, LEN), 8: one('name', LEN),
   9: one('raw_data', LEN), 14: one('data_location', VARINT),
 };
 
@@ -121,22 +123,25 @@ function int64s(m: Message, n: number): bigint[] {
   });
 }
 
+/** An initializer: float32 values, or (a Reshape's shape) int64 ones in `ints`. */
 interface Tensor {
   dims: number[];
   data: Float32Array;
+  ints?: bigint[];
 }
 
 const FLOAT = 1n;
+const INT64 = 7n;
 const EXTERNAL = 1n;
 
 /** An initializer's name, shape and float32 values, from raw_data (little-endian, not necessarily
- * aligned) or float_data, whose size must be exactly what the dims say. */
+ * aligned) or float_data, whose size must be exactly what the dims say; or its int64 values. */
 function tensorOf(t: Message): [string, Tensor] {
   const name = string(t, 8);
   if (!name) invalid(`${t.where} has no name`);
   const what = `initializer ${name}`;
   const type = int64(t, 2);
-  if (type !== FLOAT) invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1) is supported`);
+  if (type !== FLOAT && type !== INT64) invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1), and INT64 (7) for shapes, are supported`);
   if (int64(t, 14) === EXTERNAL) invalid(`${what} keeps its data in an external file, which is not supported`);
   const dims = int64s(t, 1).map((d) => {
     if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`${what} has dimension ${d}`);
@@ -145,6 +150,7 @@ function tensorOf(t: Message): [string, Tensor] {
   // Every factor is a safe integer ≥ 0, so the product is unsafe (or NaN) exactly when the count is too large.
   const count = dims.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count)) invalid(`${what} has dims [${dims.join(', ')}]: too many elements`);
+  if (type === INT64) return [name, { dims, data: new Float32Array(0), ints: int64Values(t, count, what) }];
   const [raw, floatData] = [all(t, 9) as Uint8Array[], all(t, 4) as Uint8Array[]];
   if (raw.length > 0 && floatData.length > 0) invalid(`${what} has both raw_data and float_data`);
   const chunks = raw.length > 0 ? raw : floatData;
@@ -159,6 +165,19 @@ function tensorOf(t: Message): [string, Tensor] {
     for (let at = 0; at < c.length; at += 4) data[i++] = view.getFloat32(at, true);
   }
   return [name, { dims, data }];
+}
+
+/** An INT64 initializer's `count` values, from raw_data (8 bytes each, little-endian) or int64_data. */
+function int64Values(t: Message, count: number, what: string): bigint[] {
+  const raw = all(t, 9)[0] as Uint8Array | undefined;
+  const values = raw ? [] : int64s(t, 7);
+  if (raw) {
+    if (raw.length !== 8 * count) invalid(`${what} has ${raw.length} bytes of raw_data for ${count} int64 values`);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    for (let at = 0; at < raw.length; at += 8) values.push(view.getBigInt64(at, true));
+  }
+  if (values.length !== count) invalid(`${what} has ${values.length} int64 values for ${count} elements`);
+  return values;
 }
 
 interface Node {
@@ -249,36 +268,41 @@ function activationOf(node: Node): ActivationSpec {
   }
 }
 
-/** The activation, validated now as the layer will validate it, so that a bad parameter is the file's error. */
-function checkedActivation(node: Node, spec: ActivationSpec, units: number): ActivationSpec {
-  try {
-    resolveSpec(spec);
-    if (typeof spec === 'object' && spec.name === 'prelu') preluSlopes(spec.slope, units);
-  } catch (e) {
-    if (!(e instanceof SimdnetError)) throw e;
-    invalid(`${node.label}: ${e.message.slice(`${e.code}: `.length)}`);
-  }
-  return spec;
-}
-
 /** The ops we read, with how many inputs each takes: the chain value first, then initializers. */
 const INPUT_COUNTS: Record<string, [min: number, max: number]> = {
-  Gemm: [2, 3], MatMul: [2, 2], Add: [2, 2], PRelu: [2, 2], Dropout: [1, 3], Identity: [1, 1], Flatten: [1, 1],
+  Gemm: [2, 3], MatMul: [2, 2], PRelu: [2, 2], Dropout: [1, 3], Identity: [1, 1], Flatten: [1, 1], Reshape: [2, 2],
+  BatchNormalization: [5, 5], Clip: [1, 3], Add: [2, 2], Sub: [2, 2], Mul: [2, 2], Div: [2, 2],
   ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'Softmax', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'HardSigmoid', 'HardSwish', 'Softplus',
     'Mish'].map((op) => [op, [1, 1]])),
 };
 
-const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Dropout']);
+const PASS_THROUGH = new Set(['Identity', 'Dropout']);
 
-/** Whether a bias or slope of `dims` is one value per unit, or one for all, of [batch, units]
- * (as a vector, or as a row [1, n] that broadcasts the same way). */
+/** Whether a bias, slope or constant of `dims` is one value per unit, or one for all, of [batch, units]
+ * (a scalar, a vector, or a row [1, n] that broadcasts the same way). */
 function perUnit(dims: number[], units: number): boolean {
   const vector = dims.length === 2 && dims[0] === 1 ? dims.slice(1) : dims;
-  return vector.length === 1 && (vector[0] === units || vector[0] === 1);
+  return vector.length === 0 || (vector.length === 1 && (vector[0] === units || vector[0] === 1));
 }
 
-/** The dense layers of an ONNX MLP: a chain from the graph input through Gemm or MatMul(+Add) nodes,
- * each optionally followed by one activation. Anything else is an error naming the node. */
+/** The elementwise map `x op c` of Add, Sub, Mul, Div by constants `c`, as per-unit scales and shifts. */
+const AFFINE_OPS: Record<string, (c: number) => [scale: number, shift: number]> = {
+  Add: (c) => [1, c], Sub: (c) => [1, -c], Mul: (c) => [c, 0], Div: (c) => [1 / c, 0],
+};
+
+/** Clip's bounds as the activation that computes them: relu6, relu (with maxValue), or hard_tanh. */
+function clipActivation(min: number, max: number): ActivationSpec {
+  if (min !== 0) return { name: 'hard_tanh', minVal: min, maxVal: max };
+  if (max === 6) return 'relu6';
+  return max === Infinity ? 'relu' : { name: 'relu', maxValue: max };
+}
+
+/**
+ * The dense layers of an ONNX MLP: a chain from the graph input through Gemm or MatMul(+Add) nodes,
+ * each followed by any activations, BatchNormalizations and scalings by constants (folded into the
+ * layer while it is linear, else steps after it); Flatten and Reshape to [N, -1]. Anything else is
+ * an error naming the node.
+ */
 export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   const graph = messages(fieldsOf(bytes, MODEL, 'model'), 7, GRAPH)[0];
   if (!graph) invalid('not an ONNX model: no graph');
@@ -292,12 +316,39 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   const inputs = messages(graph, 11, VALUE_INFO).map((v) => string(v, 1) || invalid(`${v.where} has no name`))
     .filter((name) => !initializers.has(name));
   if (inputs.length !== 1) invalid(`the graph has ${inputs.length} inputs that are not initializers; an MLP has one`);
-  const weight = (node: Node, name: string | undefined, what: string) => {
+  const initializer = (node: Node, name: string | undefined, what: string) => {
     const t = initializers.get(name ?? '');
     if (!t) invalid(`${node.label}: its ${what} ${name ? `${name} is not an initializer` : 'is missing'}`);
     return t;
   };
-  const layers: (LayerSpec & { inputDim: number })[] = [];
+  const weight = (node: Node, name: string | undefined, what: string) => {
+    const t = initializer(node, name, what);
+    if (t.ints) invalid(`${node.label}: its ${what} ${name} is an INT64 tensor, not FLOAT`);
+    return t;
+  };
+  /** A per-unit constant (one value, or one per unit) expanded to `units` values, each finite. */
+  const perUnitValues = (node: Node, name: string | undefined, what: string, units: number) => {
+    const t = weight(node, name, what);
+    if (!perUnit(t.dims, units)) invalid(`${node.label}: ${what} ${name} has dims [${t.dims.join(', ')}] for ${units} units`);
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) invalid(`${node.label}: ${what} ${name} holds ${t.data[bad]}`);
+    return Float32Array.from({ length: units }, (_, o) => t.data[t.data.length === 1 ? 0 : o]!);
+  };
+  /** A BatchNormalization parameter: exactly one value per unit. */
+  const channelValues = (node: Node, name: string | undefined, what: string, units: number) => {
+    const t = weight(node, name, what);
+    if (t.dims.length !== 1 || t.dims[0] !== units) invalid(`${node.label}: ${what} ${name} has dims [${t.dims.join(', ')}], expected [${units}]`);
+    return t.data;
+  };
+  /** Clip's bound: its input (a one-value initializer) from opset 11, its attribute before. */
+  const clipBound = (node: Node, index: number, attr: string, fallback: number) => {
+    const name = node.inputs[index];
+    if (!name) return attrFloat(node, attr, fallback);
+    const t = weight(node, name, attr);
+    if (t.data.length !== 1) invalid(`${node.label}: ${attr} ${name} has dims [${t.dims.join(', ')}]; a bound is one value`);
+    return t.data[0]!;
+  };
+  const layers: ImportedLayer[] = [];
   let current = inputs[0]!;
   const defined = new Set([current, ...initializers.keys()]);
   /** Node `i`, checked to take the chain value and initializers, and to define new names only. */
@@ -324,6 +375,23 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     const node = consume(i);
     if (PASS_THROUGH.has(node.op)) continue;
     const previous = layers.at(-1);
+    if (node.op === 'Flatten') {
+      // [N, d1, d2, ...] → [N, d1·d2·...]: the rows as they lie in memory (other axes would regroup them).
+      if (attrInt(node, 'axis', 1) !== 1) invalid(`${node.label} with axis ${attrInt(node, 'axis', 1)}: only axis 1 ([N, -1]) is supported`);
+      continue;
+    }
+    if (node.op === 'Reshape') {
+      const shape = initializer(node, node.inputs[1], 'shape');
+      const [batch, features] = shape.ints ?? [];
+      // N is 0 (copied from the input, unless allowzero) or -1 (inferred, when the features are given).
+      const keepsRows = (batch === 0n && attrInt(node, 'allowzero', 0) === 0) || batch === -1n;
+      // [0, -1] flattens; [N, units] after a layer leaves its output as it is.
+      const flat = features === -1n ? batch === 0n : previous !== undefined && features === BigInt(previous.units);
+      if (shape.ints?.length !== 2 || !keepsRows || !flat) {
+        invalid(`${node.label}: shape ${node.inputs[1]} is [${shape.ints?.join(', ') ?? 'not INT64'}], not [N, -1]: only a flattening reshape is supported`);
+      }
+      continue;
+    }
     if (node.op === 'Gemm' || node.op === 'MatMul') {
       const gemm = node.op === 'Gemm';
       if (gemm && attrInt(node, 'transA', 0) !== 0) {
@@ -352,22 +420,29 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
         bias.forEach((_, o) => (bias[o] = beta * b.data[b.data.length === 1 ? 0 : o]!));
       }
       const kernel = alpha === 1 ? w.data : w.data.map((v) => alpha * v);
-      layers.push({ inputDim, units, kernel, bias, kernelLayout: transposed ? 'oi' : 'io' });
+      layers.push({ inputDim, units, kernel, bias, kernelLayout: transposed ? 'oi' : 'io', then: [], folded: [] });
       continue;
     }
-    if (node.op === 'Add') invalid(`${node.label} does not follow a MatMul: only the bias of a MatMul is supported`);
-    if (!previous || previous.activation !== undefined) {
-      invalid(`${node.label} does not follow a Gemm or MatMul: only one activation per layer is supported`);
-    }
-    let activation: ActivationSpec;
-    if (node.op === 'PRelu') {
+    if (!previous) invalid(`${node.label} does not follow a Gemm or MatMul`);
+    const { units } = previous;
+    if (Object.hasOwn(AFFINE_OPS, node.op)) {
+      const constant = perUnitValues(node, node.inputs[1], 'constant', units);
+      if (node.op === 'Div' && constant.includes(0)) invalid(`${node.label} divides by zero`);
+      const [scale, shift] = [new Float32Array(units), new Float32Array(units)];
+      constant.forEach((c, o) => ([scale[o], shift[o]] = AFFINE_OPS[node.op]!(c)));
+      addAffine(previous, scale, shift, node.op);
+    } else if (node.op === 'BatchNormalization') {
+      if (attrInt(node, 'training_mode', 0) !== 0) invalid(`${node.label} in training mode: only inference is supported`);
+      const [gamma, beta, mean, variance] = ['scale', 'B', 'mean', 'var'].map((what, k) => channelValues(node, node.inputs[k + 1], what, units));
+      const [scale, shift] = batchNormAffine({ gamma, beta, mean: mean!, variance: variance!, epsilon: attrFloat(node, 'epsilon', 1e-5) }, node.label);
+      addAffine(previous, scale, shift, 'BatchNormalization');
+    } else if (node.op === 'Clip') {
+      addActivation(previous, clipActivation(clipBound(node, 1, 'min', -Infinity), clipBound(node, 2, 'max', Infinity)), node.label);
+    } else if (node.op === 'PRelu') {
       const slope = weight(node, node.inputs[1], 'slope');
-      if (!perUnit(slope.dims, previous.units)) {
-        invalid(`${node.label}: slope has dims [${slope.dims.join(', ')}] for ${previous.units} features`);
-      }
-      activation = { name: 'prelu', slope: slope.data };
-    } else activation = activationOf(node);
-    previous.activation = checkedActivation(node, activation, previous.units);
+      if (!perUnit(slope.dims, units)) invalid(`${node.label}: slope has dims [${slope.dims.join(', ')}] for ${units} features`);
+      addActivation(previous, { name: 'prelu', slope: slope.data }, node.label);
+    } else addActivation(previous, activationOf(node), node.label);
   }
   if (layers.length === 0) invalid('the graph has no Gemm or MatMul layer');
   const outputs = messages(graph, 12, VALUE_INFO).map((v) => string(v, 1));

@@ -1,13 +1,14 @@
 /**
  * TF.js Layers import: a `model.json` (Keras topology + weights manifest) and its weight shards,
- * as written by `tf.io` / `tensorflowjs_converter`, for Sequential models of Dense and activation
- * layers. Weights are looked up by name, quantized ones dequantized. Everything is checked before
+ * as written by `tf.io` / `tensorflowjs_converter`, for Sequential models (and functional models
+ * that are a single chain) of Dense, activation, BatchNormalization, Flatten/Reshape and Dropout layers. Weights are looked up by name, quantized ones dequantized. Everything is checked before
  * use: a malformed file is INVALID_MODEL naming the layer or field, and so is a well-formed one using
  * what simdnet does not support (other layers, activations, topologies): one code for "this file
  * cannot be loaded", as the ONNX reader gives.
  */
 import type { ActivationOptions, ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
 import { MAX_WEIGHT_BYTES, elementCount, modelActivation, modelCount, modelObject } from './format.js';
 import type { WeightFiles } from './read.js';
 import type { LayerSpec } from '../sequential.js';
@@ -33,12 +34,14 @@ export interface TfjsArtifacts {
 function weightBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (!Array.isArray(data) || !data.every((b) => b instanceof ArrayBuffer)) {
+  // Array.from turns holes into undefined, which every() would skip (and the copy below would not).
+  const buffers: unknown[] = Array.isArray(data) ? Array.from(data) : [null];
+  if (!buffers.every((b) => b instanceof ArrayBuffer)) {
     fail('INVALID_MODEL', 'weightData must be an ArrayBuffer, a list of them, or a Uint8Array');
   }
-  const bytes = new Uint8Array(data.reduce((n: number, b: ArrayBuffer) => n + b.byteLength, 0));
+  const bytes = new Uint8Array(buffers.reduce((n: number, b: ArrayBuffer) => n + b.byteLength, 0));
   let at = 0;
-  for (const b of data as ArrayBuffer[]) {
+  for (const b of buffers) {
     bytes.set(new Uint8Array(b), at);
     at += b.byteLength;
   }
@@ -158,21 +161,109 @@ function option(config: Record<string, unknown>, keys: string[], fallback: numbe
   return key === undefined ? fallback : finiteField(config[key], `layer ${layer}: ${key}`);
 }
 
-/** The layer list of a Sequential topology (Keras 2 and TF.js: the config itself or `config.layers`). */
+/** A layer's optional boolean (absent or null: true, as for use_bias, center, scale). */
+function flag(config: Record<string, unknown>, key: string, layer: string): boolean {
+  const value = config[key] ?? true;
+  if (typeof value !== 'boolean') fail('INVALID_MODEL', `layer ${layer}: ${key} must be a boolean`);
+  return value;
+}
+
+const SEQUENTIAL = ['Sequential'];
+/** A functional model's class: `Model` in TF.js and Keras 2, `Functional` in Keras ≥ 2.4. */
+const FUNCTIONAL = ['Model', 'Functional'];
+
+/** The layer list of a topology, in the order data flows: a Sequential's, or a functional model's single chain. */
 function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } {
   const top = modelObject(topology, 'modelTopology');
   const root = modelObject(top.model_config ?? top, 'modelTopology.model_config');
-  if (root.class_name !== 'Sequential') {
-    fail('INVALID_MODEL', `only Sequential TF.js models are supported, got ${JSON.stringify(root.class_name)}`);
+  const kind = root.class_name;
+  if (!SEQUENTIAL.includes(kind as string) && !FUNCTIONAL.includes(kind as string)) {
+    fail('INVALID_MODEL', `only Sequential models and functional models that are a single chain are supported, got ${JSON.stringify(kind)}`);
   }
   const keras3 = String(top.keras_version ?? root.keras_version ?? '').startsWith('3');
   const config = root.config;
-  const layers = Array.isArray(config) ? config : modelObject(config, 'the Sequential config').layers;
-  if (!Array.isArray(layers)) fail('INVALID_MODEL', 'the Sequential config has no layers array');
-  return { layers, keras3 };
+  const layers = Array.isArray(config) ? config : modelObject(config, `the ${String(kind)} config`).layers;
+  if (!Array.isArray(layers)) fail('INVALID_MODEL', `the ${String(kind)} config has no layers array`);
+  return { layers: SEQUENTIAL.includes(kind as string) ? layers : chainOf(modelObject(config, 'the model config'), layers), keras3 };
 }
 
-/** The dense layers of a TF.js Layers Sequential model. */
+/** The layer name an `input_layers` / `output_layers` entry names: `[[name, 0, 0]]`, or Keras 3's `[name, 0, 0]` for one. */
+function endpoint(value: unknown, what: string): string {
+  const list = Array.isArray(value) && typeof value[0] === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length !== 1 || !Array.isArray(list[0]) || typeof list[0][0] !== 'string') {
+    fail('INVALID_MODEL', `${what} must name exactly one layer: only models with one input and one output are supported`);
+  }
+  return list[0][0] as string;
+}
+
+/**
+ * The layers an inbound node takes its inputs from: TF.js and Keras 2 write `[[name, node, tensor,
+ * kwargs], ...]`, Keras 3 `{ args: [...] }` holding `{ config: { keras_history: [name, ...] } }`
+ * (searched a few levels deep only: a hostile file cannot nest deeper than we recurse).
+ */
+function inboundLayers(node: unknown, layer: string): string[] {
+  if (Array.isArray(node)) {
+    return node.map((entry: unknown) => (Array.isArray(entry) && typeof entry[0] === 'string'
+      ? entry[0]
+      : fail('INVALID_MODEL', `layer ${layer}: an inbound node entry must be [layer name, node, tensor, kwargs]`)));
+  }
+  const found: string[] = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== 'object' || depth > 4) return;
+    const history = (value as { config?: { keras_history?: unknown } }).config?.keras_history;
+    if (Array.isArray(history) && typeof history[0] === 'string') found.push(history[0]);
+    else for (const v of Object.values(value)) visit(v, depth + 1);
+  };
+  visit(modelObject(node, `layer ${layer}: inbound node`).args, 0);
+  return found;
+}
+
+/**
+ * A functional model's layers from its input to its output, refused (INVALID_MODEL naming the layer)
+ * unless they form one chain: each layer called once on one input, each feeding one other, all on the path.
+ */
+function chainOf(config: Record<string, unknown>, entries: unknown[]): unknown[] {
+  const byName = new Map<string, unknown>();
+  const next = new Map<string, string[]>();
+  for (const [i, entry] of entries.entries()) {
+    const e = modelObject(entry, `layer ${i}`);
+    const name = e.name ?? modelObject(e.config, `layer ${i}'s config`).name;
+    if (typeof name !== 'string') fail('INVALID_MODEL', `layer ${i}: name must be a string`);
+    if (byName.has(name)) fail('INVALID_MODEL', `layer ${name} is listed twice`);
+    byName.set(name, entry);
+  }
+  for (const [name, entry] of byName) {
+    const nodes = (entry as Record<string, unknown>).inbound_nodes ?? [];
+    if (!Array.isArray(nodes)) fail('INVALID_MODEL', `layer ${name}: inbound_nodes must be an array`);
+    if (nodes.length > 1) fail('INVALID_MODEL', `layer ${name} is called ${nodes.length} times: only a single chain is supported`);
+    const sources = nodes.length === 0 ? [] : inboundLayers(nodes[0], name);
+    if (sources.length > 1) fail('INVALID_MODEL', `layer ${name} merges ${sources.length} inputs (${sources.join(', ')}): only a single chain is supported`);
+    for (const source of sources) {
+      if (!byName.has(source)) fail('INVALID_MODEL', `layer ${name} takes its input from ${source}, which is not a layer of the model`);
+      next.set(source, [...(next.get(source) ?? []), name]);
+    }
+  }
+  const [input, output] = [endpoint(config.input_layers, 'input_layers'), endpoint(config.output_layers, 'output_layers')];
+  const chain = [input];
+  for (let at = input; at !== output;) {
+    const following = next.get(at) ?? [];
+    if (following.length !== 1) {
+      fail('INVALID_MODEL', following.length === 0
+        ? `layer ${at} leads nowhere: the output ${output} is not reached from the input ${input}`
+        : `layer ${at} branches to ${following.join(', ')}: only a single chain is supported`);
+    }
+    at = following[0]!;
+    // A cycle would revisit a layer: every step must add a new one.
+    if (chain.includes(at)) fail('INVALID_MODEL', `layer ${at} is reached twice: the graph has a cycle`);
+    chain.push(at);
+  }
+  if ((next.get(output) ?? []).length > 0) fail('INVALID_MODEL', `layer ${output}, the output, branches to ${next.get(output)!.join(', ')}`);
+  const stray = [...byName.keys()].find((name) => !chain.includes(name));
+  if (stray !== undefined) fail('INVALID_MODEL', `layer ${stray} is not on the chain from ${input} to ${output}: only a single chain is supported`);
+  return chain.map((name) => byName.get(name));
+}
+
+/** The dense layers of a TF.js Layers model (Sequential, or functional as a single chain). */
 export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
   const { modelTopology, weightSpecs, weightData } = modelObject(artifacts, 'the TF.js artifacts') as Partial<TfjsArtifacts>;
   const data = weightBytes(weightData);
@@ -191,25 +282,33 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     }
     fail('INVALID_MODEL', `layer ${layer}: no weight named ${layer}/${part}`);
   };
-  const layers: (LayerSpec & { inputDim: number; units: number })[] = [];
-  let width: number | undefined;
-  const shapeWidth = (c: Record<string, unknown>, layer: string) => {
+  const layers: ImportedLayer[] = [];
+  /** The dims (but the batch's) of what the layers read so far output; undefined until an input shape is given. */
+  let dims: unknown[] | undefined;
+  /** A layer's own input shape, but the batch (`batch_input_shape` in Keras 2 and TF.js, `batch_shape` in Keras 3). */
+  const inputShape = (c: Record<string, unknown>, layer: string) => {
     const shape = c.batch_input_shape ?? c.batch_shape;
     if (shape === undefined || shape === null) return undefined;
     if (!Array.isArray(shape) || shape.length < 2) fail('INVALID_MODEL', `layer ${layer}: the input shape must be [batch, ..., features]`);
-    return modelCount(shape.at(-1), `layer ${layer}: the input width`);
+    return shape.slice(1) as unknown[];
   };
-  /** The Dense layer an activation layer applies to: the last one, which must not have an activation yet. */
-  const activated = (layer: string) => {
-    const last = layers.at(-1);
-    if (!last || (last.activation !== undefined && last.activation !== 'linear')) {
-      fail('INVALID_MODEL', `layer ${layer}: an activation layer must follow a Dense layer without an activation`);
+  /** The layer an activation or normalization layer applies to: the last Dense layer. */
+  const last = (layer: string) => layers.at(-1) ?? fail('INVALID_MODEL', `layer ${layer}: an activation or normalization layer must follow a Dense layer`);
+  /**
+   * Flatten, or Reshape to `[features]`: the flat input width, before the first Dense layer; after
+   * one, only where it leaves a [batch, features] tensor as it is.
+   */
+  const flatten = (c: Record<string, unknown>, layer: string, target?: unknown) => {
+    const given = inputShape(c, layer) ?? dims;
+    if (given === undefined) fail('INVALID_MODEL', `layer ${layer}: the input shape is unknown (no input shape)`);
+    if (layers.length > 0 && given.length !== 1) {
+      fail('INVALID_MODEL', `layer ${layer} reshapes [batch, ${given.join(', ')}] after a Dense layer: only a flat input is supported`);
     }
-    return last;
-  };
-  const setActivation = (layer: string, spec: ActivationSpec) => {
-    const last = activated(layer);
-    last.activation = modelActivation(spec, last.units, `layer ${layer}`);
+    const width = elementCount(given.map((d, i) => modelCount(d, `layer ${layer}: input shape[${i + 1}]`)), `layer ${layer}'s input`);
+    if (target !== undefined && !(Array.isArray(target) && target.length === 1 && (target[0] === -1 || target[0] === width))) {
+      fail('INVALID_MODEL', `layer ${layer}: a reshape to ${JSON.stringify(target)} is not to [batch, ${width}] (features flat)`);
+    }
+    dims = [width];
   };
   for (const [i, entry] of keraLayers.entries()) {
     const { class_name: kind, config } = modelObject(entry, `layer ${i}`);
@@ -218,32 +317,33 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     const name = c.name;
     switch (kind) {
       case 'InputLayer':
-        width = shapeWidth(c, name) ?? width;
+        dims = inputShape(c, name) ?? dims;
         break;
       case 'Dense': {
-        const inputDim = shapeWidth(c, name) ?? width;
-        if (inputDim === undefined) fail('INVALID_MODEL', `layer ${name}: the input width is unknown (no input shape)`);
-        if (width !== undefined && inputDim !== width) {
-          fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${width} units`);
+        const own = inputShape(c, name);
+        const input = own ?? dims;
+        if (input === undefined) fail('INVALID_MODEL', `layer ${name}: the input width is unknown (no input shape)`);
+        const inputDim = modelCount(input.at(-1), `layer ${name}: the input width`);
+        if (own && dims !== undefined && inputDim !== dims.at(-1)) {
+          fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${String(dims.at(-1))} units`);
         }
         const units = modelCount(c.units, `layer ${name}: units`);
-        if (c.use_bias !== undefined && typeof c.use_bias !== 'boolean') fail('INVALID_MODEL', `layer ${name}: use_bias must be a boolean`);
         const kernel = find(name, 'kernel', [[inputDim, units]]);
-        const bias = c.use_bias === false ? undefined : find(name, 'bias', [[units]]);
-        const spec = modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`);
-        layers.push({ inputDim, units, kernel, bias, activation: spec });
-        width = units;
+        const bias = flag(c, 'use_bias', name) ? find(name, 'bias', [[units]]) : undefined;
+        const fused = modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`);
+        layers.push({ inputDim, units, kernel, bias, activation: fused, then: [], folded: [] });
+        dims = [...input.slice(0, -1), units];
         break;
       }
       case 'Activation':
-        setActivation(name, activation(c.activation, keras3, name));
+        addActivation(last(name), activation(c.activation, keras3, name), `layer ${name}`);
         break;
       case 'LeakyReLU':
         // The layer's default slope is 0.3 (Keras 2, TF.js: alpha; Keras 3: negative_slope).
-        setActivation(name, { name: 'leaky_relu', negativeSlope: option(c, ['negative_slope', 'alpha'], 0.3, name) });
+        addActivation(last(name), { name: 'leaky_relu', negativeSlope: option(c, ['negative_slope', 'alpha'], 0.3, name) }, `layer ${name}`);
         break;
       case 'ELU':
-        setActivation(name, { name: 'elu', alpha: option(c, ['alpha'], 1, name) });
+        addActivation(last(name), { name: 'elu', alpha: option(c, ['alpha'], 1, name) }, `layer ${name}`);
         break;
       case 'ReLU': {
         const options: ActivationOptions = {};
@@ -253,21 +353,47 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         if (maxValue !== Infinity) options.maxValue = maxValue;
         if (negativeSlope !== 0) options.negativeSlope = negativeSlope;
         if (threshold !== 0) options.threshold = threshold;
-        setActivation(name, { name: 'relu', ...options });
+        addActivation(last(name), { name: 'relu', ...options }, `layer ${name}`);
         break;
       }
       case 'PReLU': {
         // alpha has one slope per unit, or one in all when shared_axes covers the feature axis.
-        setActivation(name, { name: 'prelu', slope: find(name, 'alpha', [[activated(name).units], [1]]) });
+        const layer = last(name);
+        addActivation(layer, { name: 'prelu', slope: find(name, 'alpha', [[layer.units], [1]]) }, `layer ${name}`);
         break;
       }
       case 'Softmax': {
         // Inputs are [batch, features]: axis 1 (TF.js' default) is the last axis, as is -1.
         const axis = option(c, ['axis'], -1, name);
         if (axis !== -1 && axis !== 1) fail('INVALID_MODEL', `layer ${name}: softmax over axis ${axis}; only the last axis is supported`);
-        setActivation(name, 'softmax');
+        addActivation(last(name), 'softmax', `layer ${name}`);
         break;
       }
+      case 'BatchNormalization': {
+        const layer = last(name);
+        const axis = c.axis ?? -1;
+        // The feature axis: -1, or its index in [batch, features] (Keras 3 may write it as a list of one).
+        const feature = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
+        if (feature !== -1 && feature !== dims!.length) {
+          fail('INVALID_MODEL', `layer ${name}: normalization over axis ${JSON.stringify(axis)}; only the feature (last) axis is supported`);
+        }
+        const perUnit = (part: string) => find(name, part, [[layer.units]]);
+        const [scale, shift] = batchNormAffine({
+          gamma: flag(c, 'scale', name) ? perUnit('gamma') : undefined,
+          beta: flag(c, 'center', name) ? perUnit('beta') : undefined,
+          mean: perUnit('moving_mean'),
+          variance: perUnit('moving_variance'),
+          epsilon: option(c, ['epsilon'], 1e-3, name),
+        }, `layer ${name}`);
+        addAffine(layer, scale, shift, 'BatchNormalization');
+        break;
+      }
+      case 'Flatten':
+        flatten(c, name);
+        break;
+      case 'Reshape':
+        flatten(c, name, c.target_shape);
+        break;
       case 'Dropout':
         break;
       default:
