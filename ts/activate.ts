@@ -67,7 +67,7 @@ function resolve(name: unknown, params: ActivationOptions | undefined): Resolved
 function sameParams(a: ActivationOptions | undefined, b: ActivationOptions | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   const keys = Object.keys(a) as (keyof ActivationOptions)[];
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.is(a[key], b[key]));
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && Object.is(a[key], b[key]));
 }
 
 function readCall(name: unknown, options: unknown): Call {
@@ -112,6 +112,7 @@ function activateTensor(ctx: Context, call: Call, x: Tensor): Tensor {
   const halves = act.code === RowwiseCode.glu;
   if (halves && call.inPlace) fail('INVALID_ARGUMENT', 'glu halves the last axis: it cannot run in place');
   const src = ctx.tensorPtr(x, 'x');
+  if (call.inPlace && call.into !== undefined) fail('INVALID_ARGUMENT', 'inPlace and into both given: pick one');
   const into = call.inPlace ? x : call.into;
   const outSize = halves ? size / 2 : size;
   // Every kernel here allows its output to be exactly its input (glu, which would not, is
@@ -283,7 +284,11 @@ function copyFloats(dst: Float32Array, to: number, src: Float32Array, from: numb
  */
 function layout(ctx: Context, call: Call, size: number, lastAxis: number) {
   const { act } = call;
-  if (!act.rowwise) return { size, cols: 1, rows: size, slopes: null, kernelScratch: 0 };
+  if (!act.rowwise) {
+    // Checked though an elementwise function needs no rows: generic code may pass it to any name.
+    if (call.axisSize !== undefined) axisSize(act, call.axisSize, size, size);
+    return { size, cols: 1, rows: size, slopes: null, kernelScratch: 0 };
+  }
   const cols = axisSize(act, call.axisSize, lastAxis, size);
   const slopes = act.code === RowwiseCode.prelu ? preluSlopes(call.params?.slope, cols) : null;
   const kernelScratch = slopes ? slopes.length : ctx.kernelLen(ctx.wasm.simdnet_rowwise_scratch_len(act.code, cols), 'scratch');

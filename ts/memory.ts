@@ -7,6 +7,21 @@ export const MAX_PAGES = 65536;
 /** No block can be larger than the whole address space. */
 export const MAX_BYTES = MAX_PAGES * PAGE;
 
+/**
+ * The element count of `dims` (non-negative safe integers), or Infinity when it is not a safe
+ * integer: each partial product is checked, since Infinity · 0 would make NaN, which passes every
+ * comparison with a limit. A zero dimension makes the count 0 whatever the others.
+ */
+export function elementCountOf(dims: readonly number[]): number {
+  if (dims.includes(0)) return 0;
+  let count = 1;
+  for (const d of dims) {
+    count *= d;
+    if (!Number.isSafeInteger(count)) return Infinity;
+  }
+  return count;
+}
+
 interface Block {
   start: number;
   size: number;
@@ -77,8 +92,16 @@ export class Heap {
   }
 
   /** Copies `values` to the floats at byte address `ptr`. */
+  /**
+   * Copies `values` to the floats at byte address `ptr`. A value that is not a number (a BigInt, a
+   * valueOf that throws) is INVALID_ARGUMENT; the caller releases what it allocated for the write.
+   */
   write(ptr: number, values: ArrayLike<number>): void {
-    this.f32.set(values, ptr / 4);
+    try {
+      this.f32.set(values, ptr / 4);
+    } catch (e) {
+      fail('INVALID_ARGUMENT', `values must be numbers (${e instanceof Error ? e.message : String(e)})`);
+    }
   }
 
   /** A copy of `count` floats at byte address `ptr`. */
@@ -102,9 +125,11 @@ export class Heap {
   /**
    * `values`, or a copy when it is a view of this memory: the next allocation may grow the memory,
    * which detaches such a view (reading it then throws). Empty views are copied too: a view of an
-   * already detached buffer is empty, and `write` would throw on it.
+   * already detached buffer is empty, and `write` would throw on it. BigInt arrays are refused here,
+   * before any allocation; other values that are not numbers are refused by `write`.
    */
   stable<T extends ArrayLike<number>>(values: T): T | Float32Array {
+    if (values instanceof BigInt64Array || values instanceof BigUint64Array) fail('INVALID_ARGUMENT', 'values must be numbers, not BigInts');
     if (!ArrayBuffer.isView(values)) return values;
     if (values.length === 0) return new Float32Array(0);
     return values.buffer === this.memory.buffer ? Float32Array.from(values) : values;

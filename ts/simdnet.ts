@@ -46,7 +46,12 @@ export class Simdnet {
     const { heap } = this.#ctx;
     const values = heap.stable(data);
     const ptr = heap.allocF32(size);
-    heap.write(ptr, values);
+    try {
+      heap.write(ptr, values);
+    } catch (e) {
+      heap.release(ptr);
+      throw e;
+    }
     return new Tensor(heap, ptr, dims);
   }
 

@@ -1,12 +1,12 @@
 import { checkCount, fail } from './errors.js';
-import { type Heap, MAX_BYTES } from './memory.js';
+import { type Heap, MAX_BYTES, elementCountOf } from './memory.js';
 
 /** A shape's sizes, checked: an array of non-negative integers whose product fits in wasm32's 4 GiB. */
 export function checkShape(shape: unknown): number[] {
   if (!Array.isArray(shape)) fail('INVALID_ARGUMENT', `shape must be an array of sizes, got ${String(shape)}`);
-  const dims = shape.map((d, i) => checkCount(d, `shape[${i}]`));
-  // Products past 2^53 are inexact but stay above the limit, so the comparison holds.
-  const size = dims.reduce((a, b) => a * b, 1);
+  // Array.from visits holes (map skips them), which are then refused like any other non-size.
+  const dims = Array.from(shape as unknown[], (d, i) => checkCount(d, `shape[${i}]`));
+  const size = elementCountOf(dims);
   if (size * 4 > MAX_BYTES) fail('OUT_OF_MEMORY', `a tensor of shape [${dims.join(', ')}] needs ${size * 4} bytes, more than 4 GiB`);
   return dims;
 }

@@ -1,5 +1,6 @@
 import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
 import { SimdnetError, fail } from '../errors.js';
+import { elementCountOf } from '../memory.js';
 import type { LayerSpec, Sequential } from '../sequential.js';
 import type { LayerStep } from '../steps.js';
 
@@ -100,7 +101,7 @@ export function modelObject(value: unknown, what: string): Record<string, unknow
 
 /** The float count of `dims`, refused when it could not fit in memory (a safe integer whatever the dims). */
 export function elementCount(dims: readonly number[], what: string): number {
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCountOf(dims);
   if (count * 4 > MAX_WEIGHT_BYTES) fail('INVALID_MODEL', `${what} has ${count} values, more than wasm32's 4 GiB memory holds`);
   return count;
 }

@@ -10,6 +10,7 @@
  */
 import type { ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import { elementCountOf } from '../memory.js';
 import type { LayerSpec } from '../sequential.js';
 import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
 
@@ -147,8 +148,7 @@ function tensorOf(t: Message): [string, Tensor] {
     if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`${what} has dimension ${d}`);
     return Number(d);
   });
-  // Every factor is a safe integer ≥ 0, so the product is unsafe (or NaN) exactly when the count is too large.
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCountOf(dims);
   if (!Number.isSafeInteger(count)) invalid(`${what} has dims [${dims.join(', ')}]: too many elements`);
   if (type === INT64) return [name, { dims, data: new Float32Array(0), ints: int64Values(t, count, what) }];
   const [raw, floatData] = [all(t, 9) as Uint8Array[], all(t, 4) as Uint8Array[]];
@@ -445,6 +445,11 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     } else addActivation(previous, activationOf(node), node.label);
   }
   if (layers.length === 0) invalid('the graph has no Gemm or MatMul layer');
+  // Nodes may share an initializer, and a scalar constant spreads over a layer's units: without a
+  // bound a small file could make the model allocate gigabytes. An honest file holds 4 bytes per
+  // float it declares; one float per byte leaves room for sharing and broadcasting.
+  const floats = layers.reduce((n, l) => n + l.kernel.length + 3 * l.units * (1 + l.then.length), 0);
+  if (floats > bytes.length) invalid(`the layers would hold about ${floats} floats, more than a file of ${bytes.length} bytes can justify`);
   const outputs = messages(graph, 12, VALUE_INFO).map((v) => string(v, 1));
   if (outputs.length !== 1 || outputs[0] !== current) {
     invalid(`the graph's outputs [${outputs.join(', ')}] are not the end of the chain, ${current}`);

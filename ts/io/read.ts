@@ -129,12 +129,21 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayB
 /** A URL from a URL, an absolute URL string, or a path (relative to the working directory under Node). */
 export function toUrl(url: string | URL): URL {
   if (url instanceof URL) return url;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return new URL(url);
-  if (!isNode) return new URL(url, globalThis.location?.href);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return parseUrl(url);
+  if (!isNode) return parseUrl(url, globalThis.location?.href);
   // Set as a path, so that '#', '?' and '%' in file names stay part of the path.
   const file = new URL('file:///');
   file.pathname = `${url.startsWith('/') ? '' : `${process.cwd()}/`}${url}`.replaceAll('%', '%25');
   return file;
+}
+
+/** `new URL`, whose TypeError on a malformed URL (or a relative path where there is no base) becomes INVALID_ARGUMENT. */
+function parseUrl(url: string, base?: string): URL {
+  try {
+    return new URL(url, base);
+  } catch {
+    fail('INVALID_ARGUMENT', `not a valid URL${base === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? ' (a relative path needs a page to resolve it against)' : ''}: ${url}`);
+  }
 }
 
 export interface LoadModelOptions {

@@ -310,11 +310,16 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     }
     dims = [width];
   };
+  // Weights are found by layer name: two layers of one name would both take the same weights, and a
+  // small file could then make the model allocate many times what it holds (Keras forbids it too).
+  const names = new Set<string>();
   for (const [i, entry] of keraLayers.entries()) {
     const { class_name: kind, config } = modelObject(entry, `layer ${i}`);
     const c = modelObject(config, `layer ${i}'s config`);
     if (typeof c.name !== 'string') fail('INVALID_MODEL', `layer ${i}: name must be a string`);
     const name = c.name;
+    if (names.has(name)) fail('INVALID_MODEL', `layer ${i}: the name ${JSON.stringify(name)} is used by an earlier layer too`);
+    names.add(name);
     switch (kind) {
       case 'InputLayer':
         dims = inputShape(c, name) ?? dims;
