@@ -123,12 +123,12 @@ export class DenseLayer {
 
   /** @internal Byte address of the packed weights. */
   get packedPtr(): number {
-    if (this.#disposed) fail('DISPOSED', `dense layer ${this.inputDim}→${this.units} was disposed`);
+    this.#assertAlive();
     return this.#packed;
   }
 
   #assertAlive(): void {
-    void this.packedPtr;
+    if (this.#disposed) fail('DISPOSED', `dense layer ${this.inputDim}→${this.units} was disposed`);
   }
 
   #checkWeights(kernel: ArrayLike<number> | undefined, bias: ArrayLike<number> | undefined): void {
@@ -241,7 +241,7 @@ export class DenseLayer {
       });
     }
     const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
-    const out = outputArray(options, rows * this.units, heap.memory);
+    const out = outArrayOf(options, rows * this.units, heap.memory);
     const values = heap.stable(input);
     return ctx.call([], [values.length, rows * this.units], this.scratchFloats(rows), ([x, y], scratch) => {
       heap.write(x!, values);
@@ -310,8 +310,12 @@ export function tensorOptions(options: unknown, method: string): Tensor | undefi
   return (options as ApplyTensorOptions).into;
 }
 
-/** The `out` array of options given with a Float32Array input: checked to hold exactly `size` floats, outside wasm memory. */
-export function outputArray(options: unknown, size: number, memory: WebAssembly.Memory): Float32Array | undefined {
+/**
+ * The `out` array of a layer's or model's options on a Float32Array input: exactly `size` floats, and
+ * not a view of wasm memory (their buffers may grow it mid-call, which would detach such a view;
+ * nn.activate, which streams through a fixed scratch, accepts one: see ts/activate.ts).
+ */
+export function outArrayOf(options: unknown, size: number, memory: WebAssembly.Memory): Float32Array | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `options must be an object, got ${String(options)}`);
   checkKeys(options, ['out'], 'a call on a Float32Array');

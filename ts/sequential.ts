@@ -1,6 +1,6 @@
 import { MODEL_LAYER_BYTES, STEP_DESC_BYTES, writeModelLayer, writeStepDesc } from './abi.js';
 import type { Context } from './context.js';
-import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outputArray, tensorOptions } from './dense.js';
+import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outArrayOf, tensorOptions } from './dense.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
 import { type CheckedStep, type LayerStep, checkSteps, stepDesc, stepType } from './steps.js';
@@ -217,7 +217,7 @@ export class Sequential {
       });
     }
     const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
-    const out = outputArray(options, rows * this.outputDim, heap.memory);
+    const out = outArrayOf(options, rows * this.outputDim, heap.memory);
     const values = heap.stable(input);
     const ws = this.#reserve(rows);
     heap.write(ws.x, values);
