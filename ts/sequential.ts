@@ -3,6 +3,7 @@ import type { Context } from './context.js';
 import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outputArray, tensorOptions } from './dense.js';
 import { checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
+import { type TfjsExport, toTfjs } from './io/tfjs-export.js';
 import { Tensor } from './tensor.js';
 import { type FitOptions, type EvaluateOptions, type History, evaluate, fit } from './train/fit.js';
 import type { Logs } from './train/metrics.js';
@@ -218,6 +219,12 @@ export class Sequential {
       fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
     }
     return saveModel(this, weightsPath);
+  }
+
+  /** The model as TF.js Layers files (ts/io/tfjs-export.ts): `model.json`, naming `weightsPath`, and its weights. */
+  toTfjs(weightsPath?: string): TfjsExport {
+    this.#assertAlive();
+    return toTfjs(this, weightsPath);
   }
 
   /** A Keras-like table of the layers, their output shapes and parameter counts. */
