@@ -24,13 +24,17 @@ pub fn scratch_len(layer: &LayerDesc, batch: usize) -> Option<usize> {
 /// dZ = dA ⊙ f′(Z) (the row-wise activations: the Jacobian product). Returns where dZ was written:
 /// over `da` for the elementwise activations and prelu, over `z` for the row-wise ones (whose
 /// backward pass cannot write over its dy); None for an activation without a dense backward pass.
+/// For prelu, also the gradient of its slopes into `slope_grad`: Σ over the batch of dA·min(z, 0).
 #[inline(never)]
-pub unsafe fn activation_backward(layer: &LayerDesc, z: *mut f32, da: *mut f32, batch: usize, scratch: *mut f32) -> Option<*mut f32> {
+pub unsafe fn activation_backward(layer: &LayerDesc, z: *mut f32, da: *mut f32, batch: usize, slope_grad: *mut f32, scratch: *mut f32) -> Option<*mut f32> {
     let outputs = layer.outputs as usize;
     let [p0, p1, p2] = layer.params;
     unsafe {
         match layer.activation {
             PRELU => {
+                for o in 0..outputs {
+                    *slope_grad.add(o) = (0..batch).map(|b| *da.add(b * outputs + o) * (*z.add(b * outputs + o)).min(0.0)).sum();
+                }
                 simdnet_prelu_backward(z, da, batch, outputs, layer.slopes, da);
                 Some(da)
             }
