@@ -25,6 +25,9 @@ const LOSSES: [LossSpec, ReferenceLoss, ActivationSpec, boolean][] = [
   ['binaryCrossentropy', { name: 'binary_crossentropy' }, 'hard_sigmoid', false],
   [{ name: 'binary_crossentropy', fromLogits: true }, { name: 'binary_crossentropy', fromLogits: true }, 'linear', false],
   ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softmax', false],
+  // Not a softmax: Keras normalizes each row by its sum.
+  ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'sigmoid', false],
+  ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softplus', false],
   [{ name: 'categoricalCrossentropy', fromLogits: true }, { name: 'categorical_crossentropy', fromLogits: true }, 'linear', false],
   ['sparse_categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softmax', true],
 ];
@@ -73,7 +76,7 @@ describe.each(builds)('training gradients, %s build', (_, nn) => {
     }
   });
 
-  it.each(LOSSES.map((l) => [name(l[0]), ...l] as const))('loss %s', (_, loss, ref, output, sparse) => {
+  it.each(LOSSES.map((l) => [`${name(l[0])} over ${name(l[2])}`, ...l] as const))('loss %s', (_, loss, ref, output, sparse) => {
     for (const widths of [[3, 5, 1], [5, 4, 3], [17, 9, 10]]) {
       if (widths.at(-1) === 1 && ref.name === 'categorical_crossentropy') continue;
       checkGradients(nn, widths, ['tanh', output], loss, ref, sparse, widths[0]! * 3);

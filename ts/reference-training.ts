@@ -68,9 +68,15 @@ export function lossAndGradient(loss: ReferenceLoss, a: ArrayLike<number>, y: Ar
           grad[r * cols + j] = (Math.exp(logP[j]!) - y[r * cols + j]!) / rows;
         });
       } else {
-        row.forEach((p, j) => {
-          total -= y[r * cols + j]! * Math.log(clip(p));
-          grad[r * cols + j] = -y[r * cols + j]! / p / rows;
+        // Keras normalizes each row by its sum (a softmax's is 1), then clips: g = dL/dp, then the
+        // chain rule through p = a/Σa.
+        const sum = row.reduce((s, v) => s + v, 0);
+        const p = row.map((v) => v / sum);
+        const g = p.map((pj, j) => (pj > EPSILON && pj < 1 - EPSILON ? -y[r * cols + j]! / pj : 0));
+        const dot = g.reduce((s, gj, j) => s + gj * p[j]!, 0);
+        p.forEach((pj, j) => {
+          total -= y[r * cols + j]! * Math.log(clip(pj));
+          grad[r * cols + j] = (g[j]! - dot) / sum / rows;
         });
       }
     }

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { DenseLayer } from '../dense.js';
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { LossCode, type LossSpec, type ResolvedLoss, resolveLoss } from './losses.js';
+import { type LossSpec, type ResolvedLoss, resolveLoss } from './losses.js';
 import { type MetricName, type Logs, computeMetrics, resolveMetrics } from './metrics.js';
 import { type OptimizerSpec, type ResolvedOptimizer, optimizerWords, resolveOptimizer, stateSlots } from './optimizers.js';
 
@@ -77,9 +77,6 @@ export class Trainer {
     const empty = layers.findIndex((l) => l.inputDim === 0);
     if (empty >= 0) fail('INVALID_ARGUMENT', `layer ${empty} has no inputs: there is nothing to train`);
     const output = layers.at(-1)!;
-    if (this.loss.code === LossCode.categorical_crossentropy && !this.loss.fromLogits && output.activation.name !== 'softmax') {
-      fail('INVALID_ARGUMENT', `${this.loss.name} needs a softmax output layer, or fromLogits: true (the output is ${output.activation.name})`);
-    }
     this.metrics = resolveMetrics(options.metrics ?? [], this.loss, output.units);
     const slots = stateSlots(this.optimizer);
     // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/train/step.rs).
