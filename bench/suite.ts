@@ -103,11 +103,16 @@ function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs
   };
 }
 
-function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
-  const shapes = KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
+/** The Keras MLP's layers as [inputs, outputs, activation]. */
+function kerasShapes(): [number, number, ActivationName][] {
+  return KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
     acc.push([l.inputDim ?? acc.at(-1)![1], l.units, resolveSpec(l.activation).name]);
     return acc;
   }, []);
+}
+
+function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
+  const shapes = kerasShapes();
   const layers = layersOf(shapes, 10);
   const input = data(batch * shapes[0]![0], 4);
   return {
@@ -179,7 +184,7 @@ export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[
  * backend (when the peers are loaded) and its cpu backend, switching backends per call.
  */
 function training(builds: [string, Simdnet][], peers: Peer[]): Workload[] {
-  const keras = KERAS_MLP.map((l, i, all) => [l.inputDim ?? all[i - 1]!.units, l.units, resolveSpec(l.activation).name] as [number, number, ActivationName]);
+  const keras = kerasShapes();
   // The size of scikit-learn's digits, as the Keras example: 1,797 samples, deterministic labels.
   const samples = 1797;
   const x = data(samples * keras[0]![0], 6);
@@ -211,7 +216,7 @@ function training(builds: [string, Simdnet][], peers: Peer[]): Workload[] {
 }
 
 /** The weights after one epoch in order (no shuffling) of Adam in double, flattened as `getWeights` lists them. */
-function referenceEpoch(layers: PeerLayer[], x: Float32Array, y: Float32Array, n: number, batchSize: number, loss: ref.ReferenceLoss): Float32Array {
+function referenceEpoch(layers: PeerLayer[], x: Float32Array, y: Float32Array, n: number, batchSize: number, loss: ref.ReferenceLoss) {
   const [inputs, outputs] = [layers[0]!.inputs, layers.at(-1)!.outputs];
   const variables = layers.flatMap((l) => [Float64Array.from(l.kernel), Float64Array.from(l.bias)]);
   const opt = ref.referenceOptimizer('adam', variables);
@@ -248,11 +253,15 @@ function trainers(builds: [string, Simdnet][], peers: Peer[], layers: PeerLayer[
   const tfjs = peers.length === 0 ? [] : ['wasm', 'cpu'].map((backend) => ({
     name: `tfjs-layers 4.22 fit (tfjs-backend-${backend})`,
     setup: async () => {
-      const [tf, tfl] = await Promise.all([optional<Tf>('@tensorflow/tfjs-core'), optional<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers')]);
+      const tf = await optional<Tf>('@tensorflow/tfjs-core');
+      const tfl = await optional<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers');
       if (!tf || !tfl || !(await optional('@tensorflow/tfjs-backend-cpu')) || !tf.findBackendFactory(backend)) return null;
       await tf.setBackend(backend);
       const model = tfl.sequential({
-        layers: layers.map((l, j) => tfl.layers.dense({ units: l.outputs, activation: l.activation as 'relu' | 'sigmoid', ...(j === 0 ? { inputShape: [l.inputs] } : {}) })),
+        layers: layers.map((l, j) => {
+          const activation = l.activation as 'relu' | 'sigmoid';
+          return tfl.layers.dense({ units: l.outputs, activation, ...(j === 0 ? { inputShape: [l.inputs] } : {}) });
+        }),
       });
       model.setWeights(layers.flatMap((l) => [tf.tensor2d(l.kernel, [l.inputs, l.outputs]), tf.tensor1d(l.bias)]));
       model.compile({ optimizer: tf.train.adam(0.001), loss: loss === 'binary_crossentropy' ? 'binaryCrossentropy' : 'meanSquaredError' });

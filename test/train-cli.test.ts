@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { SimdnetError, init } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
 import { foldStandardization, standardization, standardize } from '../ts/train/standardize.js';
 import { randomArray } from './helpers.js';
-import { expectNear } from './train-helpers.js';
+import { expectNear, loadTfjsExport } from './train-helpers.js';
 
 const cli = fileURLToPath(new URL('../dist/ts/cli/main.js', import.meta.url));
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd });
@@ -71,8 +70,7 @@ describe('simdnet train', () => {
     expect(run([...command, '--out', 'tfjs.json', '--format', 'tfjs'], dir).status).toBe(0);
     const modelJson = JSON.parse(readFileSync(join(dir, 'tfjs.json'), 'utf8'));
     expect(modelJson.weightsManifest[0].paths).toEqual(['tfjs.weights.bin']);
-    const weightData = new Uint8Array(readFileSync(join(dir, 'tfjs.weights.bin'))).buffer;
-    const theirs = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+    const theirs = await loadTfjsExport(modelJson, new Uint8Array(readFileSync(join(dir, 'tfjs.weights.bin'))));
     // Same seed, same data: the same training as the simdnet files of the first test.
     const ours = await nn.loadModel(join(dir, 'model.json'));
     const x = Float32Array.from(heldOut.slice(0, 50).flatMap((r) => r.slice(0, 3)));

@@ -1,24 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { type ActivationSpec, type Sequential, SimdnetError, init } from '../ts/index.js';
-import type { TfjsExport } from '../ts/io/tfjs-export.js';
 import { randomArray } from './helpers.js';
-import { expectNear, layersOf } from './train-helpers.js';
+import { expectNear, layersOf, loadTfjsExport } from './train-helpers.js';
 
 const nn = await init();
 await tf.setBackend('cpu');
 
-async function loadInTfjs({ modelJson, weightsBin }: TfjsExport): Promise<tfl.LayersModel> {
-  const weightSpecs = modelJson.weightsManifest[0]!.weights;
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightsBin.slice().buffer }));
-}
-
 /** simdnet's and TF.js' predictions of the exported model, for 9 random rows. */
 async function bothPredictions(model: Sequential) {
   const x = randomArray(9 * model.inputDim, 4, 2);
-  const theirs = (await loadInTfjs(model.toTfjs())).predict(tf.tensor2d(x, [9, model.inputDim])) as tf.Tensor;
+  const { modelJson, weightsBin } = model.toTfjs();
+  const theirs = (await loadTfjsExport(modelJson, weightsBin)).predict(tf.tensor2d(x, [9, model.inputDim])) as tf.Tensor;
   return { ours: model.predict(x), theirs: theirs.dataSync() };
 }
 
@@ -30,7 +24,8 @@ describe('model.toTfjs(): TF.js Layers files', () => {
     'linear', 'softmax',
   ];
 
-  it.each(activations.map((a) => [typeof a === 'string' ? a : JSON.stringify(a), a] as const))('%s: tf.loadLayersModel predicts the same', async (_, act) => {
+  const named = activations.map((a) => [typeof a === 'string' ? a : JSON.stringify(a), a] as const);
+  it.each(named)('%s: tf.loadLayersModel predicts the same', async (_, act) => {
     const layers = layersOf([3, 5, 5, 2], [act, 'tanh', 'linear'], 7);
     const model = nn.sequential(layers.map((l) => l.spec));
     const { ours, theirs } = await bothPredictions(model);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Sequential, type Targets, init } from '../ts/index.js';
 import { randomArray } from './helpers.js';
 import { model as onnxModel } from './onnx-model.js';
-import { expectNear } from './train-helpers.js';
+import { expectNear, loadTfjsExport } from './train-helpers.js';
 
 const nn = await init();
 await tf.setBackend('cpu');
@@ -45,8 +45,7 @@ describe('fine-tuning imported models', () => {
     expect(Array.from(model.layers[1]!.slopes()).some((s) => Math.abs(s - 0.2) > 1e-4)).toBe(true);
     // Back to TF.js: the fine-tuned model, slopes included, predicts the same there.
     const { modelJson, weightsBin } = model.toTfjs();
-    const weightSpecs = modelJson.weightsManifest[0]!.weights;
-    const back = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightsBin.slice().buffer }));
+    const back = await loadTfjsExport(modelJson, weightsBin);
     expectNear((back.predict(tf.tensor2d(x, [256, 4])) as tf.Tensor).dataSync(), model.predict(x), 1e-5, 1e-6);
     model.dispose();
   });
@@ -55,7 +54,10 @@ describe('fine-tuning imported models', () => {
     const bytes = onnxModel([
       { op: 'Gemm', inputs: ['W0', 'B0'], attributes: { transB: 1 } }, { op: 'Relu', inputs: [] },
       { op: 'Gemm', inputs: ['W1', 'B1'] }, { op: 'Softmax', inputs: [] },
-    ], { W0: [[12, 4], randomArray(48, 1, 0.6)], B0: [[12], randomArray(12, 2, 0.1)], W1: [[12, 2], randomArray(24, 3, 0.6)], B1: [[2], new Float32Array(2)] });
+    ], {
+      W0: [[12, 4], randomArray(48, 1, 0.6)], B0: [[12], randomArray(12, 2, 0.1)],
+      W1: [[12, 2], randomArray(24, 3, 0.6)], B1: [[2], new Float32Array(2)],
+    });
     const model = await nn.loadModel(bytes);
     model.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     await fineTune(model, classes);

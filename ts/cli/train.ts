@@ -63,7 +63,8 @@ export function parseLayers(text: string, inputDim: number, seed: number): Layer
   return text.split(',').map((part, i) => {
     const match = /^\s*(\d+)\s*(?::\s*([A-Za-z0-9_]+)\s*)?$/.exec(part);
     if (!match || Number(match[1]) < 1) throw new Error(`--layers: "${part}" is not units:activation with units ≥ 1`);
-    return { ...(i === 0 ? { inputDim } : {}), units: Number(match[1]), activation: (match[2] ?? 'linear') as LayerSpec['activation'], seed: seed + i };
+    const activation = (match[2] ?? 'linear') as LayerSpec['activation'];
+    return { ...(i === 0 ? { inputDim } : {}), units: Number(match[1]), activation, seed: seed + i };
   });
 }
 
@@ -74,20 +75,22 @@ function options(values: Values, path: string | undefined) {
   if (values.loss === undefined) throw new Error('train: missing --loss (simdnet train --help)');
   const split = Number(values['validation-split']);
   if (!(split >= 0 && split < 1)) throw new Error(`--validation-split must be in [0, 1), got ${String(values['validation-split'])}`);
-  if (values.format !== 'simdnet' && values.format !== 'tfjs') throw new Error(`--format must be simdnet or tfjs, got ${String(values.format)}`);
+  const format = values.format;
+  if (format !== 'simdnet' && format !== 'tfjs') throw new Error(`--format must be simdnet or tfjs, got ${String(format)}`);
   const rate = values['learning-rate'];
   if (rate !== undefined && !(Number(rate) > 0)) throw new Error(`--learning-rate must be a positive number, got ${String(rate)}`);
   const loss = resolveLoss(values.loss);
   const optimizer = { name: values.optimizer, ...(rate === undefined ? {} : { learningRate: Number(rate) }) };
   const crossentropy = loss.name.endsWith('crossentropy');
-  const metricNames = values.metrics === undefined ? [crossentropy ? 'accuracy' : 'mae'] : String(values.metrics).split(',').map((m) => m.trim());
+  const given = values.metrics === undefined ? undefined : String(values.metrics).split(',').map((m) => m.trim());
+  const metricNames = given ?? [crossentropy ? 'accuracy' : 'mae'];
   return {
     path, loss, crossentropy, optimizer, metricNames, split,
     epochs: integer(values, 'epochs', 1),
     batchSize: integer(values, 'batch-size', 1),
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : integer(values, 'seed', 0),
     out: String(values.out),
-    format: values.format,
+    format,
   };
 }
 
@@ -169,10 +172,11 @@ export async function train(nn: Simdnet, values: Values, [path]: string[]): Prom
     foldStandardization(model, scaling);
     const held = o.split > 0 ? trainRows : 0;
     const targetWidth = o.loss.sparse ? 1 : units;
-    const kpiRows = kpis(model, data.x.subarray(held * data.width), y.subarray(held * targetWidth), dense.subarray(held * units), o.crossentropy);
-    kpiRows.push(['samples/s', (trainRows * o.epochs) / (trainingMs / 1000)]);
+    const [x, targets] = [data.x.subarray(held * data.width), y.subarray(held * targetWidth)];
+    const validation = kpis(model, x, targets, dense.subarray(held * units), o.crossentropy);
     console.log(`\n${o.split > 0 ? `validation split (${data.n - trainRows} rows)` : `training rows (${data.n})`}:`);
-    for (const [name, value] of kpiRows) console.log(`  ${name.padEnd(10)} ${name === 'samples/s' ? Math.round(value).toLocaleString('en-US') : value.toFixed(4)}`);
+    for (const [name, value] of validation) console.log(`  ${name.padEnd(10)} ${value.toFixed(4)}`);
+    console.log(`  ${'samples/s'.padEnd(10)} ${Math.round((trainRows * o.epochs) / (trainingMs / 1000)).toLocaleString('en-US')}`);
     await save(model, o.out, o.format === 'tfjs');
   } finally {
     model.dispose();

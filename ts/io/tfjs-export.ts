@@ -77,7 +77,8 @@ function kerasLayers(layer: DenseLayer, index: number): KerasLayer[] {
       ...(index === 0 ? { batch_input_shape: [null, layer.inputDim] } : {}),
     },
   };
-  if (name === 'leaky_relu') return [dense, { class_name: 'LeakyReLU', config: { name: `leaky_re_lu${suffix}`, alpha: layer.activation.params[0] } }];
+  const slope = layer.activation.params[0];
+  if (name === 'leaky_relu') return [dense, { class_name: 'LeakyReLU', config: { name: `leaky_re_lu${suffix}`, alpha: slope } }];
   if (name === 'prelu') return [dense, { class_name: 'PReLU', config: { name: `p_re_lu${suffix}`, shared_axes: null, trainable: true } }];
   return [dense];
 }

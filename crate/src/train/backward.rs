@@ -26,7 +26,14 @@ pub fn scratch_len(layer: &LayerDesc, batch: usize) -> Option<usize> {
 /// backward pass cannot write over its dy); None for an activation without a dense backward pass.
 /// For prelu, also the gradient of its slopes into `slope_grad`: Σ over the batch of dA·min(z, 0).
 #[inline(never)]
-pub unsafe fn activation_backward(layer: &LayerDesc, z: *mut f32, da: *mut f32, batch: usize, slope_grad: *mut f32, scratch: *mut f32) -> Option<*mut f32> {
+pub unsafe fn activation_backward(
+    layer: &LayerDesc,
+    z: *mut f32,
+    da: *mut f32,
+    batch: usize,
+    slope_grad: *mut f32,
+    scratch: *mut f32,
+) -> Option<*mut f32> {
     let outputs = layer.outputs as usize;
     let [p0, p1, p2] = layer.params;
     unsafe {
