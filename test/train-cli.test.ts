@@ -99,6 +99,34 @@ describe('simdnet train', () => {
     expect(existsSync(join(dir, 'rejected.json'))).toBe(false);
   });
 
+  const categorical = ['sparse_categorical_crossentropy', 'categorical_crossentropy'];
+  it.each(categorical)('three classes by angle, class ids in the label column: %s', (loss) => {
+    const random = seededRandom(9);
+    const sector = (a: number, b: number) => Math.min(2, Math.floor(((Math.atan2(b, a) + Math.PI) / (2 * Math.PI)) * 3));
+    const rows = Array.from({ length: 600 }, () => {
+      const [a, b] = [2 * random() - 1, 2 * random() - 1];
+      return [a, b, sector(a, b)];
+    });
+    writeFileSync(join(dir, 'classes.csv'), csv('a,b,class', rows));
+    const r = run(['train', 'classes.csv', '--layers', '32:relu,3:softmax', '--loss', loss, '--epochs', '40', '--seed', '1',
+      '--out', `${loss}.json`], dir);
+    expect(r.stderr).toBe('');
+    // The sectors' borders are straight lines through the origin: a small network separates them almost perfectly.
+    expect(Number(/^ {2}accuracy +([\d.]+)$/m.exec(r.stdout)?.[1])).toBeGreaterThan(0.9);
+    writeFileSync(join(dir, 'points.csv'), csv('a,b', [[0.5, 0.5], [-0.9, 0.1]]));
+    const predicted = run(['predict', `${loss}.json`, '--input', 'points.csv'], dir).stdout;
+    const predictions = predicted.trim().split('\n').map((line) => line.split(',').map(Number));
+    expect(predictions.map((p) => p.indexOf(Math.max(...p)))).toEqual([sector(0.5, 0.5), sector(-0.9, 0.1)]);
+  });
+
+  it('has its own --help and is listed in simdnet --help', () => {
+    const help = run(['train', '--help'], dir);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: simdnet train <data.csv> --layers/);
+    expect(help.stdout).toMatch(/--validation-split/);
+    expect(run(['--help'], dir).stdout).toMatch(/^ {2}train <data.csv>/m);
+  });
+
   it('rejects a data cell that is not a number, naming its line', () => {
     writeFileSync(join(dir, 'bad.csv'), 'a,b\n1,2\n3,x\n');
     const r = run(['train', 'bad.csv', '--layers', '1', '--loss', 'mse', '--out', 'rejected.json'], dir);
