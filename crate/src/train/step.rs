@@ -1,6 +1,6 @@
 //! One training step of a whole Sequential model in one call: forward, loss, backward, update,
 //! over a table of layers and a step descriptor that the caller fills (layouts mirrored in
-//! ts/train/step.ts). Every buffer belongs to the caller; nothing is allocated here.
+//! ts/train/trainer.ts). Every buffer belongs to the caller; nothing is allocated here.
 use super::backward::{activation_backward, input_gradient, weight_gradient};
 use super::forward_train::forward;
 use super::loss::{LossDesc, loss};
@@ -18,9 +18,9 @@ pub struct TrainLayer {
     pub z: *mut f32,
     pub a: *mut f32,
     /// The gradient of the packed weights, `packed_len` floats; for prelu followed by its slopes'
-    /// gradient and a working copy of the slopes, `slopes_len` floats each (see `Slopes`).
+    /// gradient and a working copy of the slopes, `Slopes::len` floats each.
     pub grad: *mut f32,
-    /// The optimizer's state arrays, `packed_len` (+ `slopes_len` for prelu) floats each, or null where unused.
+    /// The optimizer's state arrays, `packed_len` (+ `Slopes::len` for prelu) floats each, or null where unused.
     pub state: [*mut f32; 3],
 }
 
@@ -118,11 +118,11 @@ pub unsafe fn run(step: &mut Step) -> u32 {
 }
 
 /// Σ g² over prelu's slope gradient (0 for other layers).
-fn slope_norm(layer: &TrainLayer) -> f64 {
+unsafe fn slope_norm(layer: &TrainLayer) -> f64 {
     layer.slopes().map_or(0.0, |s| (0..s.len).map(|i| unsafe { *s.grad.add(i) } as f64).map(|g| g * g).sum())
 }
 
-fn scale_slopes(layer: &TrainLayer, factor: f32) {
+unsafe fn scale_slopes(layer: &TrainLayer, factor: f32) {
     if let Some(s) = layer.slopes() {
         for i in 0..s.len {
             unsafe { *s.grad.add(i) *= factor };
@@ -135,11 +135,11 @@ fn scale_slopes(layer: &TrainLayer, factor: f32) {
 unsafe fn apply(opt: &OptimizerDesc, layers: &[TrainLayer]) {
     if opt.global_clipnorm > 0.0 {
         let total: f64 = layers.iter().map(|l| unsafe { squared_norms(&l.desc, l.grad) }).map(|(k, b)| k + b).sum::<f64>()
-            + layers.iter().map(slope_norm).sum::<f64>();
+            + layers.iter().map(|l| unsafe { slope_norm(l) }).sum::<f64>();
         let factor = clip_factor(total, opt.global_clipnorm);
         for l in layers {
             unsafe { scale(&l.desc, l.grad, factor, factor) };
-            scale_slopes(l, factor);
+            unsafe { scale_slopes(l, factor) };
         }
     }
     for l in layers {
@@ -147,7 +147,7 @@ unsafe fn apply(opt: &OptimizerDesc, layers: &[TrainLayer]) {
         if opt.clipnorm > 0.0 {
             let (kernel, bias) = unsafe { squared_norms(&l.desc, l.grad) };
             unsafe { scale(&l.desc, l.grad, clip_factor(kernel, opt.clipnorm), clip_factor(bias, opt.clipnorm)) };
-            scale_slopes(l, clip_factor(slope_norm(l), opt.clipnorm));
+            unsafe { scale_slopes(l, clip_factor(slope_norm(l), opt.clipnorm)) };
         }
         unsafe { update(opt, l.desc.packed as *mut f32, l.grad, l.state, fitted_packed_len(inputs, outputs)) };
         if let Some(s) = l.slopes() {
