@@ -30,7 +30,7 @@ export interface Peer {
 
 const require = createRequire(import.meta.url);
 
-async function optional<T>(specifier: string): Promise<T | null> {
+export async function optional<T>(specifier: string): Promise<T | null> {
   try {
     return (await import(specifier)) as T;
   } catch {
@@ -38,7 +38,7 @@ async function optional<T>(specifier: string): Promise<T | null> {
   }
 }
 
-type Tf = typeof import('@tensorflow/tfjs-core');
+export type Tf = typeof import('@tensorflow/tfjs-core');
 
 async function tfjsWasm(): Promise<Peer | null> {
   const tf = await optional<Tf>('@tensorflow/tfjs-core');

@@ -8,7 +8,7 @@ import { type ActivationName, KERAS_MLP, type Simdnet, VARIANTS, init, supports 
 import { resolveSpec } from '../ts/activations.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
-import { type Peer, type PeerLayer, type PeerModel, loadPeers } from './peers.js';
+import { type Peer, type PeerLayer, type PeerModel, type Tf, loadPeers, optional } from './peers.js';
 
 type Unit = 'GFLOP/s' | 'Gelem/s' | 'samples/s';
 
@@ -103,11 +103,16 @@ function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs
   };
 }
 
-function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
-  const shapes = KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
+/** The Keras MLP's layers as [inputs, outputs, activation]. */
+function kerasShapes(): [number, number, ActivationName][] {
+  return KERAS_MLP.reduce<[number, number, ActivationName][]>((acc, l) => {
     acc.push([l.inputDim ?? acc.at(-1)![1], l.units, resolveSpec(l.activation).name]);
     return acc;
   }, []);
+}
+
+function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
+  const shapes = kerasShapes();
   const layers = layersOf(shapes, 10);
   const input = data(batch * shapes[0]![0], 4);
   return {
@@ -176,7 +181,109 @@ export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[
     model(builds, peers, 1024),
     ...elementwise.map((name) => activation(builds, peers, name, 1024, 1024)),
     activation(builds, peers, 'softmax', 1024, 1000),
+    ...training(builds, peers),
   ];
+}
+
+/**
+ * Training workloads. Each call continues training from where the previous one left off; the first
+ * call, from the initial weights, is the one compared with the reference (double-precision
+ * backpropagation and Keras' Adam, ts/reference-training.ts). TF.js Layers trains on its wasm
+ * backend (when the peers are loaded) and its cpu backend, switching backends per call.
+ */
+function training(builds: [string, Simdnet][], peers: Peer[]): Workload[] {
+  const keras = kerasShapes();
+  // The size of scikit-learn's digits, as the Keras example: 1,797 samples, deterministic labels.
+  const samples = 1797;
+  const x = data(samples * keras[0]![0], 6);
+  const y = Float32Array.from({ length: samples }, (_, i) => Number(x[64 * i]! + x[64 * i + 1]! * x[64 * i + 2]! > 0));
+  const fit: Workload = {
+    name: `fit one epoch: Keras MLP ${keras.map((s) => s[0]).join('→')}→1, ${samples} samples, batch 32, adam`,
+    unit: 'samples/s',
+    work: samples,
+    input: x,
+    batch: samples,
+    iterations: 2,
+    expected: () => referenceEpoch(layersOf(keras, 10), x, y, samples, 32, { name: 'binary_crossentropy' }),
+    impls: trainers(builds, peers, layersOf(keras, 10), y, 'binary_crossentropy', 32),
+  };
+  const [b, i, o] = [256, 512, 512];
+  const [input, target] = [data(b * i, 7), data(b * o, 8)];
+  const step: Workload = {
+    // The layer is the model's first: the step computes no input gradient, so 4·B·I·O flops (forward, dW), not 6.
+    name: `train step dense ${b}×${i}×${o} relu (forward + dW + adam; 4·B·I·O flops)`,
+    unit: 'GFLOP/s',
+    work: 4 * b * i * o,
+    input,
+    batch: b,
+    iterations: 2,
+    expected: () => referenceEpoch(layersOf([[i, o, 'relu']], 11), input, target, b, b, { name: 'mean_squared_error' }),
+    impls: trainers(builds, peers, layersOf([[i, o, 'relu']], 11), target, 'mean_squared_error', b),
+  };
+  return [fit, step];
+}
+
+/** The weights after one epoch in order (no shuffling) of Adam in double, flattened as `getWeights` lists them. */
+function referenceEpoch(layers: PeerLayer[], x: Float32Array, y: Float32Array, n: number, batchSize: number, loss: ref.ReferenceLoss) {
+  const [inputs, outputs] = [layers[0]!.inputs, layers.at(-1)!.outputs];
+  const variables = layers.flatMap((l) => [Float64Array.from(l.kernel), Float64Array.from(l.bias)]);
+  const opt = ref.referenceOptimizer('adam', variables);
+  for (let start = 0; start < n; start += batchSize) {
+    const rows = Math.min(batchSize, n - start);
+    const current = refLayers(layers).map((l, j) => ({ ...l, kernel: variables[2 * j]!, bias: variables[2 * j + 1]! }));
+    const xb = x.subarray(start * inputs, (start + rows) * inputs);
+    const { gradients } = ref.gradients(current, xb, y.subarray(start * outputs, (start + rows) * outputs), rows, loss);
+    ref.optimizerStep(opt, variables, gradients);
+  }
+  return Float32Array.from(variables.flatMap((v) => Array.from(v)));
+}
+
+/** simdnet's builds and TF.js Layers fitting one epoch of `y` (Adam, Keras' defaults) from the same weights; each returns the weights. */
+function trainers(builds: [string, Simdnet][], peers: Peer[], layers: PeerLayer[], y: Float32Array, loss: string, batchSize: number): Impl[] {
+  // Each call reads the weights back (the first call's are compared with the reference): one copy.
+  const flat = (weights: ArrayLike<number>[]) => {
+    const out = new Float32Array(weights.reduce((n, w) => n + w.length, 0));
+    weights.reduce((at, w) => (out.set(w, at), at + w.length), 0);
+    return out;
+  };
+  const simdnet = builds.map(([label, nn]) => ({
+    name: `simdnet ${label}`,
+    setup: async () => {
+      const m = nn.sequential(refLayers(layers));
+      m.compile({ optimizer: 'adam', loss });
+      return async (x: Float32Array) => {
+        await m.fit(x, y, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+        return flat(m.getWeights());
+      };
+    },
+  }));
+  // TF.js' wasm backend is registered and set up (one thread) by the peers; its cpu backend is imported here.
+  const tfjs = peers.length === 0 ? [] : ['wasm', 'cpu'].map((backend) => ({
+    name: `tfjs-layers 4.22 fit (tfjs-backend-${backend})`,
+    setup: async () => {
+      const tf = await optional<Tf>('@tensorflow/tfjs-core');
+      const tfl = await optional<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers');
+      if (!tf || !tfl || !(await optional('@tensorflow/tfjs-backend-cpu')) || !tf.findBackendFactory(backend)) return null;
+      await tf.setBackend(backend);
+      const model = tfl.sequential({
+        layers: layers.map((l, j) => {
+          const activation = l.activation as 'relu' | 'sigmoid';
+          return tfl.layers.dense({ units: l.outputs, activation, ...(j === 0 ? { inputShape: [l.inputs] } : {}) });
+        }),
+      });
+      model.setWeights(layers.flatMap((l) => [tf.tensor2d(l.kernel, [l.inputs, l.outputs]), tf.tensor1d(l.bias)]));
+      model.compile({ optimizer: tf.train.adam(0.001), loss: loss === 'binary_crossentropy' ? 'binaryCrossentropy' : 'meanSquaredError' });
+      const [inputs, outputs] = [layers[0]!.inputs, layers.at(-1)!.outputs];
+      return async (x: Float32Array, n: number) => {
+        await tf.setBackend(backend);
+        const [xt, yt] = [tf.tensor2d(x, [n, inputs]), tf.tensor2d(y, [n, outputs])];
+        await model.fit(xt, yt, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+        tf.dispose([xt, yt]);
+        return flat(model.getWeights().map((w) => w.dataSync()));
+      };
+    },
+  }));
+  return [...simdnet, ...tfjs];
 }
 
 async function loadTinybench(): Promise<typeof import('tinybench')> {
@@ -216,8 +323,11 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
         total--;
         continue;
       }
-      deviations.set(impl.name, deviation(await fn(workload.input, workload.batch), expected));
-      bench.add(impl.name, () => fn(workload.input, workload.batch));
+      const first = fn(workload.input, workload.batch);
+      deviations.set(impl.name, deviation(await first, expected));
+      // Told whether it is async, tinybench does not call the function once, unawaited, to find out
+      // (a second fit() during the first one fails in TF.js Layers).
+      bench.add(impl.name, () => fn(workload.input, workload.batch), { async: first instanceof Promise });
     }
     bench.addEventListener('cycle', (event) => options.onProgress?.(++done, total, `${workload.name} · ${event.task?.name}`));
     await bench.run();

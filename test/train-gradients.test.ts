@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivationSpec, LossSpec, Simdnet } from '../ts/index.js';
+import { preluSlopes } from '../ts/activations.js';
 import { type ReferenceLoss, gradients } from '../ts/reference.js';
 import { instances, randomArray } from './helpers.js';
 import { buildModel, expectNear, layersOf, oneHot } from './train-helpers.js';
@@ -24,6 +25,9 @@ const LOSSES: [LossSpec, ReferenceLoss, ActivationSpec, boolean][] = [
   ['binaryCrossentropy', { name: 'binary_crossentropy' }, 'hard_sigmoid', false],
   [{ name: 'binary_crossentropy', fromLogits: true }, { name: 'binary_crossentropy', fromLogits: true }, 'linear', false],
   ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softmax', false],
+  // Not a softmax: Keras normalizes each row by its sum.
+  ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'sigmoid', false],
+  ['categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softplus', false],
   [{ name: 'categoricalCrossentropy', fromLogits: true }, { name: 'categorical_crossentropy', fromLogits: true }, 'linear', false],
   ['sparse_categorical_crossentropy', { name: 'categorical_crossentropy' }, 'softmax', true],
 ];
@@ -58,7 +62,8 @@ function checkGradients(nn: Simdnet, widths: number[], activations: ActivationSp
   model.compile({ optimizer: 'sgd', loss });
   const actual = model.trainer.gradients(x, y);
   const expected = gradients(layers.map((l) => l.reference), x, dense, batch, ref);
-  actual.forEach((g, i) => expectNear(g, expected.gradients[i]!, RELATIVE, ABSOLUTE, `${i % 2 ? 'bias' : 'kernel'} ${i >> 1}`));
+  expect(actual).toHaveLength(expected.gradients.length);
+  actual.forEach((g, i) => expectNear(g, expected.gradients[i]!, RELATIVE, ABSOLUTE, `variable ${i}`));
   // The loss is a float32 mean of float32 terms: within 1e-5 relative.
   expect(Math.abs(model.evaluate(x, y).loss - expected.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected.loss)));
   model.dispose();
@@ -71,7 +76,7 @@ describe.each(builds)('training gradients, %s build', (_, nn) => {
     }
   });
 
-  it.each(LOSSES.map((l) => [name(l[0]), ...l] as const))('loss %s', (_, loss, ref, output, sparse) => {
+  it.each(LOSSES.map((l) => [`${name(l[0])} over ${name(l[2])}`, ...l] as const))('loss %s', (_, loss, ref, output, sparse) => {
     for (const widths of [[3, 5, 1], [5, 4, 3], [17, 9, 10]]) {
       if (widths.at(-1) === 1 && ref.name === 'categorical_crossentropy') continue;
       checkGradients(nn, widths, ['tanh', output], loss, ref, sparse, widths[0]! * 3);
@@ -107,26 +112,33 @@ describe.each(builds)('training gradients, %s build', (_, nn) => {
 });
 
 describe('the reference gradients', () => {
-  /** Central differences in double, h = 1e-6: truncation O(h²) and rounding O(1e-16/h) stay below 1e-7. */
+  /**
+   * Central differences in double, h = 2^-20 ≈ 1e-6: truncation O(h²) and rounding O(1e-16/h) stay
+   * below 1e-7; a power of two, so that a step of prelu's slopes (float32 in the activation) is exact.
+   */
   it.each([...ACTIVATIONS.map((a) => [name(a), a, LOSSES[0]!] as const), ...LOSSES.map((l) => [name(l[0]), 'tanh' as ActivationSpec, l] as const)])(
     'match finite differences: %s', (_, activation, [, ref, output]) => {
       const layers = layersOf([3, 4, 3], [activation, output], 11).map((l) => l.reference);
       const x = randomArray(5 * 3, 2, 1.5);
       const { dense } = targetsFor(ref, false, 5, 3, 4);
       const { gradients: analytic } = gradients(layers, x, dense, 5, ref);
-      const h = 1e-6;
-      layers.forEach((layer, l) => {
-        for (const [v, values] of [[0, layer.kernel], [1, layer.bias!]] as const) {
-          for (let i = 0; i < values.length; i++) {
-            const at = (d: number) => {
-              const copy = Float64Array.from(values);
-              copy[i]! += d;
-              const shifted = layers.map((other, j) => (j !== l ? other : v === 0 ? { ...other, kernel: copy } : { ...other, bias: copy }));
-              return gradients(shifted, x, dense, 5, ref).loss;
-            };
-            const numeric = (at(h) - at(-h)) / (2 * h);
-            expect(Math.abs(numeric - analytic[2 * l + v]![i]!), `layer ${l} ${v ? 'bias' : 'kernel'}[${i}]`).toBeLessThan(1e-6);
-          }
+      const h = 2 ** -20;
+      // Each layer's variables, in the order of `gradients`: kernel, bias, and prelu's slopes (one per unit).
+      const variables = layers.flatMap((layer, l) => {
+        const slopes = layer.activation === 'prelu' ? [preluSlopes(layer.activationOptions!.slope, layer.units)] : [];
+        return [layer.kernel, layer.bias!, ...slopes].map((values, v) => ({ l, v, values }));
+      });
+      expect(analytic).toHaveLength(variables.length);
+      variables.forEach(({ l, v, values }, index) => {
+        for (let i = 0; i < values.length; i++) {
+          const at = (d: number) => {
+            const copy = Float64Array.from(values);
+            copy[i]! += d;
+            const changed = [{ kernel: copy }, { bias: copy }, { activationOptions: { slope: Array.from(copy) } }][v];
+            return gradients(layers.map((other, j) => (j === l ? { ...other, ...changed } : other)), x, dense, 5, ref).loss;
+          };
+          const numeric = (at(h) - at(-h)) / (2 * h);
+          expect(Math.abs(numeric - analytic[index]![i]!), `layer ${l} variable ${v}[${i}]`).toBeLessThan(1e-6);
         }
       });
     });

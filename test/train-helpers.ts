@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { ActivationSpec, Simdnet } from '../ts/index.js';
+import type { TfjsModelJson } from '../ts/io/tfjs-export.js';
 import type { DenseWeights } from '../ts/reference.js';
 import { randomArray } from './helpers.js';
 
@@ -36,4 +37,11 @@ export function expectNear(actual: ArrayLike<number>, expected: ArrayLike<number
       expect.fail(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (tolerance ${tolerance})`);
     }
   }
+}
+
+/** `model.toTfjs()`'s files (or the parsed model.json and the weights file's bytes) loaded by TF.js Layers, from memory. */
+export async function loadTfjsExport(modelJson: TfjsModelJson, weights: Uint8Array) {
+  const [tf, tfl] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers')]);
+  const weightSpecs = modelJson.weightsManifest[0]!.weights;
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weights.slice().buffer }));
 }

@@ -29,6 +29,7 @@ const LOSSES: [LossSpec, string, TfLoss, 'values' | 'binary' | 'onehot' | 'label
   [{ name: 'huber', delta: 0.5 }, 'linear', (t, p) => tf.losses.huberLoss(t, p, undefined, 0.5), 'values'],
   ['binary_crossentropy', 'sigmoid', 'binaryCrossentropy', 'binary'],
   ['categorical_crossentropy', 'softmax', 'categoricalCrossentropy', 'onehot'],
+  ['categorical_crossentropy', 'sigmoid', 'categoricalCrossentropy', 'onehot'],
   ['sparse_categorical_crossentropy', 'softmax', 'sparseCategoricalCrossentropy', 'labels'],
 ];
 
@@ -80,7 +81,7 @@ describe('one epoch against TF.js Layers 4.22 (CPU backend)', () => {
     await compare(optimizer, tfOptimizer(), LOSSES[0]!);
   });
 
-  it.each(LOSSES.map((l) => [JSON.stringify(l[0]), l] as const))('loss %s, sgd', async (_, loss) => {
+  it.each(LOSSES.map((l) => [`${JSON.stringify(l[0])} over ${l[1]}`, l] as const))('loss %s, sgd', async (_, loss) => {
     await compare(OPTIMIZERS[0]![0], OPTIMIZERS[0]![1](), loss);
   });
 

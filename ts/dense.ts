@@ -68,8 +68,8 @@ export class DenseLayer {
   readonly inputDim: number;
   readonly units: number;
   readonly activation: ResolvedActivation;
-  /** The activation as given (name and options), which is what a saved model records. */
-  readonly activationSpec: { name: ActivationName } & ActivationOptions;
+  /** The activation as given (name and options). */
+  readonly #spec: { name: ActivationName } & ActivationOptions;
   #ctx: Context;
   #packed: number;
   /** prelu's slopes in wasm memory (`units` floats), or 0. */
@@ -88,7 +88,7 @@ export class DenseLayer {
     const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
     this.activation = resolveSpec(config.activation, extra);
     const slopes = this.activation.name === 'prelu' ? preluSlopes((config.activation as ActivationOptions).slope, this.units) : null;
-    this.activationSpec = typeof config.activation === 'object' && config.activation !== null
+    this.#spec = typeof config.activation === 'object' && config.activation !== null
       ? { ...extra, ...config.activation, ...(slopes ? { slope: Array.from(slopes) } : {}) }
       : { name: this.activation.name, ...extra };
     if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
@@ -109,6 +109,17 @@ export class DenseLayer {
       this.#release();
       throw e;
     }
+  }
+
+  /** The activation as given, which is what a saved model records; prelu's slopes as they are now (training learns them). */
+  get activationSpec(): { name: ActivationName } & ActivationOptions {
+    return this.#slopes === 0 ? this.#spec : { ...this.#spec, slope: Array.from(this.slopes()) };
+  }
+
+  /** prelu's slopes (`units` floats, a copy), or an empty array. */
+  slopes(): Float32Array {
+    this.#assertAlive();
+    return this.#ctx.heap.read(this.#slopes, this.#slopes === 0 ? 0 : this.units);
   }
 
   get disposed(): boolean {

@@ -68,9 +68,15 @@ export function lossAndGradient(loss: ReferenceLoss, a: ArrayLike<number>, y: Ar
           grad[r * cols + j] = (Math.exp(logP[j]!) - y[r * cols + j]!) / rows;
         });
       } else {
-        row.forEach((p, j) => {
-          total -= y[r * cols + j]! * Math.log(clip(p));
-          grad[r * cols + j] = -y[r * cols + j]! / p / rows;
+        // Keras normalizes each row by its sum (a softmax's is 1), then clips: g = dL/dp, then the
+        // chain rule through p = a/Σa.
+        const sum = row.reduce((s, v) => s + v, 0);
+        const p = row.map((v) => v / sum);
+        const g = p.map((pj, j) => (pj > EPSILON && pj < 1 - EPSILON ? -y[r * cols + j]! / pj : 0));
+        const dot = g.reduce((s, gj, j) => s + gj * p[j]!, 0);
+        p.forEach((pj, j) => {
+          total -= y[r * cols + j]! * Math.log(clip(pj));
+          grad[r * cols + j] = (g[j]! - dot) / sum / rows;
         });
       }
     }
@@ -108,7 +114,17 @@ function activationBackward(layer: DenseWeights, z: Float64Array, da: Float64Arr
   return da.map((g, i) => g * f(z[i]!));
 }
 
-/** The loss and `[dKernel0, dBias0, ...]` of the batch's mean loss, by backpropagation in double. */
+/** prelu's slopes, a trainable variable (Keras' PReLU alpha): d(slope·z)/d(slope) = min(z, 0), summed over the batch. */
+function slopeGradient(z: Float64Array, da: Float64Array, units: number): Float64Array {
+  const grad = new Float64Array(units);
+  da.forEach((g, i) => (grad[i % units]! += g * Math.min(z[i]!, 0)));
+  return grad;
+}
+
+/**
+ * The loss and `[dKernel0, dBias0, ...]` of the batch's mean loss, by backpropagation in double; a
+ * prelu layer's slopes (one per unit) after its bias.
+ */
 export function gradients(layers: readonly DenseWeights[], x: ArrayLike<number>, y: ArrayLike<number>, batch: number, loss: ReferenceLoss) {
   const { inputs, z, a } = forwardTrain(layers, x, batch);
   const last = layers.at(-1)!;
@@ -117,6 +133,7 @@ export function gradients(layers: readonly DenseWeights[], x: ArrayLike<number>,
   let da = grad;
   for (let l = layers.length - 1; l >= 0; l--) {
     const { inputDim, units, kernel } = layers[l]!;
+    const slopes = layers[l]!.activation === 'prelu' ? [slopeGradient(z[l]!, da, units)] : [];
     const dz = activationBackward(layers[l]!, z[l]!, da);
     const dKernel = new Float64Array(inputDim * units);
     const dBias = new Float64Array(units);
@@ -131,7 +148,7 @@ export function gradients(layers: readonly DenseWeights[], x: ArrayLike<number>,
         }
       }
     }
-    out.unshift(dKernel, dBias);
+    out.unshift(dKernel, dBias, ...slopes);
     da = dx;
   }
   return { loss: value, gradients: out };

@@ -4,6 +4,7 @@ import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type Den
 import { checkCount, checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
 import { type CheckedStep, type LayerStep, checkSteps, stepDesc, stepType } from './steps.js';
+import { type TfjsExport, toTfjs } from './io/tfjs-export.js';
 import { Tensor } from './tensor.js';
 import { type FitOptions, type EvaluateOptions, type History, evaluate, fit } from './train/fit.js';
 import type { Logs } from './train/metrics.js';
@@ -281,6 +282,12 @@ export class Sequential {
       fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
     }
     return saveModel(this, weightsPath);
+  }
+
+  /** The model as TF.js Layers files (ts/io/tfjs-export.ts): `model.json`, naming `weightsPath`, and its weights. */
+  toTfjs(weightsPath?: string): TfjsExport {
+    this.#assertAlive();
+    return toTfjs(this, weightsPath);
   }
 
   /**

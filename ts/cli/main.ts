@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * simdnet's command line: `simdnet bench` runs the benchmark suite on the built-in default model and
- * kernels; `info`, `predict` and `plot` are the everyday tools. Node only.
+ * kernels; `info`, `predict`, `train` and `plot` are the everyday tools. Node only.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import v8 from 'node:v8';
 import { KERAS_MLP, VARIANTS, type Variant, init, supports } from '../index.js';
 import { bundledUrl } from '../loader.js';
 import { parseRows } from './rows.js';
+import { TRAIN_OPTIONS, TRAIN_SUMMARY, TRAIN_USAGE, train } from './train.js';
 
 // Node 20 validates relaxed-SIMD modules only behind this V8 flag, and NODE_OPTIONS rejects it, so
 // `npx simdnet` could never reach the relaxed build: the CLI sets it before any module is compiled.
@@ -121,6 +122,15 @@ Writes one row of outputs per input row.
       const y = model.predict(Float32Array.from(rows.flat()), rows.length);
       const out = rows.map((_, i) => Array.from(y.subarray(i * model.outputDim, (i + 1) * model.outputDim)));
       process.stdout.write(values.output === 'json' ? `${JSON.stringify(out)}\n` : out.map((r) => `${r.join(',')}\n`).join(''));
+    },
+  },
+  train: {
+    usage: TRAIN_USAGE,
+    summary: TRAIN_SUMMARY,
+    options: { ...TRAIN_OPTIONS, ...VARIANT_OPTION },
+    positionals: true,
+    async run(values, positionals) {
+      await train(await init({ variant: variantOf(values.variant) }), values, positionals);
     },
   },
   plot: {

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { DenseLayer } from '../dense.js';
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { LossCode, type LossSpec, type ResolvedLoss, resolveLoss } from './losses.js';
+import { type LossSpec, type ResolvedLoss, resolveLoss } from './losses.js';
 import { type MetricName, type Logs, computeMetrics, resolveMetrics } from './metrics.js';
 import { type OptimizerSpec, type ResolvedOptimizer, optimizerWords, resolveOptimizer, stateSlots } from './optimizers.js';
 
@@ -20,6 +20,9 @@ const TRAIN_LAYER_BYTES = 56;
 const STEP_BYTES = 96;
 const LOSS_AT = 36;
 const OPTIMIZER_AT = 52;
+
+/** prelu's slopes padded to whole vectors of 4, as the kernel updates them (`Slopes` of crate/src/train/step.rs). */
+const paddedSlopes = (units: number) => Math.ceil(units / 4) * 4;
 
 /** What a step runs: forward and loss; also the gradients; also the update. */
 export const Mode = { loss: 0, gradients: 1, update: 2 } as const;
@@ -74,22 +77,24 @@ export class Trainer {
     const empty = layers.findIndex((l) => l.inputDim === 0);
     if (empty >= 0) fail('INVALID_ARGUMENT', `layer ${empty} has no inputs: there is nothing to train`);
     const output = layers.at(-1)!;
-    if (this.loss.code === LossCode.categorical_crossentropy && !this.loss.fromLogits && output.activation.name !== 'softmax') {
-      fail('INVALID_ARGUMENT', `${this.loss.name} needs a softmax output layer, or fromLogits: true (the output is ${output.activation.name})`);
-    }
     this.metrics = resolveMetrics(options.metrics ?? [], this.loss, output.units);
     const slots = stateSlots(this.optimizer);
-    const packed = layers.map((l) => ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units));
-    const ptrs = ctx.allocAll([layers.length * TRAIN_LAYER_BYTES / 4, STEP_BYTES / 4, ...packed.flatMap((n) => [n, ...slots.map(() => n)])]);
+    // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/train/step.rs).
+    const sizes = layers.map((l) => {
+      const packed = ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units);
+      const slopes = l.activation.name === 'prelu' ? paddedSlopes(l.units) : 0;
+      return { grad: packed + 2 * slopes, state: packed + slopes };
+    });
+    const ptrs = ctx.allocAll([layers.length * TRAIN_LAYER_BYTES / 4, STEP_BYTES / 4, ...sizes.flatMap((n) => [n.grad, ...slots.map(() => n.state)])]);
     [this.#table, this.#step] = ptrs as [number, number];
     this.#grads = [];
     this.#states = [];
     let next = 2;
-    packed.forEach((n) => {
+    sizes.forEach(({ grad, state: stateFloats }) => {
       const arrays = ptrs.slice(next, next + 1 + slots.length);
       next += arrays.length;
       // Gradients and optimizer state start at zero, and padding must stay zero.
-      for (const p of arrays) ctx.heap.f32.fill(0, p / 4, p / 4 + n);
+      arrays.forEach((p, i) => ctx.heap.f32.fill(0, p / 4, p / 4 + (i === 0 ? grad : stateFloats)));
       this.#grads.push(arrays[0]!);
       const state: [number, number, number] = [0, 0, 0];
       slots.forEach((slot, i) => (state[slot] = arrays[1 + i]!));
@@ -183,14 +188,19 @@ export class Trainer {
     return { loss, ...computeMetrics(this.metrics, targets, predictions) };
   }
 
-  /** The gradient of the mean loss over `x`, `y` for every layer, `[kernel0, bias0, ...]` (nothing updated). */
+  /**
+   * The gradient of the mean loss over `x`, `y` for every layer, `[kernel0, bias0, ...]`, a prelu
+   * layer's slopes after its bias (nothing updated).
+   */
   gradients(x: unknown, y: unknown): Float32Array[] {
     const data = this.dataset(x, y);
     this.step(data, null, 0, data.n, Mode.gradients);
     const { heap, wasm } = this.#ctx;
     return this.layers.flatMap((l, i) => this.#ctx.withBlocks([l.inputDim * l.units, l.units], (k, b) => {
+      const packed = wasm.simdnet_dense_packed_len(l.inputDim, l.units);
       wasm.simdnet_dense_unpack(this.#grads[i]!, l.inputDim, l.units, k!, b!);
-      return [heap.read(k!, l.inputDim * l.units), heap.read(b!, l.units)];
+      const slopes = l.activation.name === 'prelu' ? [heap.read(this.#grads[i]! + 4 * packed, l.units)] : [];
+      return [heap.read(k!, l.inputDim * l.units), heap.read(b!, l.units), ...slopes];
     }));
   }
 

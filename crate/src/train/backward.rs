@@ -2,8 +2,8 @@
 //! weight gradient `[1 | X]ᵀ · dZ` (row 0 is db), and dX = dZ · Wᵀ.
 use crate::activation::code::{GLU, PRELU};
 use crate::activation::{Linear, rowwise_scratch_len, simdnet_activate_backward, simdnet_prelu_backward, simdnet_rowwise_backward};
-use crate::dense::microkernel::{Shape, gemm, scratch_len as gemm_scratch_len};
-use crate::dense::packing::{fitted_packed_len, pack, packed_len, unpack};
+use crate::dense::microkernel::{NR, Shape, gemm, scratch_len as gemm_scratch_len};
+use crate::dense::packing::{fitted_packed_len, pack, packed_len, panel_count};
 use crate::model::LayerDesc;
 
 /// Floats of scratch one layer's forward and backward passes need at `batch` rows (the phases
@@ -16,7 +16,7 @@ pub fn scratch_len(layer: &LayerDesc, batch: usize) -> Option<usize> {
     let transposed = i.checked_add(1)?.checked_mul(batch)?;
     let product = i.checked_add(1)?.checked_mul(o)?;
     let weights = [transposed, packed_len(batch, o)?, product, gemm_scratch_len(i + 1, batch)?].into_iter().try_fold(0usize, usize::checked_add)?;
-    let inputs = [i.checked_mul(o)?, o, packed_len(o, i)?, gemm_scratch_len(batch, o)?].into_iter().try_fold(0usize, usize::checked_add)?;
+    let inputs = packed_len(o, i)?.checked_add(gemm_scratch_len(batch, o)?)?;
     Some(forward.max(weights).max(inputs))
 }
 
@@ -24,13 +24,24 @@ pub fn scratch_len(layer: &LayerDesc, batch: usize) -> Option<usize> {
 /// dZ = dA ⊙ f′(Z) (the row-wise activations: the Jacobian product). Returns where dZ was written:
 /// over `da` for the elementwise activations and prelu, over `z` for the row-wise ones (whose
 /// backward pass cannot write over its dy); None for an activation without a dense backward pass.
+/// For prelu, also the gradient of its slopes into `slope_grad`: Σ over the batch of dA·min(z, 0).
 #[inline(never)]
-pub unsafe fn activation_backward(layer: &LayerDesc, z: *mut f32, da: *mut f32, batch: usize, scratch: *mut f32) -> Option<*mut f32> {
+pub unsafe fn activation_backward(
+    layer: &LayerDesc,
+    z: *mut f32,
+    da: *mut f32,
+    batch: usize,
+    slope_grad: *mut f32,
+    scratch: *mut f32,
+) -> Option<*mut f32> {
     let outputs = layer.outputs as usize;
     let [p0, p1, p2] = layer.params;
     unsafe {
         match layer.activation {
             PRELU => {
+                for o in 0..outputs {
+                    *slope_grad.add(o) = (0..batch).map(|b| *da.add(b * outputs + o) * (*z.add(b * outputs + o)).min(0.0)).sum();
+                }
                 simdnet_prelu_backward(z, da, batch, outputs, layer.slopes, da);
                 Some(da)
             }
@@ -61,22 +72,51 @@ pub unsafe fn weight_gradient(x: *const f32, dz: *const f32, batch: usize, layer
         }
         pack(dz, core::ptr::null(), batch, outputs, false, dz_packed);
         gemm(&Linear, x_ones, inputs + 1, Shape { inputs: batch, outputs }, dz_packed, product, gemm_scratch);
-        pack(product.add(outputs), product, inputs, outputs, false, grad);
+        panels_from_rows(product, inputs + 1, outputs, grad);
     }
 }
 
-/// dX[batch × inputs] = dZ · Wᵀ, with Wᵀ packed from the current weights (unpacked, then packed
-/// with the transposed flag, as an O → I layer without bias).
+/// A row-major `rows × outputs` matrix into the packed panel layout (`NR` columns per panel, the
+/// padding columns zero), row by row: both sides are read and written in order, where `pack`,
+/// built for kernels of either layout, reads a row-major matrix column by column.
+unsafe fn panels_from_rows(matrix: *const f32, rows: usize, outputs: usize, packed: *mut f32) {
+    for p in 0..panel_count(outputs) {
+        let cols = (outputs - p * NR).min(NR);
+        for r in 0..rows {
+            let (src, dst) = unsafe { (matrix.add(r * outputs + p * NR), packed.add((p * rows + r) * NR)) };
+            for j in 0..cols {
+                unsafe { *dst.add(j) = *src.add(j) };
+            }
+        }
+    }
+}
+
+/// dX[batch × inputs] = dZ · Wᵀ, with Wᵀ packed straight from the packed weights, as the right
+/// operand of an O → I layer without bias.
 #[inline(never)]
 pub unsafe fn input_gradient(dz: *const f32, batch: usize, layer: &LayerDesc, dx: *mut f32, scratch: *mut f32) {
     let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
-    let kernel = scratch;
-    let bias = unsafe { kernel.add(inputs * outputs) };
-    let transposed = unsafe { bias.add(outputs) };
+    let transposed = scratch;
     let gemm_scratch = unsafe { transposed.add(fitted_packed_len(outputs, inputs)) };
     unsafe {
-        unpack(layer.packed, inputs, outputs, kernel, bias);
-        pack(kernel, core::ptr::null(), outputs, inputs, true, transposed);
+        transpose_packed(layer.packed, inputs, outputs, transposed);
         gemm(&Linear, dz, batch, Shape { inputs: outputs, outputs: inputs }, transposed, dx, gemm_scratch);
+    }
+}
+
+/// Wᵀ in the packed layout of an `outputs` → `inputs` layer (a zero bias row, then row 1 + o of
+/// panel q holds W[q·NR + j][o]) from W's own packed panels, where W[k][o] is row k + 1, column
+/// o % NR of panel o / NR: one pass, where unpacking and then packing transposed would take two,
+/// the first reading the panels column by column.
+unsafe fn transpose_packed(packed: *const f32, inputs: usize, outputs: usize, transposed: *mut f32) {
+    for q in 0..panel_count(inputs) {
+        let panel = unsafe { transposed.add(q * (outputs + 1) * NR) };
+        unsafe { core::ptr::write_bytes(panel, 0, (outputs + 1) * NR) };
+        for o in 0..outputs {
+            let column = unsafe { packed.add(o / NR * (inputs + 1) * NR + (q * NR + 1) * NR + o % NR) };
+            for j in 0..(inputs - q * NR).min(NR) {
+                unsafe { *panel.add((o + 1) * NR + j) = *column.add(j * NR) };
+            }
+        }
     }
 }

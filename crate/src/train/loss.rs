@@ -4,7 +4,8 @@
 //! mae, huber and binary cross-entropy, the sum for categorical cross-entropy (sparse labels arrive
 //! one-hot). Probabilities are clipped to [ε, 1 − ε] (ε = 1e-7) for the reported loss, as Keras
 //! does. With a sigmoid output and binary cross-entropy, or a softmax output and categorical, the
-//! gradient skips the activation: the fused, stable σ(z) − y and softmax(z) − y.
+//! gradient skips the activation: the fused, stable σ(z) − y and softmax(z) − y. Categorical
+//! cross-entropy over any other output normalizes each row by its sum first, as Keras.
 use crate::activation::code::{LOG_SOFTMAX, SIGMOID, SOFTMAX};
 use crate::activation::rowwise;
 use crate::math::{Exp, Log1p};
@@ -82,11 +83,35 @@ unsafe fn elementwise(a: *const f32, y: *const f32, n: usize, grad: *mut f32, sc
     total
 }
 
+/// Categorical cross-entropy of outputs that are not a softmax's, as Keras computes it: each row
+/// normalized by its sum, p = a/Σa, then clipped. With g = dL/dp (−y/p inside the clip, 0 where it
+/// clips), dL/da_k = (g_k − Σⱼ gⱼ·pⱼ)/Σa. Returns the sum of the rows' losses.
+#[inline(never)]
+unsafe fn normalized_crossentropy(a: *const f32, y: *const f32, rows: usize, cols: usize, grad: *mut f32) -> f64 {
+    let mut total = 0.0;
+    for r in 0..rows {
+        let (a, y, grad) = unsafe { (a.add(r * cols), y.add(r * cols), grad.add(r * cols)) };
+        let sum: f32 = (0..cols).map(|j| unsafe { *a.add(j) }).sum();
+        let mut dot = 0.0;
+        for j in 0..cols {
+            let (p, t) = unsafe { (*a.add(j) / sum, *y.add(j)) };
+            let c = p.clamp(EPSILON, 1.0 - EPSILON);
+            total += (-t * ln(c)) as f64;
+            let g = if p > EPSILON && p < 1.0 - EPSILON { -t / c } else { 0.0 };
+            dot += g * p;
+            unsafe { *grad.add(j) = g };
+        }
+        for j in 0..cols {
+            unsafe { *grad.add(j) = (*grad.add(j) - dot) / sum / rows as f32 };
+        }
+    }
+    total
+}
+
 /// Writes into `grad` (rows × cols) the gradient of the batch's mean loss with respect to the
 /// output layer's activations `a`, or, when it returns true (fused), its pre-activation; stores
 /// the mean loss in `desc.value`. `y` holds the targets (rows × cols, one-hot for sparse labels).
-/// Returns None for an unknown loss code, or categorical cross-entropy over outputs that are
-/// neither logits nor a softmax.
+/// Returns None for an unknown loss code.
 #[inline(never)]
 pub unsafe fn loss(desc: &mut LossDesc, activation: u32, a: *const f32, y: *const f32, rows: usize, cols: usize, grad: *mut f32) -> Option<bool> {
     let n = rows * cols;
@@ -136,6 +161,7 @@ pub unsafe fn loss(desc: &mut LossDesc, activation: u32, a: *const f32, y: *cons
             code::CATEGORICAL_CROSSENTROPY if activation == SOFTMAX => {
                 (elementwise(a, y, n, grad, 1.0 / rows as f32, &|p, y| (-y * ln(clip(p)), p - y)), rows, true)
             }
+            code::CATEGORICAL_CROSSENTROPY => (normalized_crossentropy(a, y, rows, cols, grad), rows, false),
             _ => return None,
         }
     };

@@ -3,7 +3,7 @@
 //! and state. Padding stays exactly zero: its gradient and state are zero, and so is every update
 //! of a zero weight by a zero gradient.
 use crate::dense::microkernel::NR;
-use crate::dense::packing::{fitted_packed_len, panel_count, panel_len};
+use crate::dense::packing::{panel_count, panel_len};
 use crate::model::LayerDesc;
 use crate::simd::*;
 
@@ -101,11 +101,11 @@ unsafe fn for_each(w: *mut f32, g: *const f32, state: [*mut f32; 3], n: usize, f
     }
 }
 
-/// One update of a layer's packed weights `w` by its gradient `g` (clipped by `clipvalue` here),
-/// with the optimizer's state arrays (each `packed_len` floats; unused ones null): Keras 3's rules.
+/// One update of `n` weights `w` (a whole number of vectors: a layer's packed weights, or prelu's
+/// padded slopes) by their gradient `g` (clipped by `clipvalue` here), with the optimizer's state
+/// arrays (each `n` floats; unused ones null): Keras 3's rules.
 #[inline(never)]
-pub unsafe fn update(opt: &OptimizerDesc, layer: &LayerDesc, w: *mut f32, g: *const f32, state: [*mut f32; 3]) {
-    let n = fitted_packed_len(layer.inputs as usize, layer.outputs as usize);
+pub unsafe fn update(opt: &OptimizerDesc, w: *mut f32, g: *const f32, state: [*mut f32; 3], n: usize) {
     let splat = f32x4_splat;
     let (lr, one) = (splat(opt.learning_rate), splat(1.0));
     let (b1, b2, eps) = (splat(opt.beta1), splat(opt.beta2), splat(opt.epsilon));

@@ -1,11 +1,14 @@
 //! One training step of a whole Sequential model in one call: forward, loss, backward, update,
 //! over a table of layers and a step descriptor that the caller fills (layouts mirrored in
-//! ts/train/step.ts). Every buffer belongs to the caller; nothing is allocated here.
+//! ts/train/trainer.ts). Every buffer belongs to the caller; nothing is allocated here.
 use super::backward::{activation_backward, input_gradient, weight_gradient};
 use super::forward_train::forward;
 use super::loss::{LossDesc, loss};
 use super::optimizer::{OptimizerDesc, clip_factor, scale, squared_norms, update};
+use crate::activation::code::PRELU;
+use crate::dense::packing::fitted_packed_len;
 use crate::model::LayerDesc;
+use crate::simd::LANES;
 
 /// A layer of the training table: its inference descriptor, then its training buffers.
 #[repr(C)]
@@ -14,10 +17,34 @@ pub struct TrainLayer {
     /// Pre-activation and activation, `batch × outputs` each (`a` may equal `z` for linear).
     pub z: *mut f32,
     pub a: *mut f32,
-    /// The gradient of the packed weights, `packed_len` floats.
+    /// The gradient of the packed weights, `packed_len` floats; for prelu followed by its slopes'
+    /// gradient and a working copy of the slopes, `Slopes::len` floats each.
     pub grad: *mut f32,
-    /// The optimizer's state arrays, `packed_len` floats each, or null where unused.
+    /// The optimizer's state arrays, `packed_len` (+ `Slopes::len` for prelu) floats each, or null where unused.
     pub state: [*mut f32; 3],
+}
+
+/// prelu's slopes as a variable the optimizer trains (Keras' PReLU `alpha`): their gradient and a
+/// copy padded to whole vectors (the update runs on vectors; the layer's own array holds exactly
+/// `outputs` floats), both after the layer's packed gradient, and their state after the packed state.
+struct Slopes {
+    grad: *mut f32,
+    padded: *mut f32,
+    len: usize,
+    /// Offset of the slopes' state in each state array.
+    state_at: usize,
+}
+
+impl TrainLayer {
+    fn slopes(&self) -> Option<Slopes> {
+        if self.desc.activation != PRELU {
+            return None;
+        }
+        let state_at = fitted_packed_len(self.desc.inputs as usize, self.desc.outputs as usize);
+        let len = (self.desc.outputs as usize).div_ceil(LANES) * LANES;
+        let grad = unsafe { self.grad.add(state_at) };
+        Some(Slopes { grad, padded: unsafe { grad.add(len) }, len, state_at })
+    }
 }
 
 /// What a step runs: the forward pass and the loss only (`LOSS`); any other mode goes on to the
@@ -71,7 +98,8 @@ pub unsafe fn run(step: &mut Step) -> u32 {
         let dz = if fused && i + 1 == count {
             da
         } else {
-            match unsafe { activation_backward(&layer.desc, layer.z, da, batch, step.scratch) } {
+            let slope_grad = layer.slopes().map_or(core::ptr::null_mut(), |s| s.grad);
+            match unsafe { activation_backward(&layer.desc, layer.z, da, batch, slope_grad, step.scratch) } {
                 Some(dz) => dz,
                 None => return 1 + i as u32,
             }
@@ -89,20 +117,46 @@ pub unsafe fn run(step: &mut Step) -> u32 {
     0
 }
 
-/// Clips the gradients (Keras: by global norm, or per variable by norm) and updates every layer.
+/// Σ g² over prelu's slope gradient (0 for other layers).
+unsafe fn slope_norm(layer: &TrainLayer) -> f64 {
+    layer.slopes().map_or(0.0, |s| (0..s.len).map(|i| unsafe { *s.grad.add(i) } as f64).map(|g| g * g).sum())
+}
+
+unsafe fn scale_slopes(layer: &TrainLayer, factor: f32) {
+    if let Some(s) = layer.slopes() {
+        for i in 0..s.len {
+            unsafe { *s.grad.add(i) *= factor };
+        }
+    }
+}
+
+/// Clips the gradients (Keras: by global norm, or per variable by norm) and updates every layer:
+/// kernel, bias and prelu's slopes are three variables.
 unsafe fn apply(opt: &OptimizerDesc, layers: &[TrainLayer]) {
     if opt.global_clipnorm > 0.0 {
-        let total: f64 = layers.iter().map(|l| unsafe { squared_norms(&l.desc, l.grad) }).map(|(k, b)| k + b).sum();
+        let total: f64 = layers.iter().map(|l| unsafe { squared_norms(&l.desc, l.grad) }).map(|(k, b)| k + b).sum::<f64>()
+            + layers.iter().map(|l| unsafe { slope_norm(l) }).sum::<f64>();
         let factor = clip_factor(total, opt.global_clipnorm);
         for l in layers {
             unsafe { scale(&l.desc, l.grad, factor, factor) };
+            unsafe { scale_slopes(l, factor) };
         }
     }
     for l in layers {
+        let (inputs, outputs) = (l.desc.inputs as usize, l.desc.outputs as usize);
         if opt.clipnorm > 0.0 {
             let (kernel, bias) = unsafe { squared_norms(&l.desc, l.grad) };
             unsafe { scale(&l.desc, l.grad, clip_factor(kernel, opt.clipnorm), clip_factor(bias, opt.clipnorm)) };
+            unsafe { scale_slopes(l, clip_factor(slope_norm(l), opt.clipnorm)) };
         }
-        unsafe { update(opt, &l.desc, l.desc.packed as *mut f32, l.grad, l.state) };
+        unsafe { update(opt, l.desc.packed as *mut f32, l.grad, l.state, fitted_packed_len(inputs, outputs)) };
+        if let Some(s) = l.slopes() {
+            let slopes = l.desc.slopes as *mut f32;
+            unsafe {
+                core::ptr::copy_nonoverlapping(slopes, s.padded, outputs);
+                update(opt, s.padded, s.grad, l.state.map(|p| if p.is_null() { p } else { p.add(s.state_at) }), s.len);
+                core::ptr::copy_nonoverlapping(s.padded, slopes, outputs);
+            }
+        }
     }
 }
