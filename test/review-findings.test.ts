@@ -102,3 +102,11 @@ describe('values that are not numbers, and options the cache must not wave throu
     empty.dispose();
   });
 });
+
+describe('exporting what cannot be exported', () => {
+  it('toTfjs refuses a model with steps after an activation instead of dropping them', async () => {
+    const stepped = nn.sequential([{ inputDim: 3, units: 2, activation: 'tanh', then: [{ name: 'leaky_relu', negativeSlope: 0.1 }] }]);
+    await refuses('INVALID_ARGUMENT', () => stepped.toTfjs(), /steps after its activation/);
+    stepped.dispose();
+  });
+});

@@ -86,6 +86,9 @@ function kerasLayers(layer: DenseLayer, index: number): KerasLayer[] {
 /** The model's TF.js Layers `model.json` (its weights file named `weightsPath`) and weight bytes. */
 export function toTfjs(model: Sequential, weightsPath = 'model.weights.bin'): TfjsExport {
   if (typeof weightsPath !== 'string') fail('INVALID_ARGUMENT', `weightsPath must be a string, got ${String(weightsPath)}`);
+  // Steps after an activation (an imported model's extra layers) would be dropped silently.
+  const stepped = model.steps.findIndex((list) => list.length > 0);
+  if (stepped >= 0) fail('INVALID_ARGUMENT', `layer ${stepped} has steps after its activation, which the TF.js export does not write yet`);
   const layers = model.layers.flatMap(kerasLayers);
   const weights = model.getWeights();
   const entries: WeightEntry[] = [];
