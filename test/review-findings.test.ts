@@ -110,3 +110,18 @@ describe('exporting what cannot be exported', () => {
     stepped.dispose();
   });
 });
+
+describe('training on views of wasm memory', () => {
+  it('trainOnBatch, evaluate and fit take a tensor\'s .data though the step grows the memory', async () => {
+    const model = nn.sequential([{ inputDim: 4, units: 3, activation: 'relu', seed: 1 }, { units: 1, activation: 'sigmoid' }]);
+    model.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
+    const [x, y] = [nn.tensor(randomArray(20_000 * 4, 5, 1)), nn.tensor(randomArray(20_000, 6, 0.5).map((v) => (v > 0 ? 1 : 0)))];
+    const copy = [x.toArray(), y.toArray()] as const;
+    expect(Number.isFinite(model.trainOnBatch(x.data, y.data).loss)).toBe(true);
+    expect(Number.isFinite(model.evaluate(x.data, y.data).loss)).toBe(true);
+    const history = await model.fit(x.data, y.data, { epochs: 1, batchSize: 5000, verbose: 0 });
+    expect(history.history.loss).toHaveLength(1);
+    expect([x.toArray(), y.toArray()]).toEqual(copy);
+    for (const o of [x, y, model]) o.dispose();
+  });
+});

@@ -119,7 +119,9 @@ export class Trainer {
 
   /** Checks inputs and targets, and returns them as a data set (a Tensor's values copied out). */
   dataset(x: unknown, y: unknown, what = ''): Dataset {
-    const inputs = x instanceof Tensor ? this.#ctx.heap.read(this.#ctx.tensorPtr(x, `x${what}`), x.size) : x;
+    const { heap } = this.#ctx;
+    // Views of wasm memory (a tensor's .data) are copied: the steps' buffers may grow the memory.
+    const inputs = x instanceof Tensor ? heap.read(this.#ctx.tensorPtr(x, `x${what}`), x.size) : x instanceof Float32Array ? heap.stable(x) : x;
     if (!(inputs instanceof Float32Array)) fail('INVALID_ARGUMENT', `x${what} must be a Float32Array or a Tensor`);
     if (inputs.length % this.inputDim !== 0) fail('SHAPE_MISMATCH', `x${what} has ${inputs.length} values, not a multiple of inputDim ${this.inputDim}`);
     const n = inputs.length / this.inputDim;
@@ -136,7 +138,7 @@ export class Trainer {
       if (y.length !== n * units) fail('SHAPE_MISMATCH', `y${what} has ${y.length} values; ${n} samples × ${units} units need ${n * units}`);
     }
     if (n === 0) fail('INVALID_ARGUMENT', `x${what} holds no samples`);
-    return { x: inputs, y: y as Targets, n };
+    return { x: inputs, y: heap.stable(y as Targets) as Targets, n };
   }
 
   /**
