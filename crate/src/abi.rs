@@ -1,7 +1,7 @@
 //! The module's whole interface with its host, in one place (mirrored in ts/abi.ts, in the same
 //! order): the exported functions, the codes they take, and the `#[repr(C)]` structs the host
-//! writes into linear memory, each with its size (and the offsets the host writes) asserted at
-//! compile time. Modules implement; this file only declares.
+//! writes into linear memory, each with its size and the offsets of its fields asserted at
+//! compile time (`layout!`). Modules implement; this file only declares.
 //!
 //! Modules call the entry points here too, not the implementations behind them: each
 //! implementation then has one caller, is inlined into its export, and is compiled once.
@@ -99,6 +99,15 @@ pub mod step_mode {
 /// allocation can hold it (the caller turns it into an out-of-memory error).
 pub const TOO_LARGE: usize = usize::MAX;
 
+/// Asserts at compile time that struct `T` is `size` bytes with each listed field at its byte offset:
+/// the numbers ts/abi.ts writes at (test/abi.test.ts compares the two files).
+macro_rules! layout {
+    ($t:ident: $size:literal { $($field:ident: $offset:literal),* $(,)? }) => {
+        const _: () = assert!(size_of::<$t>() == $size);
+        $(const _: () = assert!(offset_of!($t, $field) == $offset);)*
+    };
+}
+
 /// One dense layer: its weights and fused activation, laid out as 8 little-endian 32-bit words.
 /// Training's table embeds it too (`TrainLayer`).
 #[repr(C)]
@@ -111,8 +120,7 @@ pub struct LayerDesc {
     /// prelu's slopes (`outputs` floats), or null.
     pub(crate) slopes: *const f32,
 }
-const _: () = assert!(size_of::<LayerDesc>() == 32);
-const _: () = assert!(offset_of!(LayerDesc, params) == 16 && offset_of!(LayerDesc, slopes) == 28);
+layout!(LayerDesc: 32 { packed: 0, inputs: 4, outputs: 8, activation: 12, params: 16, slopes: 28 });
 
 /// A step run over a layer's output after its fused activation (an imported model's further
 /// activation layers, or a per-unit affine such as an inference-mode BatchNormalization).
@@ -124,8 +132,7 @@ pub struct ModelStep {
     /// `AFFINE`: `outputs` scales then `outputs` shifts; prelu: `outputs` slopes; otherwise unused.
     pub(crate) values: *const f32,
 }
-const _: () = assert!(size_of::<ModelStep>() == 20);
-const _: () = assert!(offset_of!(ModelStep, params) == 4 && offset_of!(ModelStep, values) == 16);
+layout!(ModelStep: 20 { code: 0, params: 4, values: 16 });
 
 /// One entry of the table `simdnet_model_forward` walks: a dense layer and its `step_count` steps.
 #[repr(C)]
@@ -134,8 +141,7 @@ pub struct ModelLayer {
     pub(crate) steps: *const ModelStep,
     pub(crate) step_count: u32,
 }
-const _: () = assert!(size_of::<ModelLayer>() == 40);
-const _: () = assert!(offset_of!(ModelLayer, steps) == 32 && offset_of!(ModelLayer, step_count) == 36);
+layout!(ModelLayer: 40 { desc: 0, steps: 32, step_count: 36 });
 
 /// A layer of the training table: its inference descriptor, then its training buffers.
 #[repr(C)]
@@ -150,9 +156,7 @@ pub struct TrainLayer {
     /// The optimizer's state arrays, `packed_len` (+ `Slopes::len` for prelu) floats each, or null where unused.
     pub state: [*mut f32; 3],
 }
-const _: () = assert!(size_of::<TrainLayer>() == 56);
-const _: () = assert!(offset_of!(TrainLayer, z) == 32 && offset_of!(TrainLayer, a) == 36);
-const _: () = assert!(offset_of!(TrainLayer, grad) == 40 && offset_of!(TrainLayer, state) == 44);
+layout!(TrainLayer: 56 { desc: 0, z: 32, a: 36, grad: 40, state: 44 });
 
 /// The loss of a step: which, its options, and the mean loss the step writes back.
 #[repr(C)]
@@ -166,8 +170,7 @@ pub struct LossDesc {
     /// Written by the step: the batch's mean loss.
     pub value: f32,
 }
-const _: () = assert!(size_of::<LossDesc>() == 16);
-const _: () = assert!(offset_of!(LossDesc, delta) == 8 && offset_of!(LossDesc, value) == 12);
+layout!(LossDesc: 16 { code: 0, from_logits: 4, delta: 8, value: 12 });
 
 /// An optimizer and this step's hyperparameters. Options that are off are 0.
 #[repr(C)]
@@ -190,8 +193,10 @@ pub struct OptimizerDesc {
     pub global_clipnorm: f32,
     pub clipvalue: f32,
 }
-const _: () = assert!(size_of::<OptimizerDesc>() == 44);
-const _: () = assert!(offset_of!(OptimizerDesc, learning_rate) == 8 && offset_of!(OptimizerDesc, clipvalue) == 40);
+layout!(OptimizerDesc: 44 {
+    kind: 0, flags: 4, learning_rate: 8, beta1: 12, beta2: 16, epsilon: 20, step_size: 24, weight_decay: 28, clipnorm: 32, global_clipnorm: 36,
+    clipvalue: 40,
+});
 
 /// What `simdnet_train_step` runs: forward, loss, backward, update over a table of layers.
 #[repr(C)]
@@ -211,8 +216,9 @@ pub struct TrainStep {
     pub loss: LossDesc,
     pub optimizer: OptimizerDesc,
 }
-const _: () = assert!(size_of::<TrainStep>() == 96);
-const _: () = assert!(offset_of!(TrainStep, mode) == 32 && offset_of!(TrainStep, loss) == 36 && offset_of!(TrainStep, optimizer) == 52);
+layout!(TrainStep: 96 {
+    layers: 0, count: 4, x: 8, targets: 12, batch: 16, gradient_a: 20, gradient_b: 24, scratch: 28, mode: 32, loss: 36, optimizer: 52,
+});
 
 /// Which build this is: 2 relaxed SIMD, 1 SIMD128, 0 scalar; lets the loader report what runs.
 #[unsafe(no_mangle)]
