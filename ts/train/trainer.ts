@@ -70,7 +70,7 @@ export class Trainer {
     const output = layers.at(-1)!;
     this.metrics = resolveMetrics(options.metrics ?? [], this.loss, output.units);
     const slots = stateSlots(this.optimizer);
-    // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/train/step.rs).
+    // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/abi.rs).
     const sizes = layers.map((l) => {
       const packed = ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units);
       const slopes = l.activation.name === 'prelu' ? paddedSlopes(l.units) : 0;
