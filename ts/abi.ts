@@ -1,4 +1,7 @@
-// The wasm module's exported interface; mirrors crate/src (activation codes, LayerDesc layout).
+// The wasm module's whole interface: crate/src/abi.rs, mirrored here in the same order (its exports,
+// the codes they take, and one writer per #[repr(C)] struct, with the struct's size and field offsets).
+// No other file holds an offset or a struct size; test/abi.test.ts compares the sizes and offsets with
+// the crate's compile-time assertions.
 
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -7,11 +10,11 @@ export interface KernelExports {
   simdnet_build(): number;
   simdnet_activate(code: number, p0: number, p1: number, p2: number, x: number, n: number, y: number): number;
   simdnet_activate_backward(code: number, p0: number, p1: number, p2: number, x: number, dy: number, n: number, dx: number): number;
+  simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;
+  simdnet_rowwise_scratch_len(code: number, cols: number): number;
   simdnet_rowwise_backward(code: number, x: number, dy: number, rows: number, cols: number, dx: number, scratch: number): number;
   simdnet_prelu(x: number, rows: number, cols: number, slope: number, y: number): void;
   simdnet_prelu_backward(x: number, dy: number, rows: number, cols: number, slope: number, dx: number): void;
-  simdnet_rowwise(code: number, x: number, rows: number, cols: number, y: number, scratch: number): number;
-  simdnet_rowwise_scratch_len(code: number, cols: number): number;
   simdnet_dense_packed_len(inputs: number, outputs: number): number;
   simdnet_dense_pack(kernel: number, bias: number, inputs: number, outputs: number, transposed: number, packed: number): void;
   simdnet_dense_unpack(packed: number, inputs: number, outputs: number, kernel: number, bias: number): void;
@@ -20,13 +23,39 @@ export interface KernelExports {
     x: number, batch: number, inputs: number, outputs: number, packed: number,
     act: number, p0: number, p1: number, p2: number, slopes: number, y: number, scratch: number,
   ): number;
-  simdnet_model_forward(table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number): number;
-  /** Training (crate/src/train/ffi.rs; table and step layouts: ts/train/trainer.ts). */
+  simdnet_model_forward(
+    table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number,
+  ): number;
   simdnet_train_scratch_len(table: number, layers: number, batch: number): number;
   simdnet_train_step(step: number): number;
 }
 
-/** Elementwise activation codes of crate/src/activation/mod.rs (`code`). */
+type KernelFunction = Exclude<keyof KernelExports, 'memory' | '__heap_base'>;
+
+/** Every function of `KernelExports` once: a missing or extra key does not compile. */
+const KERNEL_FUNCTION_SET: Record<KernelFunction, true> = {
+  simdnet_build: true,
+  simdnet_activate: true,
+  simdnet_activate_backward: true,
+  simdnet_rowwise: true,
+  simdnet_rowwise_scratch_len: true,
+  simdnet_rowwise_backward: true,
+  simdnet_prelu: true,
+  simdnet_prelu_backward: true,
+  simdnet_dense_packed_len: true,
+  simdnet_dense_pack: true,
+  simdnet_dense_unpack: true,
+  simdnet_dense_scratch_len: true,
+  simdnet_dense: true,
+  simdnet_model_forward: true,
+  simdnet_train_scratch_len: true,
+  simdnet_train_step: true,
+};
+
+/** The functions a module must export to be simdnet's (the loader checks them). */
+export const KERNEL_FUNCTIONS = Object.keys(KERNEL_FUNCTION_SET) as readonly KernelFunction[];
+
+/** Elementwise activation codes (`code`). */
 export const ActivationCode = {
   linear: 0,
   relu: 1,
@@ -67,7 +96,34 @@ export const RowwiseCode = {
   prelu: 69,
 } as const;
 
-/** A dense layer as the kernels see it: crate/src/model.rs `LayerDesc` (also embedded in training's table). */
+/** `ModelStep.code` of a per-unit affine step (`AFFINE`): outside the activation codes. */
+export const AFFINE_CODE = 256;
+
+/** `LossDesc.code` (`loss_code`). */
+export const LossCode = {
+  mean_squared_error: 0,
+  mean_absolute_error: 1,
+  huber: 2,
+  binary_crossentropy: 3,
+  categorical_crossentropy: 4,
+} as const;
+
+/** `OptimizerDesc.kind` (`optimizer_kind`). */
+export const OptimizerKind = { sgd: 0, adam: 1, rmsprop: 2 } as const;
+
+/** Bits of `OptimizerDesc.flags` (`optimizer_flag`). */
+export const OptimizerFlag = { nesterov: 1, amsgrad: 2, centered: 4 } as const;
+
+/** `TrainStep.mode` (`step_mode`): forward and loss; also the gradients (any other mode); also the update. */
+export const StepMode = { loss: 0, gradients: 1, update: 2 } as const;
+
+/** What a `*_len` function answers for a size that does not fit in wasm32 (`TOO_LARGE`, usize::MAX). */
+export const TOO_LARGE = 0xffffffff;
+
+/** A view of the `bytes` bytes at byte address `at`, which the writers fill little-endian. */
+const structView = (memory: WebAssembly.Memory, at: number, bytes: number) => new DataView(memory.buffer, at, bytes);
+
+/** A dense layer as the kernels see it (`LayerDesc`; also embedded in `ModelLayer` and `TrainLayer`). */
 export interface LayerDesc {
   /** Byte address of the packed weights. */
   packed: number;
@@ -80,13 +136,11 @@ export interface LayerDesc {
   slopes: number;
 }
 
-/** Byte offsets of `LayerDesc`'s fields: `#[repr(C)]`, eight little-endian 32-bit words (the crate asserts the size). */
-const LAYER_DESC_OFFSETS = { packed: 0, inputs: 4, outputs: 8, activation: 12, params: 16, slopes: 28 } as const;
 export const LAYER_DESC_BYTES = 32;
+export const LAYER_DESC_OFFSETS = { packed: 0, inputs: 4, outputs: 8, activation: 12, params: 16, slopes: 28 } as const;
 
-/** Writes `desc` at byte address `at` of `memory`. */
 export function writeLayerDesc(memory: WebAssembly.Memory, at: number, desc: LayerDesc): void {
-  const view = new DataView(memory.buffer, at, LAYER_DESC_BYTES);
+  const view = structView(memory, at, LAYER_DESC_BYTES);
   const o = LAYER_DESC_OFFSETS;
   view.setUint32(o.packed, desc.packed, true);
   view.setUint32(o.inputs, desc.inputs, true);
@@ -96,11 +150,8 @@ export function writeLayerDesc(memory: WebAssembly.Memory, at: number, desc: Lay
   view.setUint32(o.slopes, desc.slopes, true);
 }
 
-/** `Step.code` of a per-unit affine step (crate/src/model.rs `AFFINE`): outside the activation codes. */
-export const AFFINE_CODE = 256;
-
-/** A step after a layer's activation: crate/src/model.rs `Step`. */
-export interface StepDesc {
+/** A step after a layer's activation (`ModelStep`). */
+export interface ModelStep {
   /** An activation code, or AFFINE_CODE. */
   code: number;
   params: readonly [number, number, number];
@@ -108,25 +159,141 @@ export interface StepDesc {
   values: number;
 }
 
-/** `Step`: `#[repr(C)]`, five little-endian 32-bit words (the crate asserts the size). */
-const STEP_DESC_OFFSETS = { code: 0, params: 4, values: 16 } as const;
-export const STEP_DESC_BYTES = 20;
+export const MODEL_STEP_BYTES = 20;
+export const MODEL_STEP_OFFSETS = { code: 0, params: 4, values: 16 } as const;
 
-export function writeStepDesc(memory: WebAssembly.Memory, at: number, step: StepDesc): void {
-  const view = new DataView(memory.buffer, at, STEP_DESC_BYTES);
-  const o = STEP_DESC_OFFSETS;
+export function writeModelStep(memory: WebAssembly.Memory, at: number, step: ModelStep): void {
+  const view = structView(memory, at, MODEL_STEP_BYTES);
+  const o = MODEL_STEP_OFFSETS;
   view.setUint32(o.code, step.code, true);
   step.params.forEach((p, j) => view.setFloat32(o.params + 4 * j, p, true));
   view.setUint32(o.values, step.values, true);
 }
 
-/** `ModelLayer`, an entry of the table `simdnet_model_forward` walks: a `LayerDesc`, then its steps' address and count. */
-const MODEL_LAYER_OFFSETS = { steps: LAYER_DESC_BYTES, stepCount: LAYER_DESC_BYTES + 4 } as const;
+/** An entry of the table `simdnet_model_forward` walks (`ModelLayer`): a `LayerDesc`, then its steps' address and count. */
 export const MODEL_LAYER_BYTES = 40;
+export const MODEL_LAYER_OFFSETS = { desc: 0, steps: 32, stepCount: 36 } as const;
 
 export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: LayerDesc, steps: number, stepCount: number): void {
-  writeLayerDesc(memory, at, desc);
-  const view = new DataView(memory.buffer, at, MODEL_LAYER_BYTES);
-  view.setUint32(MODEL_LAYER_OFFSETS.steps, steps, true);
-  view.setUint32(MODEL_LAYER_OFFSETS.stepCount, stepCount, true);
+  const view = structView(memory, at, MODEL_LAYER_BYTES);
+  const o = MODEL_LAYER_OFFSETS;
+  writeLayerDesc(memory, at + o.desc, desc);
+  view.setUint32(o.steps, steps, true);
+  view.setUint32(o.stepCount, stepCount, true);
+}
+
+/** A layer of the training table (`TrainLayer`): its `LayerDesc`, then the byte addresses of its training buffers. */
+export interface TrainLayer {
+  desc: LayerDesc;
+  /** Pre-activation and activation, `batch × outputs` floats each (the same buffer for a linear layer). */
+  z: number;
+  a: number;
+  /** The gradient of the packed weights (for prelu followed by its slopes' gradient and a working copy of them). */
+  grad: number;
+  /** The optimizer's three state arrays, 0 where unused. */
+  state: readonly [number, number, number];
+}
+
+export const TRAIN_LAYER_BYTES = 56;
+export const TRAIN_LAYER_OFFSETS = { desc: 0, z: 32, a: 36, grad: 40, state: 44 } as const;
+
+export function writeTrainLayer(memory: WebAssembly.Memory, at: number, layer: TrainLayer): void {
+  const view = structView(memory, at, TRAIN_LAYER_BYTES);
+  const o = TRAIN_LAYER_OFFSETS;
+  writeLayerDesc(memory, at + o.desc, layer.desc);
+  view.setUint32(o.z, layer.z, true);
+  view.setUint32(o.a, layer.a, true);
+  view.setUint32(o.grad, layer.grad, true);
+  layer.state.forEach((p, j) => view.setUint32(o.state + 4 * j, p, true));
+}
+
+/** The loss of a step (`LossDesc`); the step writes the batch's mean loss back into `value` (`readTrainStepLoss`). */
+export interface LossDesc {
+  /** A LossCode. */
+  code: number;
+  /** The outputs are logits (cross-entropies only). */
+  fromLogits: boolean;
+  /** huber's delta. */
+  delta: number;
+}
+
+export const LOSS_DESC_BYTES = 16;
+export const LOSS_DESC_OFFSETS = { code: 0, fromLogits: 4, delta: 8, value: 12 } as const;
+
+function writeLossDesc(memory: WebAssembly.Memory, at: number, loss: LossDesc): void {
+  const view = structView(memory, at, LOSS_DESC_BYTES);
+  const o = LOSS_DESC_OFFSETS;
+  view.setUint32(o.code, loss.code, true);
+  view.setUint32(o.fromLogits, loss.fromLogits ? 1 : 0, true);
+  view.setFloat32(o.delta, loss.delta, true);
+}
+
+/** An optimizer and this step's hyperparameters (`OptimizerDesc`); options that are off are 0. */
+export interface OptimizerDesc {
+  /** An OptimizerKind. */
+  kind: number;
+  /** OptimizerFlag bits. */
+  flags: number;
+  learningRate: number;
+  /** adam: β1; sgd: momentum; rmsprop: ρ. */
+  beta1: number;
+  /** adam: β2; rmsprop: momentum. */
+  beta2: number;
+  epsilon: number;
+  /** adam: this step's lr·√(1 − β2ᵗ)/(1 − β1ᵗ). */
+  stepSize: number;
+  weightDecay: number;
+  clipnorm: number;
+  globalClipnorm: number;
+  clipvalue: number;
+}
+
+export const OPTIMIZER_DESC_BYTES = 44;
+export const OPTIMIZER_DESC_OFFSETS = {
+  kind: 0, flags: 4, learningRate: 8, beta1: 12, beta2: 16, epsilon: 20, stepSize: 24, weightDecay: 28, clipnorm: 32, globalClipnorm: 36,
+  clipvalue: 40,
+} as const;
+
+function writeOptimizerDesc(memory: WebAssembly.Memory, at: number, optimizer: OptimizerDesc): void {
+  const view = structView(memory, at, OPTIMIZER_DESC_BYTES);
+  const { kind, flags, ...floats } = OPTIMIZER_DESC_OFFSETS;
+  view.setUint32(kind, optimizer.kind, true);
+  view.setUint32(flags, optimizer.flags, true);
+  for (const [field, offset] of Object.entries(floats)) view.setFloat32(offset, optimizer[field as keyof typeof floats], true);
+}
+
+/** What `simdnet_train_step` runs (`TrainStep`): byte addresses of its table and buffers, its mode, loss and optimizer. */
+export interface TrainStep {
+  layers: number;
+  count: number;
+  /** `batch × inputs` inputs and `batch × outputs` targets (one-hot for sparse labels). */
+  x: number;
+  targets: number;
+  batch: number;
+  /** Two buffers of `batch × widest layer` floats for the gradients flowing between layers. */
+  gradientA: number;
+  gradientB: number;
+  scratch: number;
+  /** A StepMode. */
+  mode: number;
+  loss: LossDesc;
+  optimizer: OptimizerDesc;
+}
+
+export const TRAIN_STEP_BYTES = 96;
+export const TRAIN_STEP_OFFSETS = {
+  layers: 0, count: 4, x: 8, targets: 12, batch: 16, gradientA: 20, gradientB: 24, scratch: 28, mode: 32, loss: 36, optimizer: 52,
+} as const;
+
+export function writeTrainStep(memory: WebAssembly.Memory, at: number, step: TrainStep): void {
+  const view = structView(memory, at, TRAIN_STEP_BYTES);
+  const { loss, optimizer, ...words } = TRAIN_STEP_OFFSETS;
+  for (const [field, offset] of Object.entries(words)) view.setUint32(offset, step[field as keyof typeof words], true);
+  writeLossDesc(memory, at + loss, step.loss);
+  writeOptimizerDesc(memory, at + optimizer, step.optimizer);
+}
+
+/** The batch's mean loss, which `simdnet_train_step` wrote into the `TrainStep` at `at`. */
+export function readTrainStepLoss(memory: WebAssembly.Memory, at: number): number {
+  return structView(memory, at, TRAIN_STEP_BYTES).getFloat32(TRAIN_STEP_OFFSETS.loss + LOSS_DESC_OFFSETS.value, true);
 }

@@ -1,4 +1,4 @@
-import type { KernelExports } from './abi.js';
+import { type KernelExports, TOO_LARGE } from './abi.js';
 import { fail } from './errors.js';
 import type { Heap } from './memory.js';
 import { Tensor } from './tensor.js';
@@ -65,7 +65,7 @@ export class Context {
    */
   kernelLen(answer: number, what: string): number {
     const floats = answer >>> 0;
-    if (floats === 0xffffffff) fail('OUT_OF_MEMORY', `${what} does not fit in wasm32's 4 GiB`);
+    if (floats === TOO_LARGE) fail('OUT_OF_MEMORY', `${what} does not fit in wasm32's 4 GiB`);
     return floats;
   }
 

@@ -1,4 +1,4 @@
-import type { KernelExports } from './abi.js';
+import { KERNEL_FUNCTIONS, type KernelExports } from './abi.js';
 import { fail } from './errors.js';
 import { isNode, readBytes, toUrl } from './io/read.js';
 
@@ -112,13 +112,6 @@ export async function loadModule(options: InitOptions): Promise<WebAssembly.Modu
   return readUrl(bundledUrl(variant));
 }
 
-/** The functions of `KernelExports`, which a module must export to be simdnet's. */
-const KERNEL_FUNCTIONS: readonly (keyof KernelExports)[] = [
-  'simdnet_build', 'simdnet_activate', 'simdnet_activate_backward', 'simdnet_rowwise_backward', 'simdnet_prelu',
-  'simdnet_prelu_backward', 'simdnet_rowwise', 'simdnet_rowwise_scratch_len', 'simdnet_dense_packed_len', 'simdnet_dense_pack',
-  'simdnet_dense_unpack', 'simdnet_dense_scratch_len', 'simdnet_dense', 'simdnet_model_forward',
-];
-
 /** Instantiates a simdnet module; any other module (imports, missing exports) is an INVALID_ARGUMENT error. */
 export async function instantiate(module: WebAssembly.Module): Promise<KernelExports> {
   let instance: WebAssembly.Instance;
@@ -128,7 +121,7 @@ export async function instantiate(module: WebAssembly.Module): Promise<KernelExp
     fail('INVALID_ARGUMENT', `not a simdnet module: it cannot be instantiated without imports (${(e as Error).message})`);
   }
   const exports = instance.exports as Record<string, unknown>;
-  const missing = KERNEL_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  const missing: string[] = KERNEL_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
   if (!(exports.memory instanceof WebAssembly.Memory)) missing.push('memory');
   if (!(exports.__heap_base instanceof WebAssembly.Global)) missing.push('__heap_base');
   if (missing.length > 0) fail('INVALID_ARGUMENT', `not a simdnet module: it lacks the exports ${missing.join(', ')}`);

@@ -1,4 +1,4 @@
-import { MODEL_LAYER_BYTES, STEP_DESC_BYTES, writeModelLayer, writeStepDesc } from './abi.js';
+import { MODEL_LAYER_BYTES, MODEL_STEP_BYTES, writeModelLayer, writeModelStep } from './abi.js';
 import type { Context } from './context.js';
 import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outArrayOf, tensorOptions } from './dense.js';
 import { checkCount, checkKeys, fail } from './errors.js';
@@ -88,7 +88,7 @@ export class Sequential {
     const layers: DenseLayer[] = [];
     try {
       for (const config of configs) layers.push(new DenseLayer(ctx, config));
-      this.#table = ctx.heap.alloc(layers.length * MODEL_LAYER_BYTES + stepCount * STEP_DESC_BYTES + valueFloats * 4);
+      this.#table = ctx.heap.alloc(layers.length * MODEL_LAYER_BYTES + stepCount * MODEL_STEP_BYTES + valueFloats * 4);
     } catch (e) {
       for (const layer of layers) layer.dispose();
       throw e;
@@ -104,13 +104,13 @@ export class Sequential {
   #writeTable(stepCount: number): void {
     const { memory } = this.#ctx.heap;
     let stepAt = this.#table + this.layers.length * MODEL_LAYER_BYTES;
-    let valuesAt = stepAt + stepCount * STEP_DESC_BYTES;
+    let valuesAt = stepAt + stepCount * MODEL_STEP_BYTES;
     this.layers.forEach((layer, i) => {
       const list = this.steps[i]!;
       writeModelLayer(memory, this.#table + i * MODEL_LAYER_BYTES, layer.desc, list.length ? stepAt : 0, list.length);
       for (const step of list) {
-        writeStepDesc(memory, stepAt, stepDesc(step, valuesAt));
-        stepAt += STEP_DESC_BYTES;
+        writeModelStep(memory, stepAt, stepDesc(step, valuesAt));
+        stepAt += MODEL_STEP_BYTES;
         if (!step.values) continue;
         this.#ctx.heap.write(valuesAt, step.values);
         valuesAt += step.values.length * 4;

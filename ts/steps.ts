@@ -4,7 +4,7 @@
  * and per-unit affine maps (an inference-mode BatchNormalization that could not be folded, ONNX's
  * Mul/Div/Add/Sub by a constant).
  */
-import { AFFINE_CODE, type StepDesc } from './abi.js';
+import { AFFINE_CODE, type ModelStep } from './abi.js';
 import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
 import { SimdnetError, checkKeys, fail } from './errors.js';
 
@@ -78,7 +78,7 @@ export function checkSteps(steps: unknown, units: number, where: string): Checke
 }
 
 /** The step's entry in the kernel's table, its values at byte address `values` (0 when it has none). */
-export function stepDesc(step: CheckedStep, values: number): StepDesc {
+export function stepDesc(step: CheckedStep, values: number): ModelStep {
   return step.kind === 'affine'
     ? { code: AFFINE_CODE, params: [0, 0, 0], values }
     : { code: step.activation.code, params: step.activation.params, values: step.values ? values : 0 };

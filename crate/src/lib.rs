@@ -3,12 +3,13 @@
 //!
 //! Pure compute over pointers into linear memory. The crate owns no buffers and allocates nothing:
 //! the TypeScript side allocates every input, output, packed-weight and scratch buffer and passes
-//! their addresses and sizes here. Exported functions are `extern "C"`; each documents its contract.
+//! their addresses and sizes here. Exported functions are `extern "C"`, all in `abi`, each with its contract.
 #![no_std]
 
 #[cfg(not(target_arch = "wasm32"))]
 compile_error!("simdnet targets wasm32 only (build with scripts/build-wasm.mjs)");
 
+mod abi;
 mod activation;
 mod dense;
 mod math;
@@ -19,10 +20,4 @@ mod train;
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
-}
-
-/// Which build this is: 2 relaxed SIMD, 1 SIMD128, 0 scalar; lets the loader report what runs.
-#[unsafe(no_mangle)]
-pub extern "C" fn simdnet_build() -> u32 {
-    cfg!(target_feature = "relaxed-simd") as u32 + cfg!(target_feature = "simd128") as u32
 }

@@ -1,52 +1,9 @@
 //! A whole Sequential model in one call: no JS↔wasm crossing or copy between layers.
-use crate::activation::{code, rowwise, simdnet_activate, simdnet_prelu};
-use crate::dense;
+use crate::abi::{AFFINE, ModelLayer, ModelStep, code, simdnet_activate, simdnet_dense, simdnet_prelu};
+use crate::activation::rowwise;
 
-/// One dense layer: its weights and fused activation, laid out as 8 little-endian 32-bit words
-/// (mirrored in ts/abi.ts). Training's table embeds it too (crate/src/train/step.rs).
-#[repr(C)]
-pub struct LayerDesc {
-    pub(crate) packed: *const f32,
-    pub(crate) inputs: u32,
-    pub(crate) outputs: u32,
-    pub(crate) activation: u32,
-    pub(crate) params: [f32; 3],
-    /// prelu's slopes (`outputs` floats), or null.
-    pub(crate) slopes: *const f32,
-}
-const _: () = assert!(core::mem::size_of::<LayerDesc>() == 32);
-
-/// A step run over a layer's output after its fused activation (an imported model's further
-/// activation layers, or a per-unit affine such as an inference-mode BatchNormalization).
-#[repr(C)]
-pub struct Step {
-    /// An activation code (elementwise, row-wise or prelu), or `AFFINE`.
-    code: u32,
-    params: [f32; 3],
-    /// `AFFINE`: `outputs` scales then `outputs` shifts; prelu: `outputs` slopes; otherwise unused.
-    values: *const f32,
-}
-const _: () = assert!(core::mem::size_of::<Step>() == 20);
-
-/// `y = x·scale[c] + shift[c]` per column c: outside the activation codes' range.
-const AFFINE: u32 = 256;
-
-/// One entry of the table `simdnet_model_forward` walks: a dense layer and its `step_count` steps.
-#[repr(C)]
-pub struct ModelLayer {
-    desc: LayerDesc,
-    steps: *const Step,
-    step_count: u32,
-}
-const _: () = assert!(core::mem::size_of::<ModelLayer>() == 40);
-
-/// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
-/// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
-/// activations between layers; each layer's steps run in place on its output. `scratch` holds the
-/// largest `simdnet_dense_scratch_len` of the layers and `simdnet_rowwise_scratch_len` of their
-/// steps. Returns 0, or 1 + the index of a layer whose activation or step it cannot apply.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_model_forward(
+/// Behind `abi::simdnet_model_forward`, whose doc states the contract.
+pub unsafe fn forward(
     table: *const ModelLayer,
     layers: usize,
     x: *const f32,
@@ -69,7 +26,7 @@ pub unsafe extern "C" fn simdnet_model_forward(
         let [p0, p1, p2] = layer.params;
         let outputs = layer.outputs as usize;
         let status = unsafe {
-            dense::simdnet_dense(src, batch, layer.inputs as usize, outputs, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
+            simdnet_dense(src, batch, layer.inputs as usize, outputs, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
         };
         // By index: `steps` is null when there are none, which a slice may not be.
         if status != 0 || !(0..*step_count as usize).all(|j| unsafe { run_step(&*steps.add(j), dst, batch, outputs, scratch) }) {
@@ -82,7 +39,7 @@ pub unsafe extern "C" fn simdnet_model_forward(
 
 /// Applies `step` in place to `y[rows × cols]`; false (nothing written) for a code it cannot apply.
 #[inline(never)]
-unsafe fn run_step(step: &Step, y: *mut f32, rows: usize, cols: usize, scratch: *mut f32) -> bool {
+unsafe fn run_step(step: &ModelStep, y: *mut f32, rows: usize, cols: usize, scratch: *mut f32) -> bool {
     let [p0, p1, p2] = step.params;
     match step.code {
         AFFINE => unsafe { affine(y, rows, cols, step.values) },

@@ -4,7 +4,8 @@ import type { Tensor } from '../tensor.js';
 import { Diagnostics, type LayerDiagnostics } from './diagnostics.js';
 import { type Logs, computeMetrics } from './metrics.js';
 import { Progress } from './progress.js';
-import { type Dataset, Mode, type Targets, type Trainer } from './trainer.js';
+import { StepMode } from '../abi.js';
+import type { Dataset, Targets, Trainer } from './trainer.js';
 
 /** Callbacks of `fit` (TF.js' names); each may return a promise, which `fit` awaits. */
 export interface FitCallbacks {
@@ -125,7 +126,7 @@ function drain(steps: Generator<BatchReport, Logs>): Logs {
 export function evaluate(trainer: Trainer, x: unknown, y: unknown, options: EvaluateOptions = {}): Logs {
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', 'evaluate() options must be an object');
   const batchSize = batchSizeOf(options.batchSize);
-  return drain(epochSteps(trainer, trainer.dataset(x, y), null, batchSize, Mode.loss));
+  return drain(epochSteps(trainer, trainer.dataset(x, y), null, batchSize, StepMode.loss));
 }
 
 /** Keras' `fit`: see FitOptions. Every option and input is checked before the first step. */
@@ -148,7 +149,7 @@ export async function fit(trainer: Trainer, x: unknown, y: unknown, options: Fit
       }
     }
     const progress = new Progress(epoch, epochs, stepCount, verbose);
-    const steps = epochSteps(trainer, data, order, batchSize, Mode.update);
+    const steps = epochSteps(trainer, data, order, batchSize, StepMode.update);
     for (let next = steps.next(); ; next = steps.next()) {
       if (next.done) {
         logs = next.value;
@@ -160,7 +161,8 @@ export async function fit(trainer: Trainer, x: unknown, y: unknown, options: Fit
       await callbacks.onBatchEnd?.(batch, { batch, size: rows, loss });
     }
     if (validation) {
-      for (const [key, value] of Object.entries(drain(epochSteps(trainer, validation, null, batchSize, Mode.loss)))) logs[`val_${key}`] = value;
+      const validationLogs = drain(epochSteps(trainer, validation, null, batchSize, StepMode.loss));
+      for (const [key, value] of Object.entries(validationLogs)) logs[`val_${key}`] = value;
     }
     if (diagnostics) {
       const { layers, warnings } = diagnostics.epoch();

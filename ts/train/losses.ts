@@ -1,16 +1,10 @@
+import { LossCode } from '../abi.js';
 import { fail } from '../errors.js';
 
-/** Loss codes of crate/src/train/loss.rs (sparse labels reach the kernel one-hot, as categorical). */
-export const LossCode = {
-  mean_squared_error: 0,
-  mean_absolute_error: 1,
-  huber: 2,
-  binary_crossentropy: 3,
-  categorical_crossentropy: 4,
-  sparse_categorical_crossentropy: 4,
-} as const;
+/** The kernel's losses, and the sparse one: its labels reach the kernel one-hot, as categorical. */
+const LOSS_CODES = { ...LossCode, sparse_categorical_crossentropy: LossCode.categorical_crossentropy } as const;
 
-export type LossName = keyof typeof LossCode;
+export type LossName = keyof typeof LOSS_CODES;
 
 /** Keras' short names and TF.js' camelCase spellings of the losses. */
 const LOSS_ALIASES: Record<string, LossName> = {
@@ -24,7 +18,7 @@ const LOSS_ALIASES: Record<string, LossName> = {
   sparseCategoricalCrossentropy: 'sparse_categorical_crossentropy',
 };
 
-export const LOSS_NAMES = [...Object.keys(LossCode), ...Object.keys(LOSS_ALIASES)].sort();
+export const LOSS_NAMES = [...Object.keys(LOSS_CODES), ...Object.keys(LOSS_ALIASES)].sort();
 
 /** A loss as `compile()` takes it: a name, or a name with Keras' options. */
 export type LossSpec = string | { name: string; fromLogits?: boolean; delta?: number };
@@ -47,12 +41,12 @@ export function resolveLoss(spec: unknown): ResolvedLoss {
   };
   if (typeof given !== 'string') fail('INVALID_ARGUMENT', `loss must be a name or { name, ... }, got ${String(given)}`);
   const name = Object.hasOwn(LOSS_ALIASES, given) ? LOSS_ALIASES[given]! : given;
-  if (!Object.hasOwn(LossCode, name)) fail('INVALID_ARGUMENT', `unknown loss ${JSON.stringify(given)}; known: ${LOSS_NAMES.join(', ')}`);
+  if (!Object.hasOwn(LOSS_CODES, name)) fail('INVALID_ARGUMENT', `unknown loss ${JSON.stringify(given)}; known: ${LOSS_NAMES.join(', ')}`);
   const unknown = Object.keys(rest);
   if (unknown.length > 0) fail('INVALID_ARGUMENT', `unknown loss option ${unknown[0]}`);
   if (typeof fromLogits !== 'boolean') fail('INVALID_ARGUMENT', `fromLogits must be a boolean, got ${String(fromLogits)}`);
   const lossName = name as LossName;
   if (fromLogits && !CROSSENTROPIES.includes(lossName)) fail('INVALID_ARGUMENT', `fromLogits applies to the cross-entropies, not ${lossName}`);
   if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) fail('INVALID_ARGUMENT', `huber delta must be a positive number, got ${String(delta)}`);
-  return { name: lossName, code: LossCode[lossName], fromLogits, delta, sparse: lossName === 'sparse_categorical_crossentropy' };
+  return { name: lossName, code: LOSS_CODES[lossName], fromLogits, delta, sparse: lossName === 'sparse_categorical_crossentropy' };
 }

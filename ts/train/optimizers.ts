@@ -1,8 +1,5 @@
+import { type OptimizerDesc, OptimizerFlag, OptimizerKind } from '../abi.js';
 import { fail } from '../errors.js';
-
-/** Optimizer kinds and flags of crate/src/train/optimizer.rs. */
-const Kind = { sgd: 0, adam: 1, rmsprop: 2 } as const;
-const Flag = { nesterov: 1, amsgrad: 2, centered: 4 } as const;
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
@@ -90,14 +87,15 @@ export function stateSlots(opt: ResolvedOptimizer): number[] {
   }
 }
 
-/** The optimizer block of the step descriptor (kind, flags, then its floats) for step `t`, counted from 1. */
-export function optimizerWords(opt: ResolvedOptimizer, t: number): { kind: number; flags: number; floats: number[] } {
+/** The optimizer block of the step descriptor for step `t`, counted from 1. */
+export function optimizerDesc(opt: ResolvedOptimizer, t: number): OptimizerDesc {
   const adam = opt.name === 'adam' || opt.name === 'adamw';
-  const kind = adam ? Kind.adam : Kind[opt.name as 'sgd' | 'rmsprop'];
-  const flags = (opt.nesterov ? Flag.nesterov : 0) | (opt.amsgrad ? Flag.amsgrad : 0) | (opt.centered ? Flag.centered : 0);
+  const kind = adam ? OptimizerKind.adam : OptimizerKind[opt.name as 'sgd' | 'rmsprop'];
+  const { nesterov, amsgrad, centered } = OptimizerFlag;
+  const flags = (opt.nesterov ? nesterov : 0) | (opt.amsgrad ? amsgrad : 0) | (opt.centered ? centered : 0);
   // Keras: α = lr·√(1 − β2ᵗ)/(1 − β1ᵗ), in float32 (here in double, then rounded once).
   const stepSize = adam ? (opt.learningRate * Math.sqrt(1 - opt.beta2 ** t)) / (1 - opt.beta1 ** t) : 0;
   const [beta1, beta2] = adam ? [opt.beta1, opt.beta2] : opt.name === 'sgd' ? [opt.momentum, 0] : [opt.rho, opt.momentum];
-  const floats = [opt.learningRate, beta1, beta2, opt.epsilon, stepSize, opt.weightDecay, opt.clipnorm, opt.globalClipnorm, opt.clipvalue];
-  return { kind, flags, floats };
+  const { learningRate, epsilon, weightDecay, clipnorm, globalClipnorm, clipvalue } = opt;
+  return { kind, flags, learningRate, beta1, beta2, epsilon, stepSize, weightDecay, clipnorm, globalClipnorm, clipvalue };
 }

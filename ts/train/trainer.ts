@@ -1,11 +1,11 @@
-import { writeLayerDesc } from '../abi.js';
+import { StepMode, TRAIN_LAYER_BYTES, TRAIN_STEP_BYTES, readTrainStepLoss, writeTrainLayer, writeTrainStep } from '../abi.js';
 import type { Context } from '../context.js';
 import type { DenseLayer } from '../dense.js';
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { type LossSpec, type ResolvedLoss, resolveLoss } from './losses.js';
 import { type MetricName, type Logs, computeMetrics, resolveMetrics } from './metrics.js';
-import { type OptimizerSpec, type ResolvedOptimizer, optimizerWords, resolveOptimizer, stateSlots } from './optimizers.js';
+import { type OptimizerSpec, type ResolvedOptimizer, optimizerDesc, resolveOptimizer, stateSlots } from './optimizers.js';
 
 export interface CompileOptions {
   /** Default 'rmsprop', as Keras. */
@@ -14,19 +14,10 @@ export interface CompileOptions {
   metrics?: readonly string[];
 }
 
-/** `TrainLayer` of crate/src/train/step.rs: a `LayerDesc`, then z, a, grad and three state pointers. */
-const TRAIN_LAYER_BYTES = 56;
-/** `Step` of crate/src/train/step.rs: 9 words, the loss (4 words at LOSS_AT), the optimizer (11 words at OPTIMIZER_AT). */
-const STEP_BYTES = 96;
-const LOSS_AT = 36;
-const OPTIMIZER_AT = 52;
-
 /** prelu's slopes padded to whole vectors of 4, as the kernel updates them (`Slopes` of crate/src/train/step.rs). */
 const paddedSlopes = (units: number) => Math.ceil(units / 4) * 4;
 
-/** What a step runs: forward and loss; also the gradients; also the update. */
-export const Mode = { loss: 0, gradients: 1, update: 2 } as const;
-type StepMode = (typeof Mode)[keyof typeof Mode];
+type Mode = (typeof StepMode)[keyof typeof StepMode];
 
 /** Targets as the training calls take them: values, or class ids for the sparse loss. */
 export type Targets = Float32Array | Int32Array | Uint8Array;
@@ -79,13 +70,14 @@ export class Trainer {
     const output = layers.at(-1)!;
     this.metrics = resolveMetrics(options.metrics ?? [], this.loss, output.units);
     const slots = stateSlots(this.optimizer);
-    // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/train/step.rs).
+    // Per layer, floats of the gradient and of each state array (`TrainLayer` of crate/src/abi.rs).
     const sizes = layers.map((l) => {
       const packed = ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units);
       const slopes = l.activation.name === 'prelu' ? paddedSlopes(l.units) : 0;
       return { grad: packed + 2 * slopes, state: packed + slopes };
     });
-    const ptrs = ctx.allocAll([layers.length * TRAIN_LAYER_BYTES / 4, STEP_BYTES / 4, ...sizes.flatMap((n) => [n.grad, ...slots.map(() => n.state)])]);
+    const arrayFloats = sizes.flatMap((n) => [n.grad, ...slots.map(() => n.state)]);
+    const ptrs = ctx.allocAll([layers.length * TRAIN_LAYER_BYTES / 4, TRAIN_STEP_BYTES / 4, ...arrayFloats]);
     [this.#table, this.#step] = ptrs as [number, number];
     this.#grads = [];
     this.#states = [];
@@ -145,7 +137,7 @@ export class Trainer {
    * Copies samples `order[start .. start + rows]` (or `start ..` when `order` is null) into the batch
    * buffers and runs a step; returns the batch's mean loss.
    */
-  step(data: Dataset, order: Int32Array | null, start: number, rows: number, mode: StepMode): number {
+  step(data: Dataset, order: Int32Array | null, start: number, rows: number, mode: Mode): number {
     // A callback of fit() may have recompiled or disposed the model between two steps.
     if (this.#disposed) fail('DISPOSED', 'the model was recompiled or disposed during training');
     const b = this.#reserve(rows);
@@ -160,19 +152,16 @@ export class Trainer {
       if (this.loss.sparse) f32[b.targets / 4 + r * units + data.y[i]!] = 1;
       else f32.set(data.y.subarray(i * units, (i + 1) * units), b.targets / 4 + r * units);
     }
-    const t = mode === Mode.update ? this.#iterations + 1 : 1;
-    const view = new DataView(heap.memory.buffer);
-    const words = [this.#table, this.layers.length, b.x, b.targets, rows, b.gradA, b.gradB, scratch, mode, this.loss.code, this.loss.fromLogits ? 1 : 0];
-    words.forEach((w, i) => view.setUint32(this.#step + 4 * i, w, true));
-    view.setFloat32(this.#step + LOSS_AT + 8, this.loss.delta, true);
-    const { kind, flags, floats } = optimizerWords(this.optimizer, t);
-    view.setUint32(this.#step + OPTIMIZER_AT, kind, true);
-    view.setUint32(this.#step + OPTIMIZER_AT + 4, flags, true);
-    floats.forEach((f, i) => view.setFloat32(this.#step + OPTIMIZER_AT + 8 + 4 * i, f, true));
+    const t = mode === StepMode.update ? this.#iterations + 1 : 1;
+    const { code, fromLogits, delta } = this.loss;
+    writeTrainStep(heap.memory, this.#step, {
+      layers: this.#table, count: this.layers.length, x: b.x, targets: b.targets, batch: rows, gradientA: b.gradA, gradientB: b.gradB,
+      scratch, mode, loss: { code, fromLogits, delta }, optimizer: optimizerDesc(this.optimizer, t),
+    });
     const status = wasm.simdnet_train_step(this.#step);
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the training kernel cannot run layer ${status - 1} (status ${status})`);
-    if (mode === Mode.update) this.#iterations = t;
-    return new DataView(heap.memory.buffer).getFloat32(this.#step + LOSS_AT + 12, true);
+    if (mode === StepMode.update) this.#iterations = t;
+    return readTrainStepLoss(heap.memory, this.#step);
   }
 
   /** The last step's outputs and (one-hot for sparse labels) targets, `rows × units` each. */
@@ -185,7 +174,7 @@ export class Trainer {
   /** One optimizer step on one batch: the loss and metrics of the batch, before the update (as Keras). */
   trainOnBatch(x: unknown, y: unknown): Logs {
     const data = this.dataset(x, y);
-    const loss = this.step(data, null, 0, data.n, Mode.update);
+    const loss = this.step(data, null, 0, data.n, StepMode.update);
     const { predictions, targets } = this.lastBatch(data.n);
     return { loss, ...computeMetrics(this.metrics, targets, predictions) };
   }
@@ -196,7 +185,7 @@ export class Trainer {
    */
   gradients(x: unknown, y: unknown): Float32Array[] {
     const data = this.dataset(x, y);
-    this.step(data, null, 0, data.n, Mode.gradients);
+    this.step(data, null, 0, data.n, StepMode.gradients);
     const { heap, wasm } = this.#ctx;
     return this.layers.flatMap((l, i) => this.#ctx.withBlocks([l.inputDim * l.units, l.units], (k, b) => {
       const packed = wasm.simdnet_dense_packed_len(l.inputDim, l.units);
@@ -229,11 +218,9 @@ export class Trainer {
     const z = ptrs.slice(4, 4 + layers.length);
     const own = ptrs.slice(4 + layers.length);
     const a = layers.map((l, i) => (l.activation.name === 'linear' ? z[i]! : own.shift()!));
-    const view = new DataView(this.#ctx.heap.memory.buffer);
     layers.forEach((layer, i) => {
-      const at = this.#table + i * TRAIN_LAYER_BYTES;
-      writeLayerDesc(this.#ctx.heap.memory, at, layer.desc);
-      [z[i]!, a[i]!, this.#grads[i]!, ...this.#states[i]!].forEach((p, j) => view.setUint32(at + 32 + 4 * j, p, true));
+      const buffers = { z: z[i]!, a: a[i]!, grad: this.#grads[i]!, state: this.#states[i]! };
+      writeTrainLayer(this.#ctx.heap.memory, this.#table + i * TRAIN_LAYER_BYTES, { desc: layer.desc, ...buffers });
     });
     const scratchFloats = this.#ctx.kernelLen(this.#ctx.wasm.simdnet_train_scratch_len(this.#table, layers.length, rows), 'training scratch');
     this.#batch = { x, targets, gradA, gradB, z, a, scratchFloats };

@@ -6,8 +6,9 @@ mod rowwise;
 
 pub use crate::math::{Sigmoid, Tanh};
 pub use elementwise::*;
-pub use rowwise::{keeps_width, rowwise, scratch_len as rowwise_scratch_len, simdnet_prelu, simdnet_prelu_backward, simdnet_rowwise_backward};
+pub use rowwise::{keeps_width, prelu, prelu_backward, rowwise, rowwise_backward, scratch_len as rowwise_scratch_len};
 
+use crate::abi::code;
 use crate::simd::*;
 
 /// An elementwise activation applied to four lanes at a time, and its derivative.
@@ -16,57 +17,6 @@ pub trait Activation: Copy {
     /// f'(x), for the backward pass dx = dy·f'(x). At a kink, the one-sided value the frameworks
     /// use (relu'(0) = 0).
     fn grad(&self, x: v128) -> v128;
-}
-
-/// The activation codes of the exported ABI (mirrored in ts/abi.ts). Parameters travel as three
-/// floats `p`, whose meaning each code documents.
-pub mod code {
-    pub const LINEAR: u32 = 0;
-    pub const RELU: u32 = 1;
-    /// p: negative slope.
-    pub const LEAKY_RELU: u32 = 2;
-    pub const SIGMOID: u32 = 3;
-    pub const TANH: u32 = 4;
-    /// p: negative slope, max value (+Inf: none), threshold.
-    pub const RELU_GENERAL: u32 = 5;
-    pub const RELU6: u32 = 6;
-    /// p: alpha, scale, divisor (elu: α, 1, 1; selu: α, λ, 1; celu: α, 1, α).
-    pub const ELU: u32 = 7;
-    pub const EXPONENTIAL: u32 = 8;
-    pub const GELU: u32 = 9;
-    pub const GELU_TANH: u32 = 10;
-    /// p: alpha, beta/alpha.
-    pub const HARD_SIGMOID: u32 = 11;
-    /// p: alpha, beta/alpha (x · hard_sigmoid).
-    pub const HARD_SILU: u32 = 12;
-    /// p: min, max.
-    pub const HARD_TANH: u32 = 13;
-    /// p: threshold.
-    pub const HARD_SHRINK: u32 = 14;
-    /// p: threshold.
-    pub const SOFT_SHRINK: u32 = 15;
-    pub const LOG_SIGMOID: u32 = 16;
-    pub const MISH: u32 = 17;
-    /// p: beta (x · sigmoid(beta·x)).
-    pub const SWISH: u32 = 18;
-    /// p: beta, threshold.
-    pub const SOFTPLUS: u32 = 19;
-    pub const SOFTSIGN: u32 = 20;
-    pub const SPARSE_PLUS: u32 = 21;
-    pub const SPARSE_SIGMOID: u32 = 22;
-    /// p: b.
-    pub const SQUAREPLUS: u32 = 23;
-    pub const TANH_SHRINK: u32 = 24;
-    /// p: threshold, value.
-    pub const THRESHOLD: u32 = 25;
-    /// Row-wise codes start here.
-    pub const SOFTMAX: u32 = 64;
-    pub const LOG_SOFTMAX: u32 = 65;
-    pub const SOFTMIN: u32 = 66;
-    pub const SPARSEMAX: u32 = 67;
-    pub const GLU: u32 = 68;
-    /// One slope per position of the last axis, passed by pointer (`simdnet_prelu`, and dense layers).
-    pub const PRELU: u32 = 69;
 }
 
 /// Calls `f` with the elementwise activation named by `code` and its parameters `p`, and returns
@@ -130,15 +80,8 @@ impl<A: Activation> ActivationLoops for A {
     }
 }
 
-/// `y[i] = act(x[i])` for `i < n`; `y` may equal `x` (in place) but must not overlap it otherwise.
-/// Returns 0, or 1 for an unknown or row-wise code (nothing written).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_activate(code: u32, p0: f32, p1: f32, p2: f32, x: *const f32, n: usize, y: *mut f32) -> u32 {
-    let done = with_activation(code, [p0, p1, p2], &mut |act| unsafe { activate(act, x, n, y) });
-    !done as u32
-}
-
-unsafe fn activate(act: &dyn ActivationLoops, x: *const f32, n: usize, y: *mut f32) {
+/// Behind `abi::simdnet_activate`, whose doc states the contract.
+pub unsafe fn activate(act: &dyn ActivationLoops, x: *const f32, n: usize, y: *mut f32) {
     let full = n / LANES;
     unsafe { act.apply_vectors(x as *const v128, y as *mut v128, full) };
     let (done, rest) = (full * LANES, n % LANES);
@@ -149,24 +92,8 @@ unsafe fn activate(act: &dyn ActivationLoops, x: *const f32, n: usize, y: *mut f
     }
 }
 
-/// The backward pass `dx[i] = dy[i]·f'(x[i])` (NaN where x is NaN); `dx` may equal `x` or `dy`. Returns 0, or 1 for an
-/// unknown or row-wise code (nothing written).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_activate_backward(
-    code: u32,
-    p0: f32,
-    p1: f32,
-    p2: f32,
-    x: *const f32,
-    dy: *const f32,
-    n: usize,
-    dx: *mut f32,
-) -> u32 {
-    let done = with_activation(code, [p0, p1, p2], &mut |act| unsafe { activate_backward(act, x, dy, n, dx) });
-    !done as u32
-}
-
-unsafe fn activate_backward(act: &dyn ActivationLoops, x: *const f32, dy: *const f32, n: usize, dx: *mut f32) {
+/// Behind `abi::simdnet_activate_backward`, whose doc states the contract.
+pub unsafe fn activate_backward(act: &dyn ActivationLoops, x: *const f32, dy: *const f32, n: usize, dx: *mut f32) {
     let full = n / LANES;
     unsafe { act.grad_vectors(x as *const v128, dy as *const v128, dx as *mut v128, full) };
     let (done, rest) = (full * LANES, n % LANES);

@@ -1,5 +1,5 @@
 //! Row-wise activations over the last axis: softmax, log_softmax, softmin, sparsemax, glu.
-use super::code;
+use crate::abi::code;
 use crate::math::{Exp, Log1p, Sigmoid, pow2};
 use crate::simd::*;
 
@@ -220,17 +220,6 @@ pub unsafe fn rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mu
     0
 }
 
-/// Row-wise activation over `rows × cols`, with `scratch` of `simdnet_rowwise_scratch_len` floats.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_rowwise(code: u32, x: *const f32, rows: usize, cols: usize, y: *mut f32, scratch: *mut f32) -> u32 {
-    unsafe { rowwise(code, x, rows, cols, y, scratch) }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn simdnet_rowwise_scratch_len(code: u32, cols: usize) -> usize {
-    scratch_len(code, cols)
-}
-
 /// A power of two s ≤ 1/(2n) and 1/s, for the backward passes over rows of n: they sum the row's
 /// gradients scaled by s, so that neither the sums (|Σ s·dy| ≤ max|dy|/2) nor the differences
 /// s·dy - Σ overflow where the result does not; scaling by s and back is exact (the same bits) unless
@@ -315,19 +304,10 @@ unsafe fn glu_backward_row(x: *const f32, dy: *const f32, h: usize, dx: *mut f32
     };
 }
 
-/// Backward pass of a row-wise activation over `rows × cols` inputs (softmax, log_softmax, softmin,
-/// sparsemax with `scratch` of `simdnet_rowwise_scratch_len` floats, glu with dy of rows × cols/2).
-/// Returns 0, or 1 for a code without one or an odd glu width (nothing written).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_rowwise_backward(
-    code: u32,
-    x: *const f32,
-    dy: *const f32,
-    rows: usize,
-    cols: usize,
-    dx: *mut f32,
-    scratch: *mut f32,
-) -> u32 {
+/// Behind `abi::simdnet_rowwise_backward`, whose doc states the contract. Inlined before LLVM's other
+/// passes, as when it was the export's body: left to the late inliner, the export's instructions differ.
+#[inline(always)]
+pub unsafe fn rowwise_backward(code: u32, x: *const f32, dy: *const f32, rows: usize, cols: usize, dx: *mut f32, scratch: *mut f32) -> u32 {
     if !applies(code, cols) {
         return 1;
     }
@@ -350,10 +330,8 @@ pub unsafe extern "C" fn simdnet_rowwise_backward(
     0
 }
 
-/// PRelu (ONNX): `x > 0 ? x : slope[c]·x` with one slope per position c of the last axis (`cols`).
-/// `y` may equal `x`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_prelu(x: *const f32, rows: usize, cols: usize, slope: *const f32, y: *mut f32) {
+/// Behind `abi::simdnet_prelu`, whose doc states the contract.
+pub unsafe fn prelu(x: *const f32, rows: usize, cols: usize, slope: *const f32, y: *mut f32) {
     let zero = f32x4_splat(0.0);
     for r in 0..rows {
         let (xr, yr) = unsafe { (x.add(r * cols), y.add(r * cols)) };
@@ -366,9 +344,8 @@ pub unsafe extern "C" fn simdnet_prelu(x: *const f32, rows: usize, cols: usize, 
     }
 }
 
-/// PRelu's backward pass, `dx = dy · (x > 0 ? 1 : slope[c])` (NaN where x is NaN).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_prelu_backward(x: *const f32, dy: *const f32, rows: usize, cols: usize, slope: *const f32, dx: *mut f32) {
+/// Behind `abi::simdnet_prelu_backward`, whose doc states the contract.
+pub unsafe fn prelu_backward(x: *const f32, dy: *const f32, rows: usize, cols: usize, slope: *const f32, dx: *mut f32) {
     let (zero, one) = (f32x4_splat(0.0), f32x4_splat(1.0));
     for r in 0..rows {
         let at = r * cols;

@@ -7,55 +7,13 @@
 pub(crate) mod microkernel;
 pub(crate) mod packing;
 
-use crate::activation::code::PRELU;
-use crate::activation::{Linear, keeps_width, rowwise, rowwise_scratch_len, simdnet_prelu, with_activation};
+use crate::abi::code::PRELU;
+use crate::abi::simdnet_prelu;
+use crate::activation::{Linear, keeps_width, rowwise, with_activation};
 
-/// What the `*_len` functions return for a size that does not fit in wasm32's address space: no
-/// allocation can hold it (the caller turns it into an out-of-memory error).
-pub(crate) const TOO_LARGE: usize = usize::MAX;
-
-/// Floats needed by the packed weights of an `inputs × outputs` layer, or `TOO_LARGE`.
-#[unsafe(no_mangle)]
-pub extern "C" fn simdnet_dense_packed_len(inputs: usize, outputs: usize) -> usize {
-    packing::packed_len(inputs, outputs).unwrap_or(TOO_LARGE)
-}
-
-/// Packs `kernel` and `bias` (null: zeros) into `packed` (`simdnet_dense_packed_len` floats).
-/// `transposed == 0`: kernel is `[inputs × outputs]` row-major (Keras, TF.js); otherwise it is
-/// `[outputs × inputs]` (PyTorch Linear, ONNX Gemm with transB).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_dense_pack(
-    kernel: *const f32,
-    bias: *const f32,
-    inputs: usize,
-    outputs: usize,
-    transposed: u32,
-    packed: *mut f32,
-) {
-    unsafe { packing::pack(kernel, bias, inputs, outputs, transposed != 0, packed) }
-}
-
-/// Writes the packed weights back as `kernel[inputs × outputs]` and `bias[outputs]`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_dense_unpack(packed: *const f32, inputs: usize, outputs: usize, kernel: *mut f32, bias: *mut f32) {
-    unsafe { packing::unpack(packed, inputs, outputs, kernel, bias) }
-}
-
-/// Floats of scratch `simdnet_dense` needs for `batch` rows of `inputs` with activation `act`, or
-/// `TOO_LARGE`.
-#[unsafe(no_mangle)]
-pub extern "C" fn simdnet_dense_scratch_len(batch: usize, inputs: usize, outputs: usize, act: u32) -> usize {
-    microkernel::scratch_len(batch, inputs).map_or(TOO_LARGE, |len| len.max(rowwise_scratch_len(act, outputs)))
-}
-
-/// `y[batch × outputs] = act(x[batch × inputs] · W + b)` with W packed by `simdnet_dense_pack`, using
-/// `scratch` (`simdnet_dense_scratch_len` floats); `p0..p2` are the activation's parameters, `slopes`
-/// prelu's (`outputs` floats; unused by other activations). `x`, `y` and `scratch` must not overlap.
-/// Returns 0, or 1 for an activation the layer cannot apply (unknown, or glu, which halves the
-/// width): nothing is written then.
+/// Behind `abi::simdnet_dense`, whose doc states the contract.
 #[allow(clippy::too_many_arguments)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn simdnet_dense(
+pub unsafe fn forward(
     x: *const f32,
     batch: usize,
     inputs: usize,

@@ -1,10 +1,10 @@
 //! Backpropagation through one dense layer with the inference GEMM: dZ = dA ⊙ f′(Z), the packed
 //! weight gradient `[1 | X]ᵀ · dZ` (row 0 is db), and dX = dZ · Wᵀ.
-use crate::activation::code::{GLU, PRELU};
-use crate::activation::{Linear, rowwise_scratch_len, simdnet_activate_backward, simdnet_prelu_backward, simdnet_rowwise_backward};
+use crate::abi::code::{GLU, PRELU};
+use crate::abi::{LayerDesc, simdnet_activate_backward, simdnet_prelu_backward, simdnet_rowwise_backward};
+use crate::activation::{Linear, rowwise_scratch_len};
 use crate::dense::microkernel::{NR, Shape, gemm, scratch_len as gemm_scratch_len};
 use crate::dense::packing::{fitted_packed_len, pack, packed_len, panel_count};
-use crate::model::LayerDesc;
 
 /// Floats of scratch one layer's forward and backward passes need at `batch` rows (the phases
 /// run one after another, so the largest of them), or None when that does not fit in a usize.

@@ -1,9 +1,9 @@
 //! The training forward pass of one dense layer: unlike inference, the pre-activation Z is kept,
 //! because the backward pass needs f′(Z).
-use crate::activation::code::{GLU, PRELU};
-use crate::activation::{Linear, rowwise, simdnet_activate, simdnet_prelu};
+use crate::abi::code::{GLU, PRELU};
+use crate::abi::{LayerDesc, simdnet_activate, simdnet_prelu};
+use crate::activation::{Linear, rowwise};
 use crate::dense::microkernel::{Shape, gemm};
-use crate::model::LayerDesc;
 
 /// `z[batch × outputs] = x·W + b`, then `a = act(z)` (`a` may equal `z` for a linear layer).
 /// `scratch` holds `scratch_len` floats. Returns false, `a` unwritten, for an activation a dense

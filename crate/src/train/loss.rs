@@ -6,33 +6,13 @@
 //! does. With a sigmoid output and binary cross-entropy, or a softmax output and categorical, the
 //! gradient skips the activation: the fused, stable σ(z) − y and softmax(z) − y. Categorical
 //! cross-entropy over any other output normalizes each row by its sum first, as Keras.
-use crate::activation::code::{LOG_SOFTMAX, SIGMOID, SOFTMAX};
+use crate::abi::code::{LOG_SOFTMAX, SIGMOID, SOFTMAX};
+use crate::abi::{LossDesc, loss_code as code};
 use crate::activation::rowwise;
 use crate::math::{Exp, Log1p};
 use crate::simd::*;
 
-/// Loss codes of the ABI (mirrored in ts/train/losses.ts).
-pub mod code {
-    pub const MEAN_SQUARED_ERROR: u32 = 0;
-    pub const MEAN_ABSOLUTE_ERROR: u32 = 1;
-    pub const HUBER: u32 = 2;
-    pub const BINARY_CROSSENTROPY: u32 = 3;
-    pub const CATEGORICAL_CROSSENTROPY: u32 = 4;
-}
-
 const EPSILON: f32 = 1e-7;
-
-/// The loss of a step: which, its options, and the mean loss the step writes back.
-#[repr(C)]
-pub struct LossDesc {
-    pub code: u32,
-    /// Non-zero: the outputs are logits (Keras' `from_logits`; cross-entropies only).
-    pub from_logits: u32,
-    /// huber's delta.
-    pub delta: f32,
-    /// Written by the step: the batch's mean loss.
-    pub value: f32,
-}
 
 /// The lane-0 value of a vector function of one float: the loss runs element by element (its cost
 /// is O(outputs), against the layers' O(inputs × outputs)), which keeps the math out of line once.

@@ -5,8 +5,9 @@
 //! Gradients and optimizer state live in the packed panel layout of the weights (bias as each
 //! panel's row 0, padding columns zero), so an update is one flat loop over `packed_len` floats.
 mod backward;
-mod ffi;
 mod forward_train;
 mod loss;
 mod optimizer;
 mod step;
+
+pub use step::{run, scratch_len};

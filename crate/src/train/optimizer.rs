@@ -2,43 +2,10 @@
 //! update rule, each one flat loop over the `packed_len` floats of a layer's weights, gradient
 //! and state. Padding stays exactly zero: its gradient and state are zero, and so is every update
 //! of a zero weight by a zero gradient.
+use crate::abi::{LayerDesc, OptimizerDesc, optimizer_flag as flag, optimizer_kind as kind};
 use crate::dense::microkernel::NR;
 use crate::dense::packing::{panel_count, panel_len};
-use crate::model::LayerDesc;
 use crate::simd::*;
-
-pub mod kind {
-    pub const SGD: u32 = 0;
-    pub const ADAM: u32 = 1;
-    pub const RMSPROP: u32 = 2;
-}
-
-pub mod flag {
-    pub const NESTEROV: u32 = 1;
-    pub const AMSGRAD: u32 = 2;
-    pub const CENTERED: u32 = 4;
-}
-
-/// An optimizer and this step's hyperparameters (mirrored in ts/train/optimizers.ts). Options
-/// that are off are 0.
-#[repr(C)]
-pub struct OptimizerDesc {
-    pub kind: u32,
-    pub flags: u32,
-    pub learning_rate: f32,
-    /// adam: β1; sgd: momentum; rmsprop: ρ.
-    pub beta1: f32,
-    /// adam: β2; rmsprop: momentum.
-    pub beta2: f32,
-    pub epsilon: f32,
-    /// adam: this step's lr·√(1 − β2ᵗ)/(1 − β1ᵗ), computed by the caller.
-    pub step_size: f32,
-    pub weight_decay: f32,
-    /// Per variable (kernel, bias), as Keras' `clipnorm`.
-    pub clipnorm: f32,
-    pub global_clipnorm: f32,
-    pub clipvalue: f32,
-}
 
 /// Sums of squares of a packed gradient's kernel and bias (row 0 of each panel).
 pub unsafe fn squared_norms(layer: &LayerDesc, grad: *const f32) -> (f64, f64) {

@@ -1,28 +1,14 @@
 //! One training step of a whole Sequential model in one call: forward, loss, backward, update,
-//! over a table of layers and a step descriptor that the caller fills (layouts mirrored in
-//! ts/train/trainer.ts). Every buffer belongs to the caller; nothing is allocated here.
-use super::backward::{activation_backward, input_gradient, weight_gradient};
+//! over a table of layers and a step descriptor that the caller fills (their layouts:
+//! crate/src/abi.rs). Every buffer belongs to the caller; nothing is allocated here.
+use super::backward::{self, activation_backward, input_gradient, weight_gradient};
 use super::forward_train::forward;
-use super::loss::{LossDesc, loss};
-use super::optimizer::{OptimizerDesc, clip_factor, scale, squared_norms, update};
-use crate::activation::code::PRELU;
+use super::loss::loss;
+use super::optimizer::{clip_factor, scale, squared_norms, update};
+use crate::abi::code::PRELU;
+use crate::abi::{OptimizerDesc, TrainLayer, TrainStep, step_mode};
 use crate::dense::packing::fitted_packed_len;
-use crate::model::LayerDesc;
 use crate::simd::LANES;
-
-/// A layer of the training table: its inference descriptor, then its training buffers.
-#[repr(C)]
-pub struct TrainLayer {
-    pub desc: LayerDesc,
-    /// Pre-activation and activation, `batch × outputs` each (`a` may equal `z` for linear).
-    pub z: *mut f32,
-    pub a: *mut f32,
-    /// The gradient of the packed weights, `packed_len` floats; for prelu followed by its slopes'
-    /// gradient and a working copy of the slopes, `Slopes::len` floats each.
-    pub grad: *mut f32,
-    /// The optimizer's state arrays, `packed_len` (+ `Slopes::len` for prelu) floats each, or null where unused.
-    pub state: [*mut f32; 3],
-}
 
 /// prelu's slopes as a variable the optimizer trains (Keras' PReLU `alpha`): their gradient and a
 /// copy padded to whole vectors (the update runs on vectors; the layer's own array holds exactly
@@ -47,33 +33,15 @@ impl TrainLayer {
     }
 }
 
-/// What a step runs: the forward pass and the loss only (`LOSS`); any other mode goes on to the
-/// gradients (left in each layer's `grad`), and `UPDATE` then applies the optimizer.
-pub mod mode {
-    pub const LOSS: u32 = 0;
-    pub const UPDATE: u32 = 2;
-}
-
-#[repr(C)]
-pub struct Step {
-    pub layers: *mut TrainLayer,
-    pub count: u32,
-    /// `batch × inputs` inputs and `batch × outputs` targets (one-hot for sparse labels).
-    pub x: *const f32,
-    pub targets: *const f32,
-    pub batch: u32,
-    /// Two buffers of `batch × widest layer` floats for the gradients flowing between layers.
-    pub gradient_a: *mut f32,
-    pub gradient_b: *mut f32,
-    pub scratch: *mut f32,
-    pub mode: u32,
-    pub loss: LossDesc,
-    pub optimizer: OptimizerDesc,
+/// Behind `abi::simdnet_train_scratch_len`: the most scratch any of `layers` needs at `batch` rows,
+/// or None when that does not fit in wasm32.
+pub fn scratch_len(layers: &[TrainLayer], batch: usize) -> Option<usize> {
+    layers.iter().try_fold(0, |most: usize, l| Some(most.max(backward::scratch_len(&l.desc, batch)?)))
 }
 
 /// Runs `step` and returns 0; or 1 + the index of a layer whose activation has no training form,
 /// or 1 + the layer count for a loss the output cannot take (the step stops there).
-pub unsafe fn run(step: &mut Step) -> u32 {
+pub unsafe fn run(step: &mut TrainStep) -> u32 {
     let count = step.count as usize;
     let layers = unsafe { core::slice::from_raw_parts_mut(step.layers, count) };
     let batch = step.batch as usize;
@@ -89,7 +57,7 @@ pub unsafe fn run(step: &mut Step) -> u32 {
     let Some(fused) = (unsafe { loss(&mut step.loss, activation, last.a, step.targets, batch, outputs, step.gradient_a) }) else {
         return 1 + count as u32;
     };
-    if step.mode == mode::LOSS {
+    if step.mode == step_mode::LOSS {
         return 0;
     }
     let (mut da, mut dx) = (step.gradient_a, step.gradient_b);
@@ -111,7 +79,7 @@ pub unsafe fn run(step: &mut Step) -> u32 {
             core::mem::swap(&mut da, &mut dx);
         }
     }
-    if step.mode == mode::UPDATE {
+    if step.mode == step_mode::UPDATE {
         unsafe { apply(&step.optimizer, layers) };
     }
     0
