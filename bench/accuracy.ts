@@ -66,7 +66,10 @@ async function sweep(variant: (typeof VARIANTS)[number], s: Sweep, stride: numbe
   let worst = { ulp: 0, x: 0, got: 0, want: 0 };
   let subnormalError = 0;
   let count = 0;
-  for (const [sign, top] of [[0, bitsOf(s.limit)], [0x80000000, bitsOf(s.negativeLimit ?? s.limit)]] as const) {
+  for (const [sign, top] of [
+    [0, bitsOf(s.limit)],
+    [0x80000000, bitsOf(s.negativeLimit ?? s.limit)],
+  ] as const) {
     for (let start = 0; start <= top; start += CHUNK * stride) {
       let n = 0;
       for (let b = start; n < CHUNK && b <= top && b < start + CHUNK * stride; b += stride) inputBits[n++] = (sign | b) >>> 0;
@@ -91,17 +94,25 @@ async function sweep(variant: (typeof VARIANTS)[number], s: Sweep, stride: numbe
   return { count, subnormalError, ...worst };
 }
 
-const { values } = parseArgs({ options: { stride: { type: 'string', default: '1' }, only: { type: 'string' }, build: { type: 'string' }, skip: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { stride: { type: 'string', default: '1' }, only: { type: 'string' }, build: { type: 'string' }, skip: { type: 'string' } },
+});
 const stride = Number(values.stride);
 const only = values.only?.split(',');
 const skip = values.skip?.split(',') ?? [];
 const variants = VARIANTS.filter((v) => supports(v) && (!values.build || v === values.build));
-console.log(`accuracy over ${stride === 1 ? 'every float32' : `every ${stride}th float32`} in each range; builds: ${variants.join(', ')}\n`);
-console.log('| function | range | build | inputs | max error (normal results) | at x | got | exact (rounded) | max abs error (subnormal results) |');
+console.log(
+  `accuracy over ${stride === 1 ? 'every float32' : `every ${stride}th float32`} in each range; builds: ${variants.join(', ')}\n`,
+);
+console.log(
+  '| function | range | build | inputs | max error (normal results) | at x | got | exact (rounded) | max abs error (subnormal results) |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const s of SWEEPS.filter((w) => (!only || only.includes(w.label)) && !skip.includes(w.label))) {
   for (const variant of variants) {
     const r = await sweep(variant, s, stride);
-    console.log(`| ${s.label} | [${-(s.negativeLimit ?? s.limit)}, ${s.limit}] | ${variant} | ${r.count.toLocaleString('en-US')} | ${r.ulp} ulp | ${r.x} | ${r.got} | ${r.want} | ${r.subnormalError === 0 ? '0' : r.subnormalError.toExponential(1)} |`);
+    console.log(
+      `| ${s.label} | [${-(s.negativeLimit ?? s.limit)}, ${s.limit}] | ${variant} | ${r.count.toLocaleString('en-US')} | ${r.ulp} ulp | ${r.x} | ${r.got} | ${r.want} | ${r.subnormalError === 0 ? '0' : r.subnormalError.toExponential(1)} |`,
+    );
   }
 }

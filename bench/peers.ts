@@ -61,7 +61,12 @@ async function tfjsWasm(): Promise<Peer | null> {
           let h = tf.tensor2d(x, [batch, layers[0]!.inputs]);
           for (const w of weights) {
             const fusable = w.activation === 'relu' || w.activation === 'sigmoid' || w.activation === 'linear';
-            h = tf.fused.matMul({ a: h, b: w.kernel, bias: w.bias, activation: fusable ? (w.activation as 'relu' | 'sigmoid' | 'linear') : 'linear' }) as typeof h;
+            h = tf.fused.matMul({
+              a: h,
+              b: w.kernel,
+              bias: w.bias,
+              activation: fusable ? (w.activation as 'relu' | 'sigmoid' | 'linear') : 'linear',
+            }) as typeof h;
             if (!fusable) h = (w.activation === 'tanh' ? tf.tanh(h) : w.activation === 'softmax' ? tf.softmax(h) : h) as typeof h;
           }
           return h;
@@ -86,7 +91,13 @@ async function tfjsWasm(): Promise<Peer | null> {
 
 type OnnxProto = typeof import('onnx-proto');
 
-const ONNX_OPS: Partial<Record<ActivationName, string>> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', linear: 'Identity' };
+const ONNX_OPS: Partial<Record<ActivationName, string>> = {
+  relu: 'Relu',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  softmax: 'Softmax',
+  linear: 'Identity',
+};
 
 function onnxOp(name: ActivationName): string {
   const op = ONNX_OPS[name];
@@ -103,7 +114,12 @@ function onnxModel(proto: OnnxProto['onnx'], layers: PeerLayer[], activationOnly
   layers.forEach((l, i) => {
     const gemm = `gemm${i}`;
     initializers.push(
-      { name: `W${i}`, dims: [l.inputs, l.outputs], dataType: TensorProto.DataType.FLOAT, rawData: new Uint8Array(l.kernel.slice().buffer) },
+      {
+        name: `W${i}`,
+        dims: [l.inputs, l.outputs],
+        dataType: TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(l.kernel.slice().buffer),
+      },
       { name: `B${i}`, dims: [l.outputs], dataType: TensorProto.DataType.FLOAT, rawData: new Uint8Array(l.bias.slice().buffer) },
     );
     nodes.push({ opType: 'Gemm', input: [input, `W${i}`, `B${i}`], output: [gemm], name: gemm });

@@ -62,13 +62,16 @@ const data = (n: number, seed: number, limit = 1) => uniform(n, limit, seededRan
 
 function layersOf(shapes: [number, number, ActivationName][], seed: number): PeerLayer[] {
   return shapes.map(([inputs, outputs, activation], i) => ({
-    inputs, outputs, activation,
+    inputs,
+    outputs,
+    activation,
     kernel: data(inputs * outputs, seed + 2 * i, Math.sqrt(6 / (inputs + outputs))),
     bias: data(outputs, seed + 2 * i + 1, 0.1),
   }));
 }
 
-const refLayers = (layers: PeerLayer[]) => layers.map((l) => ({ inputDim: l.inputs, units: l.outputs, activation: l.activation, kernel: l.kernel, bias: l.bias }));
+const refLayers = (layers: PeerLayer[]) =>
+  layers.map((l) => ({ inputDim: l.inputs, units: l.outputs, activation: l.activation, kernel: l.kernel, bias: l.bias }));
 
 function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs: number, outputs: number, iterations?: number): Workload {
   const layers = layersOf([[inputs, outputs, 'relu']], 1);
@@ -85,7 +88,13 @@ function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs
       ...builds.flatMap(([label, nn]) => {
         const spec = refLayers(layers)[0]!;
         return [
-          { name: `simdnet ${label}`, setup: async () => { const l = nn.dense(spec); return (x: Float32Array, b: number) => l.apply(x, b); } },
+          {
+            name: `simdnet ${label}`,
+            setup: async () => {
+              const l = nn.dense(spec);
+              return (x: Float32Array, b: number) => l.apply(x, b);
+            },
+          },
           {
             name: `simdnet ${label} (in wasm memory)`,
             setup: async () => {
@@ -239,7 +248,14 @@ function referenceEpoch(layers: PeerLayer[], x: Float32Array, y: Float32Array, n
 }
 
 /** simdnet's builds and TF.js Layers fitting one epoch of `y` (Adam, Keras' defaults) from the same weights; each returns the weights. */
-function trainers(builds: [string, Simdnet][], peers: Peer[], layers: PeerLayer[], y: Float32Array, loss: string, batchSize: number): Impl[] {
+function trainers(
+  builds: [string, Simdnet][],
+  peers: Peer[],
+  layers: PeerLayer[],
+  y: Float32Array,
+  loss: string,
+  batchSize: number,
+): Impl[] {
   // Each call reads the weights back (the first call's are compared with the reference): one copy.
   const flat = (weights: ArrayLike<number>[]) => {
     const out = new Float32Array(weights.reduce((n, w) => n + w.length, 0));
@@ -258,31 +274,37 @@ function trainers(builds: [string, Simdnet][], peers: Peer[], layers: PeerLayer[
     },
   }));
   // TF.js' wasm backend is registered and set up (one thread) by the peers; its cpu backend is imported here.
-  const tfjs = peers.length === 0 ? [] : ['wasm', 'cpu'].map((backend) => ({
-    name: `tfjs-layers 4.22 fit (tfjs-backend-${backend})`,
-    setup: async () => {
-      const tf = await optional<Tf>('@tensorflow/tfjs-core');
-      const tfl = await optional<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers');
-      if (!tf || !tfl || !(await optional('@tensorflow/tfjs-backend-cpu')) || !tf.findBackendFactory(backend)) return null;
-      await tf.setBackend(backend);
-      const model = tfl.sequential({
-        layers: layers.map((l, j) => {
-          const activation = l.activation as 'relu' | 'sigmoid';
-          return tfl.layers.dense({ units: l.outputs, activation, ...(j === 0 ? { inputShape: [l.inputs] } : {}) });
-        }),
-      });
-      model.setWeights(layers.flatMap((l) => [tf.tensor2d(l.kernel, [l.inputs, l.outputs]), tf.tensor1d(l.bias)]));
-      model.compile({ optimizer: tf.train.adam(0.001), loss: loss === 'binary_crossentropy' ? 'binaryCrossentropy' : 'meanSquaredError' });
-      const [inputs, outputs] = [layers[0]!.inputs, layers.at(-1)!.outputs];
-      return async (x: Float32Array, n: number) => {
-        await tf.setBackend(backend);
-        const [xt, yt] = [tf.tensor2d(x, [n, inputs]), tf.tensor2d(y, [n, outputs])];
-        await model.fit(xt, yt, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-        tf.dispose([xt, yt]);
-        return flat(model.getWeights().map((w) => w.dataSync()));
-      };
-    },
-  }));
+  const tfjs =
+    peers.length === 0
+      ? []
+      : ['wasm', 'cpu'].map((backend) => ({
+          name: `tfjs-layers 4.22 fit (tfjs-backend-${backend})`,
+          setup: async () => {
+            const tf = await optional<Tf>('@tensorflow/tfjs-core');
+            const tfl = await optional<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers');
+            if (!tf || !tfl || !(await optional('@tensorflow/tfjs-backend-cpu')) || !tf.findBackendFactory(backend)) return null;
+            await tf.setBackend(backend);
+            const model = tfl.sequential({
+              layers: layers.map((l, j) => {
+                const activation = l.activation as 'relu' | 'sigmoid';
+                return tfl.layers.dense({ units: l.outputs, activation, ...(j === 0 ? { inputShape: [l.inputs] } : {}) });
+              }),
+            });
+            model.setWeights(layers.flatMap((l) => [tf.tensor2d(l.kernel, [l.inputs, l.outputs]), tf.tensor1d(l.bias)]));
+            model.compile({
+              optimizer: tf.train.adam(0.001),
+              loss: loss === 'binary_crossentropy' ? 'binaryCrossentropy' : 'meanSquaredError',
+            });
+            const [inputs, outputs] = [layers[0]!.inputs, layers.at(-1)!.outputs];
+            return async (x: Float32Array, n: number) => {
+              await tf.setBackend(backend);
+              const [xt, yt] = [tf.tensor2d(x, [n, inputs]), tf.tensor2d(y, [n, outputs])];
+              await model.fit(xt, yt, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+              tf.dispose([xt, yt]);
+              return flat(model.getWeights().map((w) => w.dataSync()));
+            };
+          },
+        }));
   return [...simdnet, ...tfjs];
 }
 

@@ -3,6 +3,7 @@ import { init } from 'simdnet';
 const nn = await init(); // loads the fastest build this engine runs (relaxed SIMD, SIMD128 or scalar)
 
 // A dense layer y = relu(x·W + b). The kernel is [inputDim × units], row-major, as Keras and TF.js store it.
+// prettier-ignore
 const kernel = new Float32Array([
   0.5, -1.0, // input 0 → units 0, 1
   0.25, 2.0, // input 1

@@ -26,12 +26,17 @@ const verdict = (ok) => (ok ? 'within budget' : 'OVER BUDGET');
 
 console.log(`| build | .wasm | gzip | size budget | init() median | import median | budget ${budgets.initMs} ms |`);
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')).sort()) {
+for (const file of readdirSync(wasmDir)
+  .filter((f) => f.endsWith('.wasm'))
+  .sort()) {
   const variant = file.replace(/^simdnet-|\.wasm$/g, '');
   const bytes = readFileSync(join(wasmDir, file));
   const runs = Array.from({ length: RUNS }, () =>
-    JSON.parse(execFileSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', probe, variant], { encoding: 'utf8' })));
+    JSON.parse(execFileSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', probe, variant], { encoding: 'utf8' })),
+  );
   const initMs = median(runs.map((r) => r.initMs));
   const importMs = median(runs.map((r) => r.importMs));
-  console.log(`| ${variant} | ${(bytes.length / 1024).toFixed(1)} KiB | ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB | ${(budgets.wasmBytes[variant] / 1024).toFixed(0)} KiB: ${verdict(bytes.length <= budgets.wasmBytes[variant])} | ${initMs.toFixed(2)} ms | ${importMs.toFixed(2)} ms | ${verdict(initMs <= budgets.initMs)} |`);
+  console.log(
+    `| ${variant} | ${(bytes.length / 1024).toFixed(1)} KiB | ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB | ${(budgets.wasmBytes[variant] / 1024).toFixed(0)} KiB: ${verdict(bytes.length <= budgets.wasmBytes[variant])} | ${initMs.toFixed(2)} ms | ${importMs.toFixed(2)} ms | ${verdict(initMs <= budgets.initMs)} |`,
+  );
 }

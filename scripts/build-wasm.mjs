@@ -56,8 +56,12 @@ function debianRustc() {
 function sysrootReady(rustc) {
   const stamp = join(sysroot, 'rustc-version');
   const libdir = join(sysroot, 'lib', 'rustlib', TARGET, 'lib');
-  return existsSync(stamp) && readFileSync(stamp, 'utf8') === run(rustc, ['--version']).stdout
-    && existsSync(join(libdir, 'libcore.rlib')) && existsSync(join(libdir, 'libcompiler_builtins.rlib'));
+  return (
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === run(rustc, ['--version']).stdout &&
+    existsSync(join(libdir, 'libcore.rlib')) &&
+    existsSync(join(libdir, 'libcompiler_builtins.rlib'))
+  );
 }
 
 function buildSysroot(rustc) {
@@ -65,14 +69,31 @@ function buildSysroot(rustc) {
   mkdirSync(libdir, { recursive: true });
   log(`building core for ${TARGET} into ${relative(root, sysroot)} (about 25 s, once)`);
   const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
-  const common = ['--edition', '2024', '--crate-type', 'rlib', '--target', TARGET, '-C', 'opt-level=3', '-C', 'panic=abort', '-C', 'debuginfo=0'];
+  const common = [
+    '--edition',
+    '2024',
+    '--crate-type',
+    'rlib',
+    '--target',
+    TARGET,
+    '-C',
+    'opt-level=3',
+    '-C',
+    'panic=abort',
+    '-C',
+    'debuginfo=0',
+  ];
   let r = run(rustc, [...common, '--crate-name', 'core', DEBIAN_RUST_SRC, '-o', join(libdir, 'libcore.rlib')], { env });
   if (!r.ok) throw new Error(`building core failed:\n${r.stderr}`);
   // The crate needs no compiler intrinsics beyond what wasm has natively (bulk memory included), so an
   // empty compiler_builtins satisfies the dependency every no_std crate has on it.
   const cbSrc = join(sysroot, 'compiler_builtins.rs');
   writeFileSync(cbSrc, '#![feature(compiler_builtins)]\n#![compiler_builtins]\n#![no_std]\n#![no_builtins]\n');
-  r = run(rustc, [...common, '--sysroot', sysroot, '--crate-name', 'compiler_builtins', cbSrc, '-o', join(libdir, 'libcompiler_builtins.rlib')], { env });
+  r = run(
+    rustc,
+    [...common, '--sysroot', sysroot, '--crate-name', 'compiler_builtins', cbSrc, '-o', join(libdir, 'libcompiler_builtins.rlib')],
+    { env },
+  );
   if (!r.ok) throw new Error(`building compiler_builtins failed:\n${r.stderr}`);
   writeFileSync(join(sysroot, 'rustc-version'), run(rustc, ['--version']).stdout);
 }
@@ -107,23 +128,31 @@ function resolveToolchain() {
   }
   throw new Error(
     `no Rust toolchain that can target ${TARGET}. Install one of:\n` +
-    `  - rustup (https://rustup.rs), then: rustup target add ${TARGET}\n` +
-    `  - on Debian/Ubuntu: sudo apt-get install ${DEBIAN_PACKAGES.join(' ')} (then rerun this build)`,
+      `  - rustup (https://rustup.rs), then: rustup target add ${TARGET}\n` +
+      `  - on Debian/Ubuntu: sudo apt-get install ${DEBIAN_PACKAGES.join(' ')} (then rerun this build)`,
   );
 }
 
 function filesUnder(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    })
+    .sort();
 }
 
 /** The names a module imports (the kernels must import nothing: the loader instantiates with no imports). */
 function importsOf(bytes) {
   const leb = (at) => {
-    let value = 0, shift = 0, byte;
-    do { byte = bytes[at++]; value |= (byte & 0x7f) << shift; shift += 7; } while (byte & 0x80);
+    let value = 0,
+      shift = 0,
+      byte;
+    do {
+      byte = bytes[at++];
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
     return [value, at];
   };
   for (let at = 8; at < bytes.length;) {
@@ -140,8 +169,12 @@ function importsOf(bytes) {
         const kind = bytes[p++];
         // func: type index; table: reftype + limits; memory: limits; global: valtype + mutability
         if (kind === 0) p = leb(p)[1];
-        else if (kind === 1 || kind === 2) { if (kind === 1) p++; const flags = bytes[p++]; p = leb(p)[1]; if (flags & 1) p = leb(p)[1]; }
-        else p += 2;
+        else if (kind === 1 || kind === 2) {
+          if (kind === 1) p++;
+          const flags = bytes[p++];
+          p = leb(p)[1];
+          if (flags & 1) p = leb(p)[1];
+        } else p += 2;
       }
       return names;
     }
@@ -179,11 +212,22 @@ function main() {
       // Loop strength reduction rewrites the micro-kernel's loads as `i32.add` + load, which wasm's
       // offset folding cannot undo (it needs inbounds/nuw address arithmetic); without it the loads
       // of one k-step share a base pointer and take their offsets as immediates.
-      RUSTFLAGS: [...tc.rustflags, '-C', `target-feature=${features}`, '-C', 'link-arg=-zstack-size=65536', '-C', 'llvm-args=-disable-lsr'].join(' '),
+      RUSTFLAGS: [
+        ...tc.rustflags,
+        '-C',
+        `target-feature=${features}`,
+        '-C',
+        'link-arg=-zstack-size=65536',
+        '-C',
+        'llvm-args=-disable-lsr',
+      ].join(' '),
       CARGO_TARGET_DIR: variantTarget,
     };
     const t0 = performance.now();
-    const r = spawnSync(tc.cargo, ['build', '--release', '--target', TARGET, '--manifest-path', join(crateDir, 'Cargo.toml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(tc.cargo, ['build', '--release', '--target', TARGET, '--manifest-path', join(crateDir, 'Cargo.toml')], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`cargo build (${variant}) failed`);
     const out = join(outDir, `simdnet-${variant}.wasm`);
     const built = join(variantTarget, TARGET, 'release', 'simdnet.wasm');

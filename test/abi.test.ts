@@ -23,7 +23,9 @@ function crateLayouts(): Map<string, { bytes: number; offsets: Record<string, nu
 /** The constants of `pub mod name { ... }` in abi.rs, lower-cased. */
 function crateCodes(mod: string): Record<string, number> {
   const body = abiRs.match(new RegExp(`^pub mod ${mod} \\{\\n([\\s\\S]*?)^\\}`, 'm'))?.[1] ?? '';
-  return Object.fromEntries([...body.matchAll(/pub const (\w+): u32 = (\d+);/g)].map(([, name, value]) => [name!.toLowerCase(), Number(value)]));
+  return Object.fromEntries(
+    [...body.matchAll(/pub const (\w+): u32 = (\d+);/g)].map(([, name, value]) => [name!.toLowerCase(), Number(value)]),
+  );
 }
 
 describe('the ABI', () => {
@@ -35,7 +37,9 @@ describe('the ABI', () => {
 
   it('gives each struct the same size and field offsets on both sides', () => {
     const layouts = crateLayouts();
-    const tsStructs = Object.keys(exported).filter((key) => key.endsWith('_BYTES')).map((key) => key.slice(0, -'_BYTES'.length));
+    const tsStructs = Object.keys(exported)
+      .filter((key) => key.endsWith('_BYTES'))
+      .map((key) => key.slice(0, -'_BYTES'.length));
     expect(tsStructs.sort()).toEqual([...layouts.keys()].map((name) => snakeCase(name).toUpperCase()).sort());
     for (const [name, { bytes, offsets }] of layouts) {
       const prefix = snakeCase(name).toUpperCase();

@@ -24,14 +24,23 @@ interface Streamed {
 
 const ELEMENTWISE_SIZES = [1, 7, B - 1, B, B + 1, 3 * B + 5];
 /** Rows of 1000 (4 to a block), of 6 (682 to a block) and of B + 2 (longer than a block: one at a time). */
-const ROW_SHAPES: [number, number[]][] = [[1000, [1, 4, 5, 13]], [6, [681, 682, 683, 3 * 682 + 5]], [B + 2, [1, 3]]];
+const ROW_SHAPES: [number, number[]][] = [
+  [1000, [1, 4, 5, 13]],
+  [6, [681, 682, 683, 3 * 682 + 5]],
+  [B + 2, [1, 3]],
+];
 
 const STREAMED: Streamed[] = [
   ...CASES.map((c) => ({ label: c.label, name: c.name, options: c.options, sizes: ELEMENTWISE_SIZES })),
   ...(['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu'] as const).flatMap((name) =>
-    ROW_SHAPES.map(([cols, sizes]) => ({ label: `${name} rows of ${cols}`, name, cols, sizes }))),
+    ROW_SHAPES.map(([cols, sizes]) => ({ label: `${name} rows of ${cols}`, name, cols, sizes })),
+  ),
   ...ROW_SHAPES.map(([cols, sizes]) => ({
-    label: `prelu rows of ${cols}`, name: 'prelu' as const, cols, sizes, options: { slope: randomArray(cols, 3) },
+    label: `prelu rows of ${cols}`,
+    name: 'prelu' as const,
+    cols,
+    sizes,
+    options: { slope: randomArray(cols, 3) },
   })),
 ];
 
@@ -55,7 +64,11 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     /** x as rows × cols (elementwise: one row of n), its result through a tensor in one kernel call, and dy. */
     const setup = (n: number) => {
       const shape = cols === undefined ? [n] : [n, cols];
-      const x = randomArray(shape.reduce((a, b) => a * b), n + 11, 9);
+      const x = randomArray(
+        shape.reduce((a, b) => a * b),
+        n + 11,
+        9,
+      );
       const axis = { ...options, axisSize: cols };
       const tensor = nn.tensor(x, shape);
       const whole = nn.activate(name, tensor, options);
@@ -112,7 +125,7 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     expect(nn.memory.buffer).toBe(memory);
   });
 
-  it('out may be a view of wasm memory: a tensor\'s data, also over its own input', () => {
+  it("out may be a view of wasm memory: a tensor's data, also over its own input", () => {
     const x = randomArray(2 * B + 3, 2, 5);
     const target = nn.zeros([x.length]);
     const view = target.data;
@@ -164,7 +177,12 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     const out = new Float32Array(4);
     expectSameBits(nn.activate('elu', x, { alpha: 0.5 }), ref.activate('elu', x, { alpha: 0.5 }));
     let reads = 0;
-    const shifty = { get alpha() { return ++reads === 1 ? 0.5 : Number.NaN; }, out };
+    const shifty = {
+      get alpha() {
+        return ++reads === 1 ? 0.5 : Number.NaN;
+      },
+      out,
+    };
     expect(nn.activate('elu', x, shifty as ActivationOptions)).toBe(out);
     expect(reads).toBe(1);
     expectSameBits(out, ref.activate('elu', x, { alpha: 0.5 }));
@@ -189,11 +207,11 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     expectSameBits(nn.activate('prelu', x, { slope }), Float32Array.of(-4, -2, 0, 1));
   });
 
-  it('exp\'s short and careful paths give the same bits: lanes beside a value beyond ±87 as alone', () => {
+  it("exp's short and careful paths give the same bits: lanes beside a value beyond ±87 as alone", () => {
     // Arguments near the short path's edge and ordinary ones; each vector of `mixed` has one lane
     // that sends the whole vector down the careful path.
     const values = Float32Array.from([...randomArray(255, 7, 90), 86.99, -86.99, 87, -87, 43.4, -43.4, 43.6, -43.6, 0.625, -0.625]);
-    const mixed = new Float32Array(values.length * 4 / 3 + 4);
+    const mixed = new Float32Array((values.length * 4) / 3 + 4);
     const lanes: number[] = [];
     values.forEach((v, i) => {
       const at = Math.floor(i / 3) * 4 + (i % 3);
@@ -202,15 +220,36 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     });
     for (let i = 3; i < mixed.length; i += 4) mixed[i] = i % 8 === 3 ? 100 : -200;
     const names: [ActivationName, ActivationOptions?][] = [
-      ['exponential'], ['sigmoid'], ['tanh'], ['silu'], ['softplus'], ['log_sigmoid'], ['mish'], ['elu'], ['gelu', { approximate: true }],
+      ['exponential'],
+      ['sigmoid'],
+      ['tanh'],
+      ['silu'],
+      ['softplus'],
+      ['log_sigmoid'],
+      ['mish'],
+      ['elu'],
+      ['gelu', { approximate: true }],
     ];
     for (const [name, options] of names) {
       const alone = nn.activate(name, values, options);
       const beside = nn.activate(name, mixed, options);
-      expectSameBits(Float32Array.from(lanes, (at) => beside[at]!), alone, values);
+      expectSameBits(
+        Float32Array.from(lanes, (at) => beside[at]!),
+        alone,
+        values,
+      );
       const dy = values.map(() => 1);
-      const gradient = nn.activateBackward(name, mixed, mixed.map(() => 1), options);
-      expectSameBits(Float32Array.from(lanes, (at) => gradient[at]!), nn.activateBackward(name, values, dy, options), values);
+      const gradient = nn.activateBackward(
+        name,
+        mixed,
+        mixed.map(() => 1),
+        options,
+      );
+      expectSameBits(
+        Float32Array.from(lanes, (at) => gradient[at]!),
+        nn.activateBackward(name, values, dy, options),
+        values,
+      );
     }
   });
 });

@@ -104,19 +104,31 @@ export function expectActivation(c: Case, actual: Float32Array, x: Float32Array)
  */
 export const ROWWISE: [ActivationName, (x: Float32Array, cols: number) => (e: number, i: number) => number][] = [
   ['softmax', (x, cols) => softmaxTolerance(x, cols)],
-  ['softmin', (x, cols) => softmaxTolerance(x.map((v) => -v), cols)],
-  ['log_softmax', (x, cols) => (e, i) => {
-    const start = i - (i % cols);
-    const max = Math.max(...x.subarray(start, start + cols));
-    return (Math.abs(x[i]! - max) + Math.abs(e) + 6 + cols / 4) * 2 ** -23;
-  }],
-  ['sparsemax', (x, cols) => (_e, i) => {
-    const start = i - (i % cols);
-    return (Math.max(...x.subarray(start, start + cols).map(Math.abs)) + 1) * 2 ** -22;
-  }],
+  [
+    'softmin',
+    (x, cols) =>
+      softmaxTolerance(
+        x.map((v) => -v),
+        cols,
+      ),
+  ],
+  [
+    'log_softmax',
+    (x, cols) => (e, i) => {
+      const start = i - (i % cols);
+      const max = Math.max(...x.subarray(start, start + cols));
+      return (Math.abs(x[i]! - max) + Math.abs(e) + 6 + cols / 4) * 2 ** -23;
+    },
+  ],
+  [
+    'sparsemax',
+    (x, cols) => (_e, i) => {
+      const start = i - (i % cols);
+      return (Math.max(...x.subarray(start, start + cols).map(Math.abs)) + 1) * 2 ** -22;
+    },
+  ],
   ['glu', () => (e) => 4 * 2 ** -23 * Math.abs(e) + SUBNORMAL_TOLERANCE],
 ];
-
 
 /**
  * Derivatives. The backward kernels return dx = dy·f'(x); the bound against the reference's
@@ -154,6 +166,7 @@ export function expectBackward(actual: Float32Array, x: Float32Array, dy: Float3
     // Against the unrounded product, as stated above: just beyond FLT_MAX its rounding is ±Inf,
     // while the kernel's product with f'(x) rounded down by an ulp may still be FLT_MAX.
     const tolerance = 2 ** -20 * Math.abs(dy[i]!) * Math.max(1, Math.abs(slope));
-    if (!(Math.abs(a - dy[i]! * slope) <= tolerance)) expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected} (±${tolerance})`);
+    if (!(Math.abs(a - dy[i]! * slope) <= tolerance))
+      expect.fail(`${label}'(${x[i]})·${dy[i]}: got ${a}, expected ${expected} (±${tolerance})`);
   }
 }

@@ -20,10 +20,12 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
     });
 
     it('matches the reference on any float32 (property)', () => {
-      fc.assert(fc.property(fc.array(floats(-200, 200), { maxLength: 41 }), (values) => {
-        const x = Float32Array.from(values);
-        expectActivation(c, run(x), x);
-      }));
+      fc.assert(
+        fc.property(fc.array(floats(-200, 200), { maxLength: 41 }), (values) => {
+          const x = Float32Array.from(values);
+          expectActivation(c, run(x), x);
+        }),
+      );
     });
 
     it('works in place, out of place and into a tensor', () => {
@@ -67,7 +69,14 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
     });
 
     it('follows the reference on edge values (NaN, ±Inf, ±0, subnormals, huge)', () => {
-      const rows = [[0, -Infinity, 1, 2], [NaN, 1, 2, 3], [Infinity, 1, 0, 0], [-Infinity, -Infinity, 5, 5], [1e-45, -0, 0, 5.9e-39], [1e30, 1e30, -1e30, 0]];
+      const rows = [
+        [0, -Infinity, 1, 2],
+        [NaN, 1, 2, 3],
+        [Infinity, 1, 0, 0],
+        [-Infinity, -Infinity, 5, 5],
+        [1e-45, -0, 0, 5.9e-39],
+        [1e30, 1e30, -1e30, 0],
+      ];
       for (const row of rows) {
         const x = Float32Array.from(row);
         expectClose(nn.activate(name, x), ref.activate(name, x), toleranceOf(x, x.length));
@@ -86,12 +95,14 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
     });
 
     it('matches the reference on random rows (property)', () => {
-      fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(floats(-80, 80), { minLength: 2, maxLength: 120 }), (n, values) => {
-        const cols = width(n);
-        const x = Float32Array.from(values.slice(0, values.length - (values.length % cols)));
-        fc.pre(x.length > 0);
-        expectClose(nn.activate(name, x, { axisSize: cols }), ref.activate(name, x, { axisSize: cols }), toleranceOf(x, cols));
-      }));
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 40 }), fc.array(floats(-80, 80), { minLength: 2, maxLength: 120 }), (n, values) => {
+          const cols = width(n);
+          const x = Float32Array.from(values.slice(0, values.length - (values.length % cols)));
+          fc.pre(x.length > 0);
+          expectClose(nn.activate(name, x, { axisSize: cols }), ref.activate(name, x, { axisSize: cols }), toleranceOf(x, cols));
+        }),
+      );
     });
   });
 
@@ -133,7 +144,7 @@ describe.each(await instances())('activations on the %s build', (_variant, nn) =
     expect(at('hard_sigmoid', 1, { preset: 'onnx' })).toBeCloseTo(0.7, 6);
     expect(at('hard_sigmoid', 1, { preset: 'tfjs' })).toBeCloseTo(0.7, 6);
     expect(at('gelu', 1)).toBeCloseTo(0.8413447, 6);
-    expect(at('gelu', 1, { approximate: true })).toBeCloseTo(0.8411920, 6);
+    expect(at('gelu', 1, { approximate: true })).toBeCloseTo(0.841192, 6);
     expect(at('softplus', 10, { preset: 'torch', beta: 3 })).toBe(10);
     expect(at('selu', -1)).toBeCloseTo(1.0507009873554805 * 1.6732632423543772 * Math.expm1(-1), 6);
     expect(at('thresholded_relu', 0.5)).toBe(0);

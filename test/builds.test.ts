@@ -6,7 +6,7 @@ import { EDGE_VALUES, expectSameBits, randomArray } from './helpers.js';
 // The scalar build runs the SIMD kernels' code with each v128 operation done lane by lane
 // (crate/src/simd), so it must produce exactly the SIMD128 build's bits — not merely stay within
 // the error bounds the other tests check against the reference.
-describe('the scalar build computes the SIMD128 build\'s bits', async () => {
+describe("the scalar build computes the SIMD128 build's bits", async () => {
   const [simd, scalar] = await Promise.all([init({ variant: 'simd' }), init({ variant: 'scalar' })]);
   expect([simd.variant, scalar.variant]).toEqual(['simd', 'scalar']);
   // Wide ranges, edge values and an odd length, so that tails and every branch of each function run.
@@ -23,13 +23,28 @@ describe('the scalar build computes the SIMD128 build\'s bits', async () => {
     const rows = x.subarray(0, 26 * 35);
     expectSameBits(scalar.activate(name, rows, { axisSize: 26 }), simd.activate(name, rows, { axisSize: 26 }));
     if (name !== 'glu') {
-      expectSameBits(scalar.activateBackward(name, rows, dy.subarray(0, rows.length), { axisSize: 26 }), simd.activateBackward(name, rows, dy.subarray(0, rows.length), { axisSize: 26 }));
+      expectSameBits(
+        scalar.activateBackward(name, rows, dy.subarray(0, rows.length), { axisSize: 26 }),
+        simd.activateBackward(name, rows, dy.subarray(0, rows.length), { axisSize: 26 }),
+      );
     }
   });
 
   it('dense layers of every tile shape, with a fused activation', () => {
-    for (const [batch, inputDim, units] of [[1, 37, 45], [2, 9, 33], [3, 64, 8], [9, 33, 17], [64, 100, 40]] as const) {
-      const config = { inputDim, units, activation: 'gelu' as const, kernel: randomArray(inputDim * units, units, 1), bias: randomArray(units, batch, 1) };
+    for (const [batch, inputDim, units] of [
+      [1, 37, 45],
+      [2, 9, 33],
+      [3, 64, 8],
+      [9, 33, 17],
+      [64, 100, 40],
+    ] as const) {
+      const config = {
+        inputDim,
+        units,
+        activation: 'gelu' as const,
+        kernel: randomArray(inputDim * units, units, 1),
+        bias: randomArray(units, batch, 1),
+      };
       const input = randomArray(batch * inputDim, inputDim, 2);
       const [a, b] = [scalar.dense(config), simd.dense(config)];
       expectSameBits(a.apply(input, batch), b.apply(input, batch));

@@ -19,19 +19,28 @@ describe('CLI input rows', () => {
     for (const cell of ['1e400', '-1e400', '0x10', 'Infinity', 'NaN', 'nan', '1_000', '', ' ', '0b1', '1e', '.', '+-1']) {
       expect(() => parseRows(`1,${cell}`), cell).toThrow(/line 1/);
     }
-    expect(parseRows('-1.5e3, .25 ,+7.\n3.4028234e38,0,-0').rows).toEqual([[-1500, 0.25, 7], [3.4028234e38, 0, -0]]);
+    expect(parseRows('-1.5e3, .25 ,+7.\n3.4028234e38,0,-0').rows).toEqual([
+      [-1500, 0.25, 7],
+      [3.4028234e38, 0, -0],
+    ]);
   });
 
   it('skips a header row of names, or the first line with header: true', () => {
     expect(parseRows('a,b\n1,2\n')).toEqual({ rows: [[1, 2]], header: ['a', 'b'] });
     expect(parseRows('1,2\n3,4', true)).toEqual({ rows: [[3, 4]], header: ['1', '2'] });
-    expect(parseRows('1,2\n3,4').rows).toEqual([[1, 2], [3, 4]]);
+    expect(parseRows('1,2\n3,4').rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     // A first line that mixes names and numbers is data with a bad cell, not a header.
     expect(() => parseRows('a,1\n2,3')).toThrow(/^line 1: "a"/);
   });
 
   it('checks JSON rows', () => {
-    expect(parseRows('[[1,2],[3,4]]').rows).toEqual([[1, 2], [3, 4]]);
+    expect(parseRows('[[1,2],[3,4]]').rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(() => parseRows('[[1,"2"]]')).toThrow(/JSON row 1/);
     expect(() => parseRows('[1,2]')).toThrow(/JSON row 1/);
     expect(() => parseRows('[[1,2]')).toThrow(/not valid JSON/);
@@ -65,7 +74,9 @@ describe('CLI commands', () => {
   it('predict skips a CSV header', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-cli-'));
     const json = JSON.stringify({
-      format: 'simdnet-sequential', version: 1, weightsPath: 'model.bin',
+      format: 'simdnet-sequential',
+      version: 1,
+      weightsPath: 'model.bin',
       layers: [{ inputDim: 2, units: 1, activation: 'linear', kernel: [0, 2], bias: [2, 1] }],
     });
     writeFileSync(join(dir, 'model.json'), json);

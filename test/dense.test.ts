@@ -7,7 +7,14 @@ import { EDGE_VALUES, SIZES, denseTolerance, expectDense, expectSameBits, instan
 const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'];
 
 describe.each(await instances())('dense on the %s build', (_variant, nn) => {
-  function check(batch: number, inputDim: number, units: number, activation: ActivationName, seed: number, x = randomArray(batch * inputDim, seed, 2)) {
+  function check(
+    batch: number,
+    inputDim: number,
+    units: number,
+    activation: ActivationName,
+    seed: number,
+    x = randomArray(batch * inputDim, seed, 2),
+  ) {
     const kernel = randomArray(inputDim * units, seed + 1);
     const bias = randomArray(units, seed + 2);
     const layer = nn.dense({ inputDim, units, activation, kernel, bias });
@@ -20,7 +27,9 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
   }
 
   it('covers every batch × inputs × outputs size of the grid (relu)', () => {
-    for (const batch of SIZES) for (const inputDim of SIZES) for (const units of [1, 3, 4, 5, 8, 9, 17, 29, 33]) check(batch, inputDim, units, 'relu', batch * 1000 + inputDim * 10 + units);
+    for (const batch of SIZES)
+      for (const inputDim of SIZES)
+        for (const units of [1, 3, 4, 5, 8, 9, 17, 29, 33]) check(batch, inputDim, units, 'relu', batch * 1000 + inputDim * 10 + units);
   });
 
   it.each(SIZES.filter((n) => n > 0))('outputs = %i on each activation', (units) => {
@@ -28,9 +37,18 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
   });
 
   it.each(ACTIVATIONS)('%s matches the reference on random shapes (property)', (activation) => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 1, max: 40 }), fc.integer(), (batch, inputDim, units, seed) => {
-      check(batch, inputDim, units, activation, seed);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer(),
+        (batch, inputDim, units, seed) => {
+          check(batch, inputDim, units, activation, seed);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('propagates edge values like the reference (±0, ±Inf, NaN, subnormals, 1e30)', () => {
@@ -49,8 +67,12 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
     const linear = nn.dense({ inputDim, units, kernel, bias }).apply(x);
     const specs: [ActivationName, ActivationOptions][] = [
       ...ACTIVATION_NAMES.filter((n) => n !== 'glu' && n !== 'prelu').map((n) => [n, {}] as [ActivationName, ActivationOptions]),
-      ['relu', { negativeSlope: 0.1, maxValue: 1, threshold: 0.2 }], ['elu', { alpha: 0.3 }], ['gelu', { approximate: true }],
-      ['hard_sigmoid', { preset: 'onnx' }], ['softplus', { preset: 'torch', beta: 2 }], ['threshold', { threshold: 0.1, value: -1 }],
+      ['relu', { negativeSlope: 0.1, maxValue: 1, threshold: 0.2 }],
+      ['elu', { alpha: 0.3 }],
+      ['gelu', { approximate: true }],
+      ['hard_sigmoid', { preset: 'onnx' }],
+      ['softplus', { preset: 'torch', beta: 2 }],
+      ['threshold', { threshold: 0.1, value: -1 }],
     ];
     for (const [name, options] of specs) {
       const layer = nn.dense({ inputDim, units, kernel, bias, activation: { name, ...options } });
@@ -106,7 +128,12 @@ describe.each(await instances())('dense on the %s build', (_variant, nn) => {
 
 describe.each(await instances())('dense + prelu on the %s build', (_variant, nn) => {
   it('applies one slope per unit, or one for all: the bits of linear + nn.activate, within the dense bound of the reference', () => {
-    for (const [batch, inputDim, units] of [[1, 3, 1], [5, 17, 9], [8, 33, 40], [0, 4, 4]] as const) {
+    for (const [batch, inputDim, units] of [
+      [1, 3, 1],
+      [5, 17, 9],
+      [8, 33, 40],
+      [0, 4, 4],
+    ] as const) {
       const kernel = randomArray(inputDim * units, units, 1);
       const bias = randomArray(units, 2, 1);
       const x = randomArray(batch * inputDim, 3, 2);
@@ -125,16 +152,25 @@ describe.each(await instances())('dense + prelu on the %s build', (_variant, nn)
   });
 
   it('runs inside a Sequential model and needs its slopes', () => {
-    const model = nn.sequential([{ inputDim: 6, units: 5, activation: { name: 'prelu', slope: [0.1, 0.2, 0.3, 0.4, 0.5] } }, { units: 2, activation: 'softmax' }]);
+    const model = nn.sequential([
+      { inputDim: 6, units: 5, activation: { name: 'prelu', slope: [0.1, 0.2, 0.3, 0.4, 0.5] } },
+      { units: 2, activation: 'softmax' },
+    ]);
     const x = randomArray(4 * 6, 9, 2);
     const [k0, b0, k1, b1] = model.getWeights();
-    const expected = ref.predict([
-      { inputDim: 6, units: 5, activation: 'prelu', activationOptions: { slope: [0.1, 0.2, 0.3, 0.4, 0.5] }, kernel: k0!, bias: b0! },
-      { inputDim: 5, units: 2, activation: 'softmax', kernel: k1!, bias: b1! },
-    ], x, 4);
+    const expected = ref.predict(
+      [
+        { inputDim: 6, units: 5, activation: 'prelu', activationOptions: { slope: [0.1, 0.2, 0.3, 0.4, 0.5] }, kernel: k0!, bias: b0! },
+        { inputDim: 5, units: 2, activation: 'softmax', kernel: k1!, bias: b1! },
+      ],
+      x,
+      4,
+    );
     model.predict(x).forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-6));
     model.dispose();
     expect(() => nn.dense({ inputDim: 2, units: 3, activation: 'prelu' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => nn.dense({ inputDim: 2, units: 3, activation: { name: 'prelu', slope: [1, 2] } })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => nn.dense({ inputDim: 2, units: 3, activation: { name: 'prelu', slope: [1, 2] } })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
   });
 });

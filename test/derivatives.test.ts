@@ -30,11 +30,13 @@ describe.each(await instances())('backward kernels on the %s build', (_variant, 
     });
 
     it('matches on any float32 (property), also on tensors', () => {
-      fc.assert(fc.property(fc.array(floats(-100, 100), { minLength: 1, maxLength: 33 }), (values) => {
-        const x = Float32Array.from(values);
-        const dy = x.map((_, i) => 1 - i / values.length);
-        expectBackward(nn.activateBackward(name, x, dy, options), x, dy, d, label);
-      }));
+      fc.assert(
+        fc.property(fc.array(floats(-100, 100), { minLength: 1, maxLength: 33 }), (values) => {
+          const x = Float32Array.from(values);
+          const dy = x.map((_, i) => 1 - i / values.length);
+          expectBackward(nn.activateBackward(name, x, dy, options), x, dy, d, label);
+        }),
+      );
       const x = randomArray(12, 5, 4);
       const dy = randomArray(12, 6, 1);
       const [tx, tdy] = [nn.tensor(x, [3, 4]), nn.tensor(dy, [3, 4])];
@@ -89,14 +91,19 @@ describe.each(await instances())('backward kernels on the %s build', (_variant, 
       const expected = ref.activateBackward('glu', x, dy, { axisSize: 2 * h });
       dx.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(2 ** -20 * Math.max(1, Math.abs(expected[i]!))));
     }
-    expect(() => nn.activateBackward('glu', new Float32Array(4), new Float32Array(4))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => nn.activateBackward('glu', new Float32Array(4), new Float32Array(4))).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
   });
 
   it('prelu: dx = dy·(x > 0 ? 1 : slope of the channel)', () => {
     const x = Float32Array.from([...randomArray(30, 8, 3), NaN, -0, 0, -Infinity, Infinity, 1e-45]);
     const dy = randomArray(x.length, 9, 2);
     const slope = randomArray(6, 10, 1);
-    expectSameBits(nn.activateBackward('prelu', x, dy, { slope, axisSize: 6 }), ref.activateBackward('prelu', x, dy, { slope, axisSize: 6 }));
+    expectSameBits(
+      nn.activateBackward('prelu', x, dy, { slope, axisSize: 6 }),
+      ref.activateBackward('prelu', x, dy, { slope, axisSize: 6 }),
+    );
   });
 
   it('rejects what it cannot do, with typed errors', () => {

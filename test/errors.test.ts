@@ -64,7 +64,12 @@ describe('typed errors, raised before memory is touched', () => {
     const model = nn.sequential([{ inputDim: 3, units: 2 }, { units: 1 }]);
     rejects('SHAPE_MISMATCH', () => model.predict(new Float32Array(4)));
     rejects('SHAPE_MISMATCH', () => model.setWeights([new Float32Array(6), new Float32Array(2)]));
-    rejects('SHAPE_MISMATCH', () => nn.sequential([{ inputDim: 3, units: 2 }, { inputDim: 4, units: 1 }]));
+    rejects('SHAPE_MISMATCH', () =>
+      nn.sequential([
+        { inputDim: 3, units: 2 },
+        { inputDim: 4, units: 1 },
+      ]),
+    );
     rejects('SHAPE_MISMATCH', () => nn.activate('softmax', new Float32Array(10), { axisSize: 3 }));
     const t = nn.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
     rejects('SHAPE_MISMATCH', () => nn.activate('relu', t, { into: nn.zeros([5]) }));
@@ -74,7 +79,9 @@ describe('typed errors, raised before memory is touched', () => {
   it('a rejected setWeights leaves every layer as it was', () => {
     const model = nn.sequential([{ inputDim: 3, units: 2 }, { units: 1 }]);
     const before = model.getWeights();
-    rejects('SHAPE_MISMATCH', () => model.setWeights([new Float32Array(6).fill(9), new Float32Array(2).fill(9), new Float32Array(3), new Float32Array(1)]));
+    rejects('SHAPE_MISMATCH', () =>
+      model.setWeights([new Float32Array(6).fill(9), new Float32Array(2).fill(9), new Float32Array(3), new Float32Array(1)]),
+    );
     expect(model.getWeights()).toEqual(before);
   });
 
@@ -129,7 +136,10 @@ describe('typed errors, raised before memory is touched', () => {
 
 describe('every public method with hostile arguments', async () => {
   const other = await init();
-  const model = nn.sequential([{ inputDim: 3, units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+  const model = nn.sequential([
+    { inputDim: 3, units: 4, activation: 'relu' },
+    { units: 2, activation: 'softmax' },
+  ]);
   const input = new Float32Array([0.5, -1, 2, 1, 0, -0.25]);
   const expected = model.predict(input);
   const t = nn.tensor(input, [2, 3]);
@@ -241,7 +251,10 @@ describe('every public method with hostile arguments', async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await expect(init({ url: `${base}/simdnet.wasm` })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringMatching(/HTTP 404/) });
+      await expect(init({ url: `${base}/simdnet.wasm` })).rejects.toMatchObject({
+        code: 'IO_ERROR',
+        message: expect.stringMatching(/HTTP 404/),
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -255,14 +268,38 @@ describe('options that would otherwise be silently ignored', () => {
   it.each([
     ['a misspelt option', () => nn.activate('leaky_relu', x, { alpah: 3 } as never), /leaky_relu takes no option 'alpah'/],
     ['an option the function does not read', () => nn.activate('sigmoid', x, { alpha: 3 }), /sigmoid takes no option 'alpha'/],
-    ['approximate that is not a boolean', () => nn.activate('gelu', x, { approximate: 'yes' } as never), /approximate must be true or false/],
+    [
+      'approximate that is not a boolean',
+      () => nn.activate('gelu', x, { approximate: 'yes' } as never),
+      /approximate must be true or false/,
+    ],
     ['a row-wise function with an element-wise option', () => nn.activate('softmax', x, { beta: 2 }), /softmax takes no option 'beta'/],
-    ['a dense layer with an unknown key', () => nn.dense({ inputDim: 2, units: 1, activaton: 'relu' } as never), /dense layer takes no option 'activaton'/],
-    ['a dense layer whose alpha its activation does not read', () => nn.dense({ inputDim: 2, units: 1, activation: 'sigmoid', alpha: 0.1 }), /sigmoid takes no option 'alpha'/],
+    [
+      'a dense layer with an unknown key',
+      () => nn.dense({ inputDim: 2, units: 1, activaton: 'relu' } as never),
+      /dense layer takes no option 'activaton'/,
+    ],
+    [
+      'a dense layer whose alpha its activation does not read',
+      () => nn.dense({ inputDim: 2, units: 1, activation: 'sigmoid', alpha: 0.1 }),
+      /sigmoid takes no option 'alpha'/,
+    ],
     ['units: 0', () => nn.dense({ inputDim: 2, units: 0 }), /units must be a positive integer/],
-    ['a model layer with an unknown key', () => nn.sequential([{ inputDim: 2, units: 1, unit: 3 } as never]), /layer 0 takes no option 'unit'/],
-    ['apply(tensor) with an unknown key', () => nn.dense({ inputDim: 3, units: 1 }).apply(nn.tensor(x, [1, 3]), { inot: 1 } as never), /takes no option 'inot'/],
-    ['predict(array) with out of the wrong size', () => nn.sequential([{ inputDim: 3, units: 2 }]).predict(x, 1, { out: new Float32Array(3) }), /out has 3 values/],
+    [
+      'a model layer with an unknown key',
+      () => nn.sequential([{ inputDim: 2, units: 1, unit: 3 } as never]),
+      /layer 0 takes no option 'unit'/,
+    ],
+    [
+      'apply(tensor) with an unknown key',
+      () => nn.dense({ inputDim: 3, units: 1 }).apply(nn.tensor(x, [1, 3]), { inot: 1 } as never),
+      /takes no option 'inot'/,
+    ],
+    [
+      'predict(array) with out of the wrong size',
+      () => nn.sequential([{ inputDim: 3, units: 2 }]).predict(x, 1, { out: new Float32Array(3) }),
+      /out has 3 values/,
+    ],
   ])('%s → INVALID_ARGUMENT naming it', (_, call, message) => {
     const before = nn.allocatedBytes;
     let error: unknown;

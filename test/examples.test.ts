@@ -32,10 +32,22 @@ describe('README examples', () => {
   });
 
   it('typescript.mts type-checks under strict settings and runs', () => {
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, lib: ['ES2022', 'esnext.disposable', 'DOM'], outDir: 'out', skipLibCheck: false, types: [] },
-      files: ['typescript.mts'],
-    }));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          lib: ['ES2022', 'esnext.disposable', 'DOM'],
+          outDir: 'out',
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ['typescript.mts'],
+      }),
+    );
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
     const out = node('out/typescript.mjs').trim().split('\n');
     expect(Number(out[0])).toBeGreaterThan(0);

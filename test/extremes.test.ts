@@ -11,7 +11,27 @@ import { expectClose, instances } from './helpers.js';
  * reference rounds it to ±Inf and so must the kernel.
  */
 const FLT_MAX = 3.4028234663852886e38;
-const MAGNITUDES = [FLT_MAX, 3.4e38, 1e38, 2 ** 127, 2 ** 126, 1e30, 2 ** 64, 1e19, 2 ** 60, 1e15, 1e10, 1e5, 1000, 100, 89, 88.7, 50, 20, 15];
+const MAGNITUDES = [
+  FLT_MAX,
+  3.4e38,
+  1e38,
+  2 ** 127,
+  2 ** 126,
+  1e30,
+  2 ** 64,
+  1e19,
+  2 ** 60,
+  1e15,
+  1e10,
+  1e5,
+  1000,
+  100,
+  89,
+  88.7,
+  50,
+  20,
+  15,
+];
 const EXTREMES = Float32Array.from(MAGNITUDES.flatMap((v) => [v, -v]));
 /** Gradients for the backward passes: ordinary ones, and ones whose product with f'(x) fits only if formed in the right order. */
 const GRADIENTS = [1, -0.75, FLT_MAX, -FLT_MAX, 1e-30];

@@ -5,18 +5,45 @@ import { seededRandom, uniform } from '../ts/random.js';
 
 /** One instance per build; every build must be runnable here (the suite enables relaxed SIMD). */
 export async function instances(): Promise<[Variant, Simdnet][]> {
-  return Promise.all(VARIANTS.map(async (v) => {
-    expect(supports(v), `this engine must run the '${v}' build`).toBe(true);
-    return [v, await init({ variant: v })] as [Variant, Simdnet];
-  }));
+  return Promise.all(
+    VARIANTS.map(async (v) => {
+      expect(supports(v), `this engine must run the '${v}' build`).toBe(true);
+      return [v, await init({ variant: v })] as [Variant, Simdnet];
+    }),
+  );
 }
 
 /** Sizes on each axis: zero, below/at/above the vector width and the 4×8 tile, odd and large. */
 export const SIZES = [0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64, 127, 257];
 
 export const EDGE_VALUES = [
-  0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.17549435e-38, -1.17549435e-38, 5.9e-39, -5.9e-39,
-  1e30, -1e30, 3.4028235e38, -3.4028235e38, 1, -1, 0.5, -0.5, 1e-7, -1e-7, 20, -20, 88.7, -88.7, 104, -104,
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-45,
+  -1e-45,
+  1.17549435e-38,
+  -1.17549435e-38,
+  5.9e-39,
+  -5.9e-39,
+  1e30,
+  -1e30,
+  3.4028235e38,
+  -3.4028235e38,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1e-7,
+  -1e-7,
+  20,
+  -20,
+  88.7,
+  -88.7,
+  104,
+  -104,
 ];
 
 export function randomArray(count: number, seed: number, limit = 1): Float32Array {
@@ -85,7 +112,12 @@ export function denseTolerance(x: Float32Array, kernel: Float32Array, bias: Floa
 }
 
 /** `toleranceOf` returns NaN where any result is acceptable. */
-export function expectDense(actual: Float32Array, expected: Float32Array, units: number, toleranceOf: (r: number, c: number, e: number) => number) {
+export function expectDense(
+  actual: Float32Array,
+  expected: Float32Array,
+  units: number,
+  toleranceOf: (r: number, c: number, e: number) => number,
+) {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
     const [a, e] = [actual[i]!, expected[i]!];
@@ -120,6 +152,7 @@ export function expectClose(actual: Float32Array, expected: Float32Array, tolera
     const a = actual[i]!;
     const e = expected[i]!;
     if (Number.isNaN(e) || Number.isNaN(a)) expect(Number.isNaN(a), `index ${i}: got ${a}, expected ${e}`).toBe(Number.isNaN(e));
-    else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i))) expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
+    else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i)))
+      expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
   }
 }

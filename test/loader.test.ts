@@ -48,7 +48,9 @@ describe('init', () => {
   });
 
   it.each(VARIANTS)('the %s build stays within its size budget (scripts/budgets.json)', async (variant) => {
-    const { wasmBytes } = JSON.parse(await readFile(new URL('../scripts/budgets.json', import.meta.url), 'utf8')) as { wasmBytes: Record<string, number> };
+    const { wasmBytes } = JSON.parse(await readFile(new URL('../scripts/budgets.json', import.meta.url), 'utf8')) as {
+      wasmBytes: Record<string, number>;
+    };
     expect((await readFile(bundledUrl(variant))).length).toBeLessThanOrEqual(wasmBytes[variant]!);
   });
 

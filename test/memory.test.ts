@@ -71,7 +71,10 @@ describe('memory growth with live objects', () => {
     const x = randomArray(64, 1);
     const t = nn.tensor(x, [4, 16]);
     const layer = nn.dense({ inputDim: 16, units: 8, activation: 'tanh', seed: 3 });
-    const model = nn.sequential([{ inputDim: 16, units: 32, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+    const model = nn.sequential([
+      { inputDim: 16, units: 32, activation: 'relu' },
+      { units: 2, activation: 'softmax' },
+    ]);
     const before = { layer: layer.apply(t).toArray(), model: model.predict(x), weights: model.getWeights() };
     const staleView = t.data;
     const length = nn.memory.buffer.byteLength;
@@ -136,7 +139,8 @@ describe('size computations that do not fit in wasm32', () => {
 
   it('the heap refuses sizes that are not byte counts instead of rounding them to a small block', () => {
     const heap = new Heap(new WebAssembly.Memory({ initial: 1 }), 1024);
-    for (const bytes of [-16, 1.5, NaN, 2 ** 53]) expect(() => heap.alloc(bytes)).toThrow(expect.objectContaining({ name: 'SimdnetError' }));
+    for (const bytes of [-16, 1.5, NaN, 2 ** 53])
+      expect(() => heap.alloc(bytes)).toThrow(expect.objectContaining({ name: 'SimdnetError' }));
     expect(() => heap.allocF32(2 ** 31)).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }));
     expect(() => heap.allocF32(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
@@ -190,11 +194,16 @@ describe('a model owns its layers', () => {
     expect(model.layers[0]!.disposed).toBe(false);
     const other = nn.dense({ inputDim: 5, units: 700 });
     expect(Object.isFrozen(model.layers)).toBe(true);
-    expect(() => { (model.layers as DenseLayer[])[0] = other; }).toThrow(TypeError);
+    expect(() => {
+      (model.layers as DenseLayer[])[0] = other;
+    }).toThrow(TypeError);
     expect(model.predict(x)).toEqual(expected);
     other.dispose();
     const [kernel, bias] = model.layers[1]!.getWeights();
-    model.layers[1]!.setWeights(kernel.map((v) => 2 * v), bias.map((v) => 2 * v));
+    model.layers[1]!.setWeights(
+      kernel.map((v) => 2 * v),
+      bias.map((v) => 2 * v),
+    );
     expect(model.predict(x)).toEqual(expected.map((v) => 2 * v));
     const layers = [...model.layers];
     model.dispose();
@@ -282,7 +291,10 @@ describe('a view of wasm memory as input, with memory growth during the call', (
     expect(weights[2]).toEqual(expected[1]);
     const [v0, v1] = [kernels.data.subarray(0, 16 * units), kernels.data.subarray(16 * units)];
     const before = nn.memory.buffer.byteLength;
-    const built = nn.sequential([{ inputDim: 16, units, kernel: v0 }, { units: 16, kernel: v1 }]);
+    const built = nn.sequential([
+      { inputDim: 16, units, kernel: v0 },
+      { units: 16, kernel: v1 },
+    ]);
     expect(nn.memory.buffer.byteLength).toBeGreaterThan(before);
     expect(built.getWeights()).toEqual(weights);
   });

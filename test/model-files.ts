@@ -14,13 +14,23 @@ export interface TfjsDocument {
 export function tinyTfjs(seed = 1): { doc: TfjsDocument; shard: Uint8Array; kernel: Float32Array; bias: Float32Array } {
   const [kernel, bias] = [randomArray(12, seed, 1), randomArray(4, seed + 1, 1)];
   const doc: TfjsDocument = {
-    modelTopology: { class_name: 'Sequential', config: { layers: [
-      { class_name: 'Dense', config: { name: 'dense', units: 4, activation: 'relu', use_bias: true, batch_input_shape: [null, 3] } },
-    ] } },
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [
-      { name: 'dense/kernel', shape: [3, 4], dtype: 'float32' },
-      { name: 'dense/bias', shape: [4], dtype: 'float32' },
-    ] }],
+    modelTopology: {
+      class_name: 'Sequential',
+      config: {
+        layers: [
+          { class_name: 'Dense', config: { name: 'dense', units: 4, activation: 'relu', use_bias: true, batch_input_shape: [null, 3] } },
+        ],
+      },
+    },
+    weightsManifest: [
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: [
+          { name: 'dense/kernel', shape: [3, 4], dtype: 'float32' },
+          { name: 'dense/bias', shape: [4], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   const shard = new Uint8Array(16 * 4);
   shard.set(new Uint8Array(kernel.buffer), 0);
@@ -51,7 +61,10 @@ export async function expectRefused(nn: Simdnet, witness: Sequential, load: () =
   const x = randomArray(witness.inputDim * 2, 99, 1);
   const before = witness.predict(x);
   const bytes = nn.allocatedBytes;
-  const error = await load().then(() => undefined, (e: unknown) => e);
+  const error = await load().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, `expected ${code}`).toBeInstanceOf(SimdnetError);
   expect((error as SimdnetError).code, (error as Error).message).toBe(code);
   if (message) expect((error as Error).message).toMatch(message);

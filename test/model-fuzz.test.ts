@@ -26,9 +26,45 @@ function pathsOf(doc: Json, prefix: Key[] = []): Key[][] {
 /** What a field may become: removed, null, another type, a size made huge, negative or fractional, an odd string. */
 const replacement = fc.oneof(
   fc.constant(undefined),
-  fc.constantFrom<Json>(null, true, [], {}, [3, 4], [-1], [1.5, 8], [2 ** 31, 2 ** 31], -1, 0, 0.5, 1.5, 3, 4, 12, 2 ** 31, 2 ** 40,
-    1e300, -1e300, Number.MAX_SAFE_INTEGER + 2, '', '..', '../model.json', '/dev/zero', '__proto__', 'constructor', 'float16', 'uint8',
-    'uint16', 'int8', 'linear', 'prelu', 'glu', 'Dense', 'model.json', '%2e%2e/x', '\u0000'),
+  fc.constantFrom<Json>(
+    null,
+    true,
+    [],
+    {},
+    [3, 4],
+    [-1],
+    [1.5, 8],
+    [2 ** 31, 2 ** 31],
+    -1,
+    0,
+    0.5,
+    1.5,
+    3,
+    4,
+    12,
+    2 ** 31,
+    2 ** 40,
+    1e300,
+    -1e300,
+    Number.MAX_SAFE_INTEGER + 2,
+    '',
+    '..',
+    '../model.json',
+    '/dev/zero',
+    '__proto__',
+    'constructor',
+    'float16',
+    'uint8',
+    'uint16',
+    'int8',
+    'linear',
+    'prelu',
+    'glu',
+    'Dense',
+    'model.json',
+    '%2e%2e/x',
+    '\u0000',
+  ),
   fc.string({ maxLength: 8 }),
   fc.double(),
 );
@@ -77,24 +113,35 @@ describe('fuzzed model files only ever load or fail with a SimdnetError, leaving
   it('TF.js model.json and shard from disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
     const { doc, shard } = tinyTfjs();
-    await fc.assert(fc.asyncProperty(mutations, byteChange, async (changes, change) => {
-      const json = JSON.stringify(mutate(doc as unknown as Json, changes));
-      writeFiles(dir, { 'model.json': utf8(json), 'group1-shard1of1.bin': resize(shard, change) });
-      await loadsOrRefuses(() => nn.loadModel(join(dir, 'model.json')));
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(mutations, byteChange, async (changes, change) => {
+        const json = JSON.stringify(mutate(doc as unknown as Json, changes));
+        writeFiles(dir, { 'model.json': utf8(json), 'group1-shard1of1.bin': resize(shard, change) });
+        await loadsOrRefuses(() => nn.loadModel(join(dir, 'model.json')));
+      }),
+      RUNS,
+    );
   });
 
   it('TF.js artifacts passed directly', async () => {
     const { doc, shard } = tinyTfjs();
     // weightData is a placeholder while mutating: where it is still null afterwards, the (resized) bytes go.
-    const artifacts = { modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0]!.weights, weightData: null } as unknown as Json;
-    await fc.assert(fc.asyncProperty(mutations, byteChange, async (changes, change) => {
-      const source = mutate(artifacts, changes) as Record<string, unknown> | null;
-      if (source?.weightData === null) source.weightData = resize(shard, change);
-      // With none of TF.js' keys left it is no model at all, which loadModel calls a bad argument.
-      const tfjsLike = source !== null && typeof source === 'object' && ['modelTopology', 'weightSpecs', 'weightData'].some((k) => k in source);
-      await loadsOrRefuses(() => nn.loadModel(source as never), tfjsLike ? undefined : ['INVALID_ARGUMENT']);
-    }), RUNS);
+    const artifacts = {
+      modelTopology: doc.modelTopology,
+      weightSpecs: doc.weightsManifest[0]!.weights,
+      weightData: null,
+    } as unknown as Json;
+    await fc.assert(
+      fc.asyncProperty(mutations, byteChange, async (changes, change) => {
+        const source = mutate(artifacts, changes) as Record<string, unknown> | null;
+        if (source?.weightData === null) source.weightData = resize(shard, change);
+        // With none of TF.js' keys left it is no model at all, which loadModel calls a bad argument.
+        const tfjsLike =
+          source !== null && typeof source === 'object' && ['modelTopology', 'weightSpecs', 'weightData'].some((k) => k in source);
+        await loadsOrRefuses(() => nn.loadModel(source as never), tfjsLike ? undefined : ['INVALID_ARGUMENT']);
+      }),
+      RUNS,
+    );
   });
 
   it('simdnet model.json and model.bin, from disk and as { json, weights }', async () => {
@@ -106,12 +153,15 @@ describe('fuzzed model files only ever load or fail with a SimdnetError, leaving
     const saved = model.save();
     model.dispose();
     const doc = JSON.parse(saved.json) as Json;
-    await fc.assert(fc.asyncProperty(mutations, byteChange, async (changes, change) => {
-      const json = JSON.stringify(mutate(doc, changes));
-      const weights = resize(saved.weights, change);
-      writeFiles(dir, { 'model.json': utf8(json), 'model.bin': weights });
-      await loadsOrRefuses(() => nn.loadModel(join(dir, 'model.json')));
-      await loadsOrRefuses(() => nn.loadModel({ json, weights }));
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(mutations, byteChange, async (changes, change) => {
+        const json = JSON.stringify(mutate(doc, changes));
+        const weights = resize(saved.weights, change);
+        writeFiles(dir, { 'model.json': utf8(json), 'model.bin': weights });
+        await loadsOrRefuses(() => nn.loadModel(join(dir, 'model.json')));
+        await loadsOrRefuses(() => nn.loadModel({ json, weights }));
+      }),
+      RUNS,
+    );
   });
 });

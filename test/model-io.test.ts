@@ -58,19 +58,28 @@ describe('simdnet predict and info <model>', () => {
   const rows = [randomArray(7, 5, 2), randomArray(7, 6, 2), randomArray(7, 7, 2)];
   // The CLI sets Node 20's relaxed-SIMD flag itself, so it runs the relaxed build like the suite does.
   const cliBuild = init({ variant: 'relaxed' });
-  const expectedOf = async () => (await (await cliBuild).loadModel({ json, weights })).predict(Float32Array.from(rows.flatMap((r) => Array.from(r))));
+  const expectedOf = async () =>
+    (await (await cliBuild).loadModel({ json, weights })).predict(Float32Array.from(rows.flatMap((r) => Array.from(r))));
 
   it('predicts CSV rows from a file, one CSV row of outputs per input row', async () => {
     writeFileSync(join(dir, 'input.csv'), `${rows.map((r) => Array.from(r).join(',')).join('\n')}\n`);
-    const out = execFileSync(process.execPath, [cli, 'predict', join(dir, 'model.json'), '--input', join(dir, 'input.csv')], { encoding: 'utf8' });
-    const values = out.trim().split('\n').map((line) => line.split(',').map(Number));
+    const out = execFileSync(process.execPath, [cli, 'predict', join(dir, 'model.json'), '--input', join(dir, 'input.csv')], {
+      encoding: 'utf8',
+    });
+    const values = out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
     expect(values).toHaveLength(3);
     expectSameBits(Float32Array.from(values.flat()), await expectedOf());
   });
 
   it('reads JSON rows from standard input and writes JSON', async () => {
     const input = JSON.stringify(rows.map((r) => Array.from(r)));
-    const out = execFileSync(process.execPath, [cli, 'predict', join(dir, 'model.json'), '--input', '-', '--output', 'json'], { encoding: 'utf8', input });
+    const out = execFileSync(process.execPath, [cli, 'predict', join(dir, 'model.json'), '--input', '-', '--output', 'json'], {
+      encoding: 'utf8',
+      input,
+    });
     expectSameBits(Float32Array.from((JSON.parse(out) as number[][]).flat()), await expectedOf());
   });
 
@@ -91,7 +100,7 @@ describe('simdnet predict and info <model>', () => {
     }
   });
 
-  it('prints a saved model\'s summary', () => {
+  it("prints a saved model's summary", () => {
     const out = execFileSync(process.execPath, [cli, 'info', join(dir, 'model.json')], { encoding: 'utf8' });
     expect(out.trim()).toBe(model.summary());
   });

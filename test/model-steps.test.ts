@@ -13,8 +13,18 @@ const SCALE = randomArray(5, 3, 2);
 const SLOPES = randomArray(5, 4, 1);
 const SPECS: LayerSpec[] = [
   {
-    inputDim: 6, units: 5, activation: 'tanh', kernel: KERNEL, bias: BIAS, folded: ['BatchNormalization'],
-    then: [{ name: 'leaky_relu', negativeSlope: 0.1 }, { scale: SCALE, shift: 0.25, label: 'BatchNormalization' }, { name: 'prelu', slope: SLOPES }, 'softmax'],
+    inputDim: 6,
+    units: 5,
+    activation: 'tanh',
+    kernel: KERNEL,
+    bias: BIAS,
+    folded: ['BatchNormalization'],
+    then: [
+      { name: 'leaky_relu', negativeSlope: 0.1 },
+      { scale: SCALE, shift: 0.25, label: 'BatchNormalization' },
+      { name: 'prelu', slope: SLOPES },
+      'softmax',
+    ],
   },
   { units: 3, seed: 7, then: ['sigmoid'] },
 ];
@@ -41,7 +51,7 @@ function reference(x: Float32Array, rows: number): Float32Array {
   return y;
 }
 
-describe('steps after a layer\'s activation', () => {
+describe("steps after a layer's activation", () => {
   it('run in order, in place, between layers, as the reference computes them', () => {
     const model = nn.sequential(SPECS);
     for (const rows of [1, 3, 8]) {
@@ -82,12 +92,21 @@ describe('steps after a layer\'s activation', () => {
     expect(model.getWeights()).toHaveLength(4);
   });
 
-  it('are rows of summary(), like Keras\' layers, with folded layers and non-trainable counts', () => {
+  it("are rows of summary(), like Keras' layers, with folded layers and non-trainable counts", () => {
     const summary = nn.sequential(SPECS).summary();
-    const rows = summary.split('\n').filter((line) => /^[a-z_0-9]+ \(/.test(line)).map((line) => line.split(/\s{2,}/)[0]);
+    const rows = summary
+      .split('\n')
+      .filter((line) => /^[a-z_0-9]+ \(/.test(line))
+      .map((line) => line.split(/\s{2,}/)[0]);
     expect(rows).toEqual([
-      'dense (Dense, tanh)', 'batch_normalization (BatchNormalization, folded)', 'leaky_re_lu (LeakyReLU)',
-      'batch_normalization_1 (BatchNormalization)', 'p_re_lu (PReLU)', 'softmax (Softmax)', 'dense_1 (Dense)', 'activation (Activation, sigmoid)',
+      'dense (Dense, tanh)',
+      'batch_normalization (BatchNormalization, folded)',
+      'leaky_re_lu (LeakyReLU)',
+      'batch_normalization_1 (BatchNormalization)',
+      'p_re_lu (PReLU)',
+      'softmax (Softmax)',
+      'dense_1 (Dense)',
+      'activation (Activation, sigmoid)',
     ]);
     expect(summary).toContain(`Total params: ${6 * 5 + 5 + 5 * 3 + 3 + 2 * 5 + 5}`);
     expect(summary).toContain(`Non-trainable params: ${2 * 5 + 5}`);
@@ -96,7 +115,9 @@ describe('steps after a layer\'s activation', () => {
   it('are refused by compile(), which leaves the model as it was', () => {
     const model = nn.sequential(SPECS);
     const allocated = nn.allocatedBytes;
-    expect(() => model.compile({ loss: 'mse' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/layer 0 has steps/) }));
+    expect(() => model.compile({ loss: 'mse' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/layer 0 has steps/) }),
+    );
     expect(nn.allocatedBytes).toBe(allocated);
     expect(() => model.trainOnBatch(new Float32Array(6), new Float32Array(3))).toThrow(/compile\(\)/);
   });
@@ -138,12 +159,28 @@ describe('hostile saved models with steps (format version 2): INVALID_MODEL nami
     return { json: JSON.stringify(doc), weights: saved.weights };
   };
   it.each([
-    ['a scale outside the weights', (d: Doc) => ((d.layers[0]!.then![1] as { scale: number[] }).scale = [1e6, 5]), /layer 0's step 1's scale lies outside/],
-    ['a shift of the wrong length', (d: Doc) => ((d.layers[0]!.then![1] as { shift: number[] }).shift[1] = 4), /layer 0's step 1's shift has 4 values, expected 5/],
-    ['an affine step without a label', (d: Doc) => delete (d.layers[0]!.then![1] as { label?: string }).label, /layer 0's step 1's label must be a string/],
+    [
+      'a scale outside the weights',
+      (d: Doc) => ((d.layers[0]!.then![1] as { scale: number[] }).scale = [1e6, 5]),
+      /layer 0's step 1's scale lies outside/,
+    ],
+    [
+      'a shift of the wrong length',
+      (d: Doc) => ((d.layers[0]!.then![1] as { shift: number[] }).shift[1] = 4),
+      /layer 0's step 1's shift has 4 values, expected 5/,
+    ],
+    [
+      'an affine step without a label',
+      (d: Doc) => delete (d.layers[0]!.then![1] as { label?: string }).label,
+      /layer 0's step 1's label must be a string/,
+    ],
     ['a glu step', (d: Doc) => (d.layers[1]!.then = ['glu']), /layer 1's step 0: glu halves the width: a step cannot apply it/],
     ['an unknown activation step', (d: Doc) => (d.layers[1]!.then = ['relu7']), /layer 1's step 0: unknown activation "relu7"/],
-    ['prelu slopes for another width', (d: Doc) => (d.layers[0]!.then![2] = { name: 'prelu', slope: [1, 2] }), /layer 0's step 2: prelu has 2 slopes for rows of 5/],
+    [
+      'prelu slopes for another width',
+      (d: Doc) => (d.layers[0]!.then![2] = { name: 'prelu', slope: [1, 2] }),
+      /layer 0's step 2: prelu has 2 slopes for rows of 5/,
+    ],
     ['then that is not an array', (d: Doc) => (d.layers[1]!.then = 'sigmoid' as never), /layer 1's then must be an array/],
     ['folded that is not a list of names', (d: Doc) => (d.layers[0]!.folded = [3]), /layer 0's folded must be an array of names/],
     ['version 3', (d: Doc) => (d.version = 3), /version 1 or 2/],

@@ -7,7 +7,11 @@ describe.each(await instances())('Sequential on the %s build', (_variant, nn) =>
   const model = nn.sequential(KERAS_MLP);
   const weights = model.getWeights();
   const refLayers = model.layers.map((l, i) => ({
-    inputDim: l.inputDim, units: l.units, activation: l.activation.name, kernel: weights[2 * i]!, bias: weights[2 * i + 1]!,
+    inputDim: l.inputDim,
+    units: l.units,
+    activation: l.activation.name,
+    kernel: weights[2 * i]!,
+    bias: weights[2 * i + 1]!,
   }));
 
   it('predicts exactly what its layers compute one by one', () => {

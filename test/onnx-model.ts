@@ -6,7 +6,11 @@ import { type Simdnet, SimdnetError } from '../ts/index.js';
 const require = createRequire(import.meta.url);
 export const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
 
-export interface NodeSpec { op: string; inputs: string[]; attributes?: Record<string, number | string> }
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  attributes?: Record<string, number | string>;
+}
 
 /** The attributes written as INT (the others that are numbers are FLOAT). */
 const INT_ATTRIBUTES = ['transA', 'transB', 'axis', 'training_mode', 'allowzero'];
@@ -15,28 +19,53 @@ const INT_ATTRIBUTES = ['transA', 'transB', 'axis', 'training_mode', 'allowzero'
  * An ONNX model built with onnx-proto: initializers as raw_data, or float_data when `floatData`
  * (INT64 ones, for a Reshape's shape, always as raw_data).
  */
-export function model(nodes: NodeSpec[], initializers: Record<string, [number[], Float32Array | BigInt64Array]>, opset = 13, floatData = false): Uint8Array {
+export function model(
+  nodes: NodeSpec[],
+  initializers: Record<string, [number[], Float32Array | BigInt64Array]>,
+  opset = 13,
+  floatData = false,
+): Uint8Array {
   const { TensorProto, AttributeProto } = onnx;
   let previous = 'X';
   const graphNodes = nodes.map((n, i) => {
     const output = i === nodes.length - 1 ? 'Y' : `h${i}`;
     const node = {
-      opType: n.op, name: `${n.op.toLowerCase()}${i}`, input: [previous, ...n.inputs], output: [output],
-      attribute: Object.entries(n.attributes ?? {}).map(([name, v]) => (typeof v === 'string'
-        ? { name, type: AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
-        : INT_ATTRIBUTES.includes(name) ? { name, type: AttributeProto.AttributeType.INT, i: v } : { name, type: AttributeProto.AttributeType.FLOAT, f: v })),
+      opType: n.op,
+      name: `${n.op.toLowerCase()}${i}`,
+      input: [previous, ...n.inputs],
+      output: [output],
+      attribute: Object.entries(n.attributes ?? {}).map(([name, v]) =>
+        typeof v === 'string'
+          ? { name, type: AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
+          : INT_ATTRIBUTES.includes(name)
+            ? { name, type: AttributeProto.AttributeType.INT, i: v }
+            : { name, type: AttributeProto.AttributeType.FLOAT, f: v },
+      ),
     };
     previous = output;
     return node;
   });
-  const initializer = Object.entries(initializers).map(([name, [dims, data]]) => (data instanceof BigInt64Array
-    ? { name, dims, dataType: TensorProto.DataType.INT64, rawData: new Uint8Array(data.slice().buffer) }
-    : { name, dims, dataType: TensorProto.DataType.FLOAT, ...(floatData ? { floatData: Array.from(data) } : { rawData: new Uint8Array(data.slice().buffer) }) }));
-  const valueInfo = (name: string) => ({ name, type: { tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'n' }] } } } });
-  return onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 8, opsetImport: [{ domain: '', version: opset }],
-    graph: { name: 'mlp', node: graphNodes, initializer, input: [valueInfo('X')], output: [valueInfo('Y')] },
-  })).finish();
+  const initializer = Object.entries(initializers).map(([name, [dims, data]]) =>
+    data instanceof BigInt64Array
+      ? { name, dims, dataType: TensorProto.DataType.INT64, rawData: new Uint8Array(data.slice().buffer) }
+      : {
+          name,
+          dims,
+          dataType: TensorProto.DataType.FLOAT,
+          ...(floatData ? { floatData: Array.from(data) } : { rawData: new Uint8Array(data.slice().buffer) }),
+        },
+  );
+  const valueInfo = (name: string) => ({
+    name,
+    type: { tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'n' }] } } },
+  });
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: opset }],
+      graph: { name: 'mlp', node: graphNodes, initializer, input: [valueInfo('X')], output: [valueInfo('Y')] },
+    }),
+  ).finish();
 }
 
 /** onnx-proto's decoded messages: the decoder fills every repeated field, which its types say may be null. */
@@ -84,12 +113,20 @@ export function withNodes(bytes: Uint8Array, ...nodes: Uint8Array[]): Uint8Array
  * Expects loading `bytes` to fail with a SimdnetError of `code` (and a message matching `message`),
  * leaving the memory in use and the predictions of the `earlier` model as they were.
  */
-export async function expectRejected(nn: Simdnet, earlier: { predict(x: Float32Array): Float32Array; inputDim: number },
-  bytes: Uint8Array, message: RegExp, code = 'INVALID_MODEL'): Promise<void> {
+export async function expectRejected(
+  nn: Simdnet,
+  earlier: { predict(x: Float32Array): Float32Array; inputDim: number },
+  bytes: Uint8Array,
+  message: RegExp,
+  code = 'INVALID_MODEL',
+): Promise<void> {
   const x = Float32Array.from({ length: 2 * earlier.inputDim }, (_, i) => i / 3 - 1);
   const predictions = earlier.predict(x);
   const allocated = nn.allocatedBytes;
-  const error = await nn.loadModel(bytes).then(() => undefined, (e: unknown) => e);
+  const error = await nn.loadModel(bytes).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SimdnetError);
   expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
   expect(nn.allocatedBytes).toBe(allocated);

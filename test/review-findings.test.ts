@@ -43,16 +43,30 @@ describe('model files may not make simdnet read or allocate more than they hold'
     const { doc, shard } = tinyTfjs();
     const dense = doc.modelTopology.config.layers[0]!;
     doc.modelTopology.config.layers.push({ class_name: 'Dense', config: { ...dense.config, units: 4, batch_input_shape: undefined } });
-    await refuses('INVALID_MODEL', () => nn.loadModel({ modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0]!.weights as never, weightData: shard }),
-      /used by an earlier layer/);
+    await refuses(
+      'INVALID_MODEL',
+      () => nn.loadModel({ modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0]!.weights as never, weightData: shard }),
+      /used by an earlier layer/,
+    );
   });
 
   it('an ONNX file whose nodes share one weight many times is refused, not packed many times', async () => {
     const w = randomArray(64 * 64, 2, 1);
-    const bytes = onnxModel(Array.from({ length: 40 }, () => ({ op: 'MatMul', inputs: ['W'] })), { W: [[64, 64], w] });
+    const bytes = onnxModel(
+      Array.from({ length: 40 }, () => ({ op: 'MatMul', inputs: ['W'] })),
+      { W: [[64, 64], w] },
+    );
     await refuses('INVALID_MODEL', () => nn.loadModel(bytes), /can justify/);
     // A few shared uses stay within the bound (tied weights exist in real models).
-    const shared = await nn.loadModel(onnxModel([{ op: 'MatMul', inputs: ['W'] }, { op: 'MatMul', inputs: ['W'] }], { W: [[64, 64], w] }));
+    const shared = await nn.loadModel(
+      onnxModel(
+        [
+          { op: 'MatMul', inputs: ['W'] },
+          { op: 'MatMul', inputs: ['W'] },
+        ],
+        { W: [[64, 64], w] },
+      ),
+    );
     expect(shared.layers).toHaveLength(2);
     shared.dispose();
   });
@@ -67,7 +81,15 @@ describe('values that are not numbers, and options the cache must not wave throu
   it('nn.tensor, dense and setWeights refuse BigInts and throwing values, leaking nothing', async () => {
     await refuses('INVALID_ARGUMENT', () => nn.tensor([1n] as never));
     await refuses('INVALID_ARGUMENT', () => nn.tensor(new BigInt64Array(4) as never));
-    await refuses('INVALID_ARGUMENT', () => nn.tensor([{ valueOf() { throw new Error('no'); } }] as never));
+    await refuses('INVALID_ARGUMENT', () =>
+      nn.tensor([
+        {
+          valueOf() {
+            throw new Error('no');
+          },
+        },
+      ] as never),
+    );
     await refuses('INVALID_ARGUMENT', () => nn.dense({ inputDim: 1, units: 1, kernel: [1n] as never }));
     const layer = nn.dense({ inputDim: 1, units: 1, seed: 1 });
     const weights = layer.getWeights();
@@ -112,8 +134,11 @@ describe('exporting what cannot be exported', () => {
 });
 
 describe('training on views of wasm memory', () => {
-  it('trainOnBatch, evaluate and fit take a tensor\'s .data though the step grows the memory', async () => {
-    const model = nn.sequential([{ inputDim: 4, units: 3, activation: 'relu', seed: 1 }, { units: 1, activation: 'sigmoid' }]);
+  it("trainOnBatch, evaluate and fit take a tensor's .data though the step grows the memory", async () => {
+    const model = nn.sequential([
+      { inputDim: 4, units: 3, activation: 'relu', seed: 1 },
+      { units: 1, activation: 'sigmoid' },
+    ]);
     model.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
     const [x, y] = [nn.tensor(randomArray(20_000 * 4, 5, 1)), nn.tensor(randomArray(20_000, 6, 0.5).map((v) => (v > 0 ? 1 : 0)))];
     const copy = [x.toArray(), y.toArray()] as const;

@@ -26,7 +26,12 @@ const script = fileURLToPath(new URL('./fixtures/kernel-outputs.mjs', import.met
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const MIME: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+};
 
 /** What test/fixtures/kernel-outputs.mjs reports. */
 interface KernelOutputs {
@@ -60,7 +65,14 @@ async function inChromium(): Promise<unknown> {
   const server = await serve();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -87,9 +99,15 @@ async function inWorkerd(): Promise<unknown> {
     export default { async fetch() { return Response.json(await kernelOutputs(init)); } };`;
   const modules = [
     { type: 'ESModule', path: 'worker.js', contents: worker },
-    ...(readdirSync(join(root, 'dist/ts'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js') && !f.startsWith('cli')).map((f) => source(`dist/ts/${f}`)),
+    ...(readdirSync(join(root, 'dist/ts'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.js') && !f.startsWith('cli'))
+      .map((f) => source(`dist/ts/${f}`)),
     source('test/fixtures/kernel-outputs-lib.mjs'),
-    ...VARIANTS.map((v) => ({ type: 'CompiledWasm', path: `dist/ts/wasm/simdnet-${v}.wasm`, contents: readFileSync(join(root, `dist/ts/wasm/simdnet-${v}.wasm`)) })),
+    ...VARIANTS.map((v) => ({
+      type: 'CompiledWasm',
+      path: `dist/ts/wasm/simdnet-${v}.wasm`,
+      contents: readFileSync(join(root, `dist/ts/wasm/simdnet-${v}.wasm`)),
+    })),
   ];
   const mf = new Miniflare({ modules, compatibilityDate: '2026-07-01' });
   try {
@@ -116,7 +134,13 @@ const RUNTIMES: [string, () => unknown, RegExp, Record<string, boolean>, string]
   ['Node 22', () => inProcess(NODE22, [script]), /^node 22\./, ALL, NODE22],
   ['Deno', () => inProcess(bin('.bin/deno'), ['run', '--allow-read', script]), /^deno 2\./, ALL, bin('.bin/deno')],
   ['Bun', () => inProcess(bin('.bin/bun'), [script]), /^bun 1\./, ALL, bin('.bin/bun')],
-  ['Bun without wasm SIMD', () => inProcess(bin('.bin/bun'), [script], { BUN_JSC_useWasmSIMD: 'false' }), /^bun 1\./, NO_SIMD, bin('.bin/bun')],
+  [
+    'Bun without wasm SIMD',
+    () => inProcess(bin('.bin/bun'), [script], { BUN_JSC_useWasmSIMD: 'false' }),
+    /^bun 1\./,
+    NO_SIMD,
+    bin('.bin/bun'),
+  ],
   ['Chromium', inChromium, /HeadlessChrome\/\d+/, ALL, CHROMIUM],
   ['workerd (Cloudflare Workers)', inWorkerd, /Cloudflare-Workers/, ALL, bin('miniflare/dist/src/index.js')],
 ];
@@ -125,43 +149,66 @@ describe('CommonJS require() of the package (Node ≥ 20.19 loads ES modules wit
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-cjs-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'simdnet'), 'dir');
-  writeFileSync(join(dir, 'main.cjs'), `const { init } = require('simdnet');
+  writeFileSync(
+    join(dir, 'main.cjs'),
+    `const { init } = require('simdnet');
     const reference = require('simdnet/reference');
-    init().then((nn) => console.log(JSON.stringify({ relu: Array.from(nn.activate('relu', new Float32Array([-1, 2]))), ref: reference.relu(-3) })));`);
-  for (const [name, node] of [['Node 20', process.execPath], ['Node 22', NODE22]] as const) it.skipIf(absent(name, [node]))(name, () => {
-    expect(JSON.parse(execFileSync(node, [join(dir, 'main.cjs')], { encoding: 'utf8' }))).toEqual({ relu: [0, 2], ref: 0 });
-  });
+    init().then((nn) => console.log(JSON.stringify({ relu: Array.from(nn.activate('relu', new Float32Array([-1, 2]))), ref: reference.relu(-3) })));`,
+  );
+  for (const [name, node] of [
+    ['Node 20', process.execPath],
+    ['Node 22', NODE22],
+  ] as const)
+    it.skipIf(absent(name, [node]))(name, () => {
+      expect(JSON.parse(execFileSync(node, [join(dir, 'main.cjs')], { encoding: 'utf8' }))).toEqual({ relu: [0, 2], ref: 0 });
+    });
 });
 
 describe.each(RUNTIMES)('%s, running the built package', (name, outputs, version, supported, needs) => {
-  it.skipIf(absent(name, [needs]))('picks the fastest build it validates and runs each, within the stated bounds of the reference', async () => {
-    expect(existsSync(fileURLToPath(new URL('../dist/ts/index.js', import.meta.url))), 'dist/ must be built (npm test builds it)').toBe(true);
-    const out = (await outputs()) as KernelOutputs;
-    expect(out.error).toBeUndefined();
-    expect(out.runtime).toMatch(version);
-    expect(out.supports).toEqual(supported);
-    expect(out.chosen).toBe(VARIANTS.find((v) => supported[v]));
-    expect(Object.keys(out.builds)).toEqual(VARIANTS.filter((v) => supported[v]));
+  it.skipIf(absent(name, [needs]))(
+    'picks the fastest build it validates and runs each, within the stated bounds of the reference',
+    async () => {
+      expect(existsSync(fileURLToPath(new URL('../dist/ts/index.js', import.meta.url))), 'dist/ must be built (npm test builds it)').toBe(
+        true,
+      );
+      const out = (await outputs()) as KernelOutputs;
+      expect(out.error).toBeUndefined();
+      expect(out.runtime).toMatch(version);
+      expect(out.supports).toEqual(supported);
+      expect(out.chosen).toBe(VARIANTS.find((v) => supported[v]));
+      expect(Object.keys(out.builds)).toEqual(VARIANTS.filter((v) => supported[v]));
 
-    // The expected values, computed here from the same seeds and weights.
-    const nn = await init({ variant: 'simd' });
-    const x = uniform(37 * 300, 2, seededRandom(1));
-    const [kernel, bias] = nn.dense({ inputDim: 300, units: 200, seed: 7 }).getWeights();
-    const model = nn.sequential(KERAS_MLP);
-    const weights = model.getWeights();
-    const layers = model.layers.map((l, i) => ({ inputDim: l.inputDim, units: l.units, activation: l.activation.name, kernel: weights[2 * i]!, bias: weights[2 * i + 1]! }));
-    const modelInput = uniform(5 * 64, 1, seededRandom(4));
-    const values = uniform(1000, 8, seededRandom(3));
+      // The expected values, computed here from the same seeds and weights.
+      const nn = await init({ variant: 'simd' });
+      const x = uniform(37 * 300, 2, seededRandom(1));
+      const [kernel, bias] = nn.dense({ inputDim: 300, units: 200, seed: 7 }).getWeights();
+      const model = nn.sequential(KERAS_MLP);
+      const weights = model.getWeights();
+      const layers = model.layers.map((l, i) => ({
+        inputDim: l.inputDim,
+        units: l.units,
+        activation: l.activation.name,
+        kernel: weights[2 * i]!,
+        bias: weights[2 * i + 1]!,
+      }));
+      const modelInput = uniform(5 * 64, 1, seededRandom(4));
+      const values = uniform(1000, 8, seededRandom(3));
 
-    for (const [variant, build] of Object.entries(out.builds)) {
-      expect(build.variant).toBe(variant);
-      const f32 = (a: number[]) => Float32Array.from(a);
-      expectDense(f32(build.dense), ref.dense({ inputDim: 300, units: 200, activation: 'relu', kernel, bias }, x, 37), 200, denseTolerance(x, kernel, bias, 300, 200));
-      const expected = ref.predict(layers, modelInput, 5);
-      build.model.forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
-      expectUlp(f32(build.sigmoid), ref.activate('sigmoid', values), 3, values);
-      expectUlp(f32(build.tanh), ref.activate('tanh', values), 1, values);
-      expectClose(f32(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
-    }
-  });
+      for (const [variant, build] of Object.entries(out.builds)) {
+        expect(build.variant).toBe(variant);
+        const f32 = (a: number[]) => Float32Array.from(a);
+        expectDense(
+          f32(build.dense),
+          ref.dense({ inputDim: 300, units: 200, activation: 'relu', kernel, bias }, x, 37),
+          200,
+          denseTolerance(x, kernel, bias, 300, 200),
+        );
+        const expected = ref.predict(layers, modelInput, 5);
+        build.model.forEach((y, i) => expect(Math.abs(y - expected[i]!)).toBeLessThanOrEqual(1e-5));
+        expectUlp(f32(build.sigmoid), ref.activate('sigmoid', values), 3, values);
+        expectUlp(f32(build.tanh), ref.activate('tanh', values), 1, values);
+        expectClose(f32(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
+      }
+    },
+  );
 });

@@ -15,10 +15,12 @@ await tf.setBackend('cpu');
 /** What TF.js hands a save handler, passed to loadModel as it is (its type is accepted as such). */
 async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return saved!;
 }
 
@@ -38,26 +40,37 @@ async function expectSameAsTfjs(model: tfl.LayersModel, inputDim: number, inputS
 
 describe('TF.js Layers import, checked against TF.js', () => {
   it('Dense layers with activations, and Activation, LeakyReLU, ELU, ReLU, Softmax, Dropout layers', async () => {
-    const model = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [5], units: 8, activation: 'relu' }),
-      tfl.layers.dense({ units: 7 }), tfl.layers.leakyReLU({ alpha: 0.3 }),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 6 }), tfl.layers.elu(),
-      tfl.layers.dense({ units: 6 }), tfl.layers.reLU({ maxValue: 0.5 }),
-      tfl.layers.dense({ units: 5 }), tfl.layers.activation({ activation: 'tanh' }),
-      tfl.layers.dense({ units: 4, activation: 'hardSigmoid' }),
-      tfl.layers.dense({ units: 3, useBias: false }), tfl.layers.softmax(),
-    ] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [5], units: 8, activation: 'relu' }),
+        tfl.layers.dense({ units: 7 }),
+        tfl.layers.leakyReLU({ alpha: 0.3 }),
+        tfl.layers.dropout({ rate: 0.5 }),
+        tfl.layers.dense({ units: 6 }),
+        tfl.layers.elu(),
+        tfl.layers.dense({ units: 6 }),
+        tfl.layers.reLU({ maxValue: 0.5 }),
+        tfl.layers.dense({ units: 5 }),
+        tfl.layers.activation({ activation: 'tanh' }),
+        tfl.layers.dense({ units: 4, activation: 'hardSigmoid' }),
+        tfl.layers.dense({ units: 3, useBias: false }),
+        tfl.layers.softmax(),
+      ],
+    });
     const m = await expectSameAsTfjs(model, 5);
     expect(m.layers.map((l) => l.activation.name)).toEqual(['relu', 'leaky_relu', 'elu', 'relu', 'tanh', 'hard_sigmoid', 'softmax']);
   });
 
   it('PReLU layers, with a slope per unit or one shared, saved and loaded back', async () => {
-    const model = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [5], units: 9 }), tfl.layers.prelu(),
-      tfl.layers.dense({ units: 4 }), tfl.layers.prelu({ sharedAxes: [1] }),
-      tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
-    ] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [5], units: 9 }),
+        tfl.layers.prelu(),
+        tfl.layers.dense({ units: 4 }),
+        tfl.layers.prelu({ sharedAxes: [1] }),
+        tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
+      ],
+    });
     model.layers[1]!.setWeights([tf.tensor1d(randomArray(9, 3, 1))]);
     model.layers[3]!.setWeights([tf.tensor1d([0.4])]);
     const m = await expectSameAsTfjs(model, 5);
@@ -68,18 +81,27 @@ describe('TF.js Layers import, checked against TF.js', () => {
 
   it('an InputLayer with batch_input_shape, sigmoid/selu/softplus, and weights looked up by name', async () => {
     const input = tfl.layers.inputLayer({ inputShape: [4] });
-    const model = tfl.sequential({ layers: [input, tfl.layers.dense({ units: 6, activation: 'selu' }), tfl.layers.dense({ units: 3, activation: 'softplus' }), tfl.layers.dense({ units: 2, activation: 'sigmoid' })] });
+    const model = tfl.sequential({
+      layers: [
+        input,
+        tfl.layers.dense({ units: 6, activation: 'selu' }),
+        tfl.layers.dense({ units: 3, activation: 'softplus' }),
+        tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
+      ],
+    });
     const artifacts = await artifactsOf(model);
     // The same weights in another order, with each group's specs and data permuted together.
     const specs = artifacts.weightSpecs!;
     const data = new Uint8Array(artifacts.weightData as ArrayBuffer);
     let at = 0;
-    const parts = specs.map((s) => {
-      const n = s.shape.reduce((a, b) => a * b, 1) * 4;
-      const part = { spec: s, bytes: data.slice(at, at + n) };
-      at += n;
-      return part;
-    }).reverse();
+    const parts = specs
+      .map((s) => {
+        const n = s.shape.reduce((a, b) => a * b, 1) * 4;
+        const part = { spec: s, bytes: data.slice(at, at + n) };
+        at += n;
+        return part;
+      })
+      .reverse();
     const reordered: TfjsArtifacts = {
       modelTopology: artifacts.modelTopology,
       weightSpecs: parts.map((p) => p.spec),
@@ -99,13 +121,21 @@ describe('TF.js Layers import, checked against TF.js', () => {
     const half = new Uint16Array([0x3c00, 0xb800]); // 1.0, -0.5
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-tfjs-'));
     writeFileSync(join(dir, 'group1-shard1of1.bin'), new Uint8Array([...q, ...new Uint8Array(half.buffer)]));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({
-      modelTopology,
-      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [
-        { ...weightSpecs![0], quantization: { dtype: 'uint8', scale, min: -1 } },
-        { ...weightSpecs![1], quantization: { dtype: 'float16' } },
-      ] }],
-    }));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        modelTopology,
+        weightsManifest: [
+          {
+            paths: ['group1-shard1of1.bin'],
+            weights: [
+              { ...weightSpecs![0], quantization: { dtype: 'uint8', scale, min: -1 } },
+              { ...weightSpecs![1], quantization: { dtype: 'float16' } },
+            ],
+          },
+        ],
+      }),
+    );
     const m = await nn.loadModel(join(dir, 'model.json'));
     const [k, b] = m.getWeights();
     k!.forEach((v, i) => expect(v).toBeCloseTo(q[i]! * scale - 1, 6));
@@ -114,23 +144,34 @@ describe('TF.js Layers import, checked against TF.js', () => {
 
   it('names what it does not support', async () => {
     const norm = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 4 }), tfl.layers.layerNormalization()] });
-    await expect(nn.loadModel(await artifactsOf(norm))).rejects.toMatchObject({ code: 'INVALID_MODEL', message: expect.stringMatching(/LayerNormalization/) });
+    await expect(nn.loadModel(await artifactsOf(norm))).rejects.toMatchObject({
+      code: 'INVALID_MODEL',
+      message: expect.stringMatching(/LayerNormalization/),
+    });
   });
 });
 
 /** Random moving statistics (and gamma, beta) for each BatchNormalization layer: fresh ones are the identity. */
 function randomizeBatchNorms(model: tfl.LayersModel): void {
-  model.layers.filter((l) => l.getClassName() === 'BatchNormalization').forEach((layer, k) => {
-    layer.setWeights(layer.getWeights().map((w, j) => {
-      const values = randomArray(w.size, 40 + 4 * k + j, 1);
-      // The last weight is the moving variance: positive, some near 0.
-      return tf.tensor(j === layer.getWeights().length - 1 ? values.map((v) => v * v + 0.05) : values, w.shape);
-    }));
-  });
+  model.layers
+    .filter((l) => l.getClassName() === 'BatchNormalization')
+    .forEach((layer, k) => {
+      layer.setWeights(
+        layer.getWeights().map((w, j) => {
+          const values = randomArray(w.size, 40 + 4 * k + j, 1);
+          // The last weight is the moving variance: positive, some near 0.
+          return tf.tensor(j === layer.getWeights().length - 1 ? values.map((v) => v * v + 0.05) : values, w.shape);
+        }),
+      );
+    });
 }
 
 /** The model's artifacts with `change` applied to a copy of its topology's layer named by class. */
-async function changedArtifacts(model: tfl.LayersModel, className: string, change: (layer: Record<string, any>) => void): Promise<TfjsArtifacts> {
+async function changedArtifacts(
+  model: tfl.LayersModel,
+  className: string,
+  change: (layer: Record<string, any>) => void,
+): Promise<TfjsArtifacts> {
   const artifacts = await artifactsOf(model);
   const topology = structuredClone(artifacts.modelTopology) as { config: { layers: Record<string, any>[] } };
   change(topology.config.layers.find((l) => l.class_name === className)!);
@@ -139,29 +180,49 @@ async function changedArtifacts(model: tfl.LayersModel, className: string, chang
 
 describe('TF.js models of real shapes: stacked activations, BatchNormalization, Flatten, functional chains', () => {
   it('stacks activation layers after a Dense with an activation, in order', async () => {
-    const model = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [5], units: 16, activation: 'tanh' }), tfl.layers.leakyReLU({ alpha: 0.2 }),
-      tfl.layers.activation({ activation: 'sigmoid' }), tfl.layers.dropout({ rate: 0.3 }),
-      tfl.layers.dense({ units: 6 }), tfl.layers.reLU({ maxValue: 0.5 }), tfl.layers.elu(), tfl.layers.prelu(),
-      tfl.layers.dense({ units: 3, activation: 'relu' }), tfl.layers.softmax(),
-    ] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [5], units: 16, activation: 'tanh' }),
+        tfl.layers.leakyReLU({ alpha: 0.2 }),
+        tfl.layers.activation({ activation: 'sigmoid' }),
+        tfl.layers.dropout({ rate: 0.3 }),
+        tfl.layers.dense({ units: 6 }),
+        tfl.layers.reLU({ maxValue: 0.5 }),
+        tfl.layers.elu(),
+        tfl.layers.prelu(),
+        tfl.layers.dense({ units: 3, activation: 'relu' }),
+        tfl.layers.softmax(),
+      ],
+    });
     model.layers[7]!.setWeights([tf.tensor1d(randomArray(6, 5, 1))]);
     const m = await expectSameAsTfjs(model, 5);
     // A Dense without activation still fuses the first activation layer after it.
     expect(m.layers.map((l) => l.activation.name)).toEqual(['tanh', 'relu', 'relu']);
     expect(m.steps.map((list) => list.map((step) => (step.kind === 'activation' ? step.activation.name : step.label)))).toEqual([
-      ['leaky_relu', 'sigmoid'], ['elu', 'prelu'], ['softmax']]);
+      ['leaky_relu', 'sigmoid'],
+      ['elu', 'prelu'],
+      ['softmax'],
+    ]);
     const x = randomArray(4 * 5, 6, 2);
     expect((await nn.loadModel(m.save())).predict(x)).toEqual(m.predict(x));
   });
 
   it('folds BatchNormalization into a linear Dense, and applies it as a per-unit affine after an activation', async () => {
-    const model = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [7], units: 12 }), tfl.layers.batchNormalization({ epsilon: 0.01 }), tfl.layers.reLU(),
-      tfl.layers.dense({ units: 9, activation: 'tanh' }), tfl.layers.batchNormalization(),
-      tfl.layers.dense({ units: 5, useBias: false }), tfl.layers.batchNormalization({ center: false, scale: false }), tfl.layers.leakyReLU(),
-      tfl.layers.dense({ units: 4 }), tfl.layers.leakyReLU(), tfl.layers.batchNormalization({ axis: 1 }),
-    ] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [7], units: 12 }),
+        tfl.layers.batchNormalization({ epsilon: 0.01 }),
+        tfl.layers.reLU(),
+        tfl.layers.dense({ units: 9, activation: 'tanh' }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.dense({ units: 5, useBias: false }),
+        tfl.layers.batchNormalization({ center: false, scale: false }),
+        tfl.layers.leakyReLU(),
+        tfl.layers.dense({ units: 4 }),
+        tfl.layers.leakyReLU(),
+        tfl.layers.batchNormalization({ axis: 1 }),
+      ],
+    });
     randomizeBatchNorms(model);
     const m = await expectSameAsTfjs(model, 7);
     expect(m.folded).toEqual([['BatchNormalization'], [], ['BatchNormalization'], []]);
@@ -176,14 +237,23 @@ describe('TF.js models of real shapes: stacked activations, BatchNormalization, 
   });
 
   it('reads a [batch, ...] input through Flatten or Reshape as [batch, features], and a Reshape after a Dense as nothing', async () => {
-    const flat = tfl.sequential({ layers: [
-      tfl.layers.flatten({ inputShape: [3, 4] }), tfl.layers.dense({ units: 6, activation: 'relu' }), tfl.layers.dense({ units: 2 }),
-    ] });
+    const flat = tfl.sequential({
+      layers: [
+        tfl.layers.flatten({ inputShape: [3, 4] }),
+        tfl.layers.dense({ units: 6, activation: 'relu' }),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
     expect((await expectSameAsTfjs(flat, 12, [3, 4])).inputDim).toBe(12);
-    const reshaped = tfl.sequential({ layers: [
-      tfl.layers.inputLayer({ inputShape: [2, 3, 2] }), tfl.layers.reshape({ targetShape: [12] }), tfl.layers.dense({ units: 3 }),
-      tfl.layers.reshape({ targetShape: [3] }), tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
-    ] });
+    const reshaped = tfl.sequential({
+      layers: [
+        tfl.layers.inputLayer({ inputShape: [2, 3, 2] }),
+        tfl.layers.reshape({ targetShape: [12] }),
+        tfl.layers.dense({ units: 3 }),
+        tfl.layers.reshape({ targetShape: [3] }),
+        tfl.layers.dense({ units: 2, activation: 'sigmoid' }),
+      ],
+    });
     await expectSameAsTfjs(reshaped, 12, [2, 3, 2]);
   });
 
@@ -204,7 +274,9 @@ describe('TF.js models of real shapes: stacked activations, BatchNormalization, 
 describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer, nothing allocated', () => {
   const witness = nn.sequential([{ inputDim: 3, units: 2, activation: 'tanh' }]);
   const bn = () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 4, activation: 'relu' }), tfl.layers.batchNormalization()] });
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [3], units: 4, activation: 'relu' }), tfl.layers.batchNormalization()],
+    });
     randomizeBatchNorms(model);
     return model;
   };
@@ -212,7 +284,7 @@ describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer,
   it('weight data given as a list with a hole (a fuzzed case: the hole was read as a buffer)', async () => {
     const artifacts = await artifactsOf(bn());
     // eslint-disable-next-line no-sparse-arrays
-    const holed = { ...artifacts, weightData: [artifacts.weightData as ArrayBuffer, , ] as ArrayBuffer[] };
+    const holed = { ...artifacts, weightData: [artifacts.weightData as ArrayBuffer, ,] as ArrayBuffer[] };
     await expectRefused(nn, witness, () => nn.loadModel(holed), 'INVALID_MODEL', /weightData must be an ArrayBuffer, a list of them/);
   });
 
@@ -254,13 +326,23 @@ describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer,
     await expectRefused(nn, witness, () => nn.loadModel(otherAxis), 'INVALID_MODEL', /only the feature \(last\) axis/);
   });
 
-  it('a Reshape that does not flatten, a Flatten of a Dense\'s 3-D output, a normalization before any Dense', async () => {
-    const reshape = tfl.sequential({ layers: [tfl.layers.reshape({ inputShape: [12], targetShape: [3, 4] }), tfl.layers.dense({ units: 2 })] });
+  it("a Reshape that does not flatten, a Flatten of a Dense's 3-D output, a normalization before any Dense", async () => {
+    const reshape = tfl.sequential({
+      layers: [tfl.layers.reshape({ inputShape: [12], targetShape: [3, 4] }), tfl.layers.dense({ units: 2 })],
+    });
     const notFlat = await artifactsOf(reshape);
     await expectRefused(nn, witness, () => nn.loadModel(notFlat), 'INVALID_MODEL', /: a reshape to \[3,4\] is not to \[batch, 12\]/);
-    const deep = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2, 3], units: 4 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
+    const deep = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [2, 3], units: 4 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })],
+    });
     const flattenAfter = await artifactsOf(deep);
-    await expectRefused(nn, witness, () => nn.loadModel(flattenAfter), 'INVALID_MODEL', /flatten\w* reshapes \[batch, 2, 4\] after a Dense layer/);
+    await expectRefused(
+      nn,
+      witness,
+      () => nn.loadModel(flattenAfter),
+      'INVALID_MODEL',
+      /flatten\w* reshapes \[batch, 2, 4\] after a Dense layer/,
+    );
     const first = tfl.sequential({ layers: [tfl.layers.batchNormalization({ inputShape: [3] }), tfl.layers.dense({ units: 2 })] });
     const normFirst = await artifactsOf(first);
     await expectRefused(nn, witness, () => nn.loadModel(normFirst), 'INVALID_MODEL', /must follow a Dense layer/);

@@ -40,11 +40,39 @@ const csv = (header: string, rows: number[][]) => `${header}\n${rows.map((r) => 
 describe('simdnet train', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simdnet-train-'));
   // The label in the middle, named: --label finds it.
-  writeFileSync(join(dir, 'data.csv'), csv('x,label,y,constant', xorData(1000, 1).map(([x, y, c, label]) => [x!, label!, y!, c!])));
+  writeFileSync(
+    join(dir, 'data.csv'),
+    csv(
+      'x,label,y,constant',
+      xorData(1000, 1).map(([x, y, c, label]) => [x!, label!, y!, c!]),
+    ),
+  );
   const heldOut = xorData(2000, 2);
-  writeFileSync(join(dir, 'held-out.csv'), csv('x,y,constant', heldOut.map((r) => r.slice(0, 3))));
-  const command = ['train', 'data.csv', '--layers', '128:relu,64:relu,1:sigmoid', '--loss', 'binary_crossentropy', '--label', 'label',
-    '--epochs', '20', '--batch-size', '32', '--validation-split', '0.2', '--seed', '3'];
+  writeFileSync(
+    join(dir, 'held-out.csv'),
+    csv(
+      'x,y,constant',
+      heldOut.map((r) => r.slice(0, 3)),
+    ),
+  );
+  const command = [
+    'train',
+    'data.csv',
+    '--layers',
+    '128:relu,64:relu,1:sigmoid',
+    '--loss',
+    'binary_crossentropy',
+    '--label',
+    'label',
+    '--epochs',
+    '20',
+    '--batch-size',
+    '32',
+    '--validation-split',
+    '0.2',
+    '--seed',
+    '3',
+  ];
 
   it('trains on a CSV, reports the KPIs on the validation split, and simdnet predict applies the saved standardization', () => {
     const r = run([...command, '--out', 'model.json'], dir);
@@ -86,8 +114,11 @@ describe('simdnet train', () => {
     ['an unknown label', ['train', 'data.csv', '--layers', '1', '--loss', 'mse', '--label', 'z'], /--label z: no such column/],
     ['validation split 1', ['train', 'data.csv', '--layers', '1', '--loss', 'mse', '--validation-split', '1'], /--validation-split/],
     ['epochs 0', ['train', 'data.csv', '--layers', '1', '--loss', 'mse', '--epochs', '0'], /--epochs must be an integer ≥ 1/],
-    ['labels that are not class ids', ['train', 'data.csv', '--layers', '3:softmax', '--loss', 'categorical_crossentropy',
-      '--label', 'x'], /is not a class id in \[0, 3\)/],
+    [
+      'labels that are not class ids',
+      ['train', 'data.csv', '--layers', '3:softmax', '--loss', 'categorical_crossentropy', '--label', 'x'],
+      /is not a class id in \[0, 3\)/,
+    ],
     ['several units with mse', ['train', 'data.csv', '--layers', '2', '--loss', 'mse'], /needs a categorical loss/],
     ['an unknown format', ['train', 'data.csv', '--layers', '1', '--loss', 'mse', '--format', 'onnx'], /--format must be simdnet or tfjs/],
     ['a missing file', ['train', 'none.csv', '--layers', '1', '--loss', 'mse'], /ENOENT/],
@@ -108,14 +139,25 @@ describe('simdnet train', () => {
       return [a, b, sector(a, b)];
     });
     writeFileSync(join(dir, 'classes.csv'), csv('a,b,class', rows));
-    const r = run(['train', 'classes.csv', '--layers', '32:relu,3:softmax', '--loss', loss, '--epochs', '40', '--seed', '1',
-      '--out', `${loss}.json`], dir);
+    const r = run(
+      ['train', 'classes.csv', '--layers', '32:relu,3:softmax', '--loss', loss, '--epochs', '40', '--seed', '1', '--out', `${loss}.json`],
+      dir,
+    );
     expect(r.stderr).toBe('');
     // The sectors' borders are straight lines through the origin: a small network separates them almost perfectly.
     expect(Number(/^ {2}accuracy +([\d.]+)$/m.exec(r.stdout)?.[1])).toBeGreaterThan(0.9);
-    writeFileSync(join(dir, 'points.csv'), csv('a,b', [[0.5, 0.5], [-0.9, 0.1]]));
+    writeFileSync(
+      join(dir, 'points.csv'),
+      csv('a,b', [
+        [0.5, 0.5],
+        [-0.9, 0.1],
+      ]),
+    );
     const predicted = run(['predict', `${loss}.json`, '--input', 'points.csv'], dir).stdout;
-    const predictions = predicted.trim().split('\n').map((line) => line.split(',').map(Number));
+    const predictions = predicted
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
     expect(predictions.map((p) => p.indexOf(Math.max(...p)))).toEqual([sector(0.5, 0.5), sector(-0.9, 0.1)]);
   });
 

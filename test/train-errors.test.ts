@@ -6,7 +6,10 @@ const [[, nn]] = (await instances()) as [[string, Simdnet]];
 
 /** A compiled model that has trained one step, so that its batch buffers exist. */
 function trained(): { model: Sequential; x: Float32Array; y: Int32Array } {
-  const model = nn.sequential([{ inputDim: 4, units: 5, activation: 'relu' }, { units: 3, activation: 'softmax' }]);
+  const model = nn.sequential([
+    { inputDim: 4, units: 5, activation: 'relu' },
+    { units: 3, activation: 'softmax' },
+  ]);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const [x, y] = [randomArray(6 * 4, 1), new Int32Array([0, 1, 2, 2, 1, 0])];
   model.trainOnBatch(x, y);
@@ -77,8 +80,17 @@ describe('hostile inputs to training', () => {
     const regression = nn.sequential([{ inputDim: 2, units: 2 }]);
     regression.compile({ loss: 'mse' });
     const bytes = nn.allocatedBytes;
-    for (const [code, targets] of [['INVALID_ARGUMENT', new Int32Array(4)], ['SHAPE_MISMATCH', new Float32Array(3)]] as const) {
-      const error = (() => { try { regression.trainOnBatch(new Float32Array(4), targets); } catch (e) { return e; } })();
+    for (const [code, targets] of [
+      ['INVALID_ARGUMENT', new Int32Array(4)],
+      ['SHAPE_MISMATCH', new Float32Array(3)],
+    ] as const) {
+      const error = (() => {
+        try {
+          regression.trainOnBatch(new Float32Array(4), targets);
+        } catch (e) {
+          return e;
+        }
+      })();
       expect(error).toBeInstanceOf(SimdnetError);
       expect((error as SimdnetError).code).toBe(code);
     }

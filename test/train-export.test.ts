@@ -19,9 +19,22 @@ async function bothPredictions(model: Sequential) {
 describe('model.toTfjs(): TF.js Layers files', () => {
   // Each activation TF.js Layers computes, as a Dense activation or (leaky_relu, prelu) a layer after a linear Dense.
   const activations: ActivationSpec[] = [
-    'relu', 'tanh', 'sigmoid', 'elu', 'selu', 'relu6', 'softplus', 'softsign', 'mish', 'silu', 'gelu',
-    { name: 'hard_sigmoid', preset: 'tfjs' }, { name: 'leaky_relu', negativeSlope: 0.1 }, { name: 'prelu', slope: [0.1, 0.2, 0.3, 0.4, 0.5] },
-    'linear', 'softmax',
+    'relu',
+    'tanh',
+    'sigmoid',
+    'elu',
+    'selu',
+    'relu6',
+    'softplus',
+    'softsign',
+    'mish',
+    'silu',
+    'gelu',
+    { name: 'hard_sigmoid', preset: 'tfjs' },
+    { name: 'leaky_relu', negativeSlope: 0.1 },
+    { name: 'prelu', slope: [0.1, 0.2, 0.3, 0.4, 0.5] },
+    'linear',
+    'softmax',
   ];
 
   const named = activations.map((a) => [typeof a === 'string' ? a : JSON.stringify(a), a] as const);
@@ -34,11 +47,19 @@ describe('model.toTfjs(): TF.js Layers files', () => {
   });
 
   it('writes the weights as little-endian float32 in manifest order, and names the weights file', () => {
-    const model = nn.sequential([{ inputDim: 2, units: 3, activation: { name: 'prelu', slope: 0.25 } }, { units: 1, activation: 'sigmoid' }]);
+    const model = nn.sequential([
+      { inputDim: 2, units: 3, activation: { name: 'prelu', slope: 0.25 } },
+      { units: 1, activation: 'sigmoid' },
+    ]);
     const { modelJson, weightsBin } = model.toTfjs('w.bin');
     expect(modelJson.weightsManifest[0]!.paths).toEqual(['w.bin']);
-    expect(modelJson.weightsManifest[0]!.weights.map((w) => `${w.name} [${w.shape.join(',')}]`))
-      .toEqual(['dense/kernel [2,3]', 'dense/bias [3]', 'p_re_lu/alpha [3]', 'dense_1/kernel [3,1]', 'dense_1/bias [1]']);
+    expect(modelJson.weightsManifest[0]!.weights.map((w) => `${w.name} [${w.shape.join(',')}]`)).toEqual([
+      'dense/kernel [2,3]',
+      'dense/bias [3]',
+      'p_re_lu/alpha [3]',
+      'dense_1/kernel [3,1]',
+      'dense_1/bias [1]',
+    ]);
     const [k0, b0, k1, b1] = model.getWeights();
     const view = new DataView(weightsBin.buffer);
     const floats = Array.from({ length: weightsBin.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
@@ -53,7 +74,10 @@ describe('model.toTfjs(): TF.js Layers files', () => {
     ['relu with maxValue', { name: 'relu', maxValue: 2 }],
     ['gelu_tanh (TF.js cannot read its own name for it back)', { name: 'gelu', approximate: true }],
   ] as [string, ActivationSpec][])('%s has no TF.js form: INVALID_ARGUMENT, nothing allocated', (_, act) => {
-    const model = nn.sequential([{ inputDim: 2, units: 3, activation: 'relu' }, { units: 3, activation: act }]);
+    const model = nn.sequential([
+      { inputDim: 2, units: 3, activation: 'relu' },
+      { units: 3, activation: act },
+    ]);
     const bytes = nn.allocatedBytes;
     let error: unknown;
     try {

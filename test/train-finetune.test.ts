@@ -29,16 +29,21 @@ async function fineTune(model: Sequential, y: Targets) {
 
 describe('fine-tuning imported models', () => {
   it('a TF.js Layers model (Dense, relu, PReLU, sigmoid): fit lowers the loss, the slopes learn, save() and toTfjs() round-trip', async () => {
-    const theirs = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [4], units: 16, activation: 'relu' }),
-      tfl.layers.dense({ units: 8 }), tfl.layers.prelu({ alphaInitializer: tfl.initializers.constant({ value: 0.2 }) }),
-      tfl.layers.dense({ units: 1, activation: 'sigmoid' }),
-    ] });
+    const theirs = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [4], units: 16, activation: 'relu' }),
+        tfl.layers.dense({ units: 8 }),
+        tfl.layers.prelu({ alphaInitializer: tfl.initializers.constant({ value: 0.2 }) }),
+        tfl.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await theirs.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await theirs.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const model = await nn.loadModel(artifacts!);
     model.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'binary_crossentropy', metrics: ['accuracy'] });
     await fineTune(model, Float32Array.from(classes));
@@ -51,13 +56,20 @@ describe('fine-tuning imported models', () => {
   });
 
   it('an ONNX model (Gemm transB, Relu, Gemm, Softmax): fit with sparse labels lowers the loss, save() round-trips', async () => {
-    const bytes = onnxModel([
-      { op: 'Gemm', inputs: ['W0', 'B0'], attributes: { transB: 1 } }, { op: 'Relu', inputs: [] },
-      { op: 'Gemm', inputs: ['W1', 'B1'] }, { op: 'Softmax', inputs: [] },
-    ], {
-      W0: [[12, 4], randomArray(48, 1, 0.6)], B0: [[12], randomArray(12, 2, 0.1)],
-      W1: [[12, 2], randomArray(24, 3, 0.6)], B1: [[2], new Float32Array(2)],
-    });
+    const bytes = onnxModel(
+      [
+        { op: 'Gemm', inputs: ['W0', 'B0'], attributes: { transB: 1 } },
+        { op: 'Relu', inputs: [] },
+        { op: 'Gemm', inputs: ['W1', 'B1'] },
+        { op: 'Softmax', inputs: [] },
+      ],
+      {
+        W0: [[12, 4], randomArray(48, 1, 0.6)],
+        B0: [[12], randomArray(12, 2, 0.1)],
+        W1: [[12, 2], randomArray(24, 3, 0.6)],
+        B1: [[2], new Float32Array(2)],
+      },
+    );
     const model = await nn.loadModel(bytes);
     model.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     await fineTune(model, classes);

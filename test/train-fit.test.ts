@@ -25,7 +25,11 @@ function xorOfGaussians(n: number, seed: number): { x: Float32Array; y: Float32A
 const BAYES_ACCURACY = 0.9555;
 
 function classifier(nn: Simdnet) {
-  const model = nn.sequential([{ inputDim: 2, units: 16, activation: 'relu' }, { units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }]);
+  const model = nn.sequential([
+    { inputDim: 2, units: 16, activation: 'relu' },
+    { units: 8, activation: 'tanh' },
+    { units: 1, activation: 'sigmoid' },
+  ]);
   model.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'binary_crossentropy', metrics: ['accuracy', 'auc'] });
   return model;
 }
@@ -78,7 +82,11 @@ describe.each(builds)('fit, %s build', (_, nn) => {
     expect(split.history.val_loss!.at(-1)).toBe(held.loss);
     expect(split.history.val_accuracy!.at(-1)).toBe(held.accuracy);
     expect(Object.keys(split.history)).toEqual(['loss', 'accuracy', 'auc', 'val_loss', 'val_accuracy', 'val_auc']);
-    const given = await model.fit(x.subarray(0, 120), y.subarray(0, 60), { batchSize: 10, validationData: [x.subarray(120), y.subarray(60)], verbose: 0 });
+    const given = await model.fit(x.subarray(0, 120), y.subarray(0, 60), {
+      batchSize: 10,
+      validationData: [x.subarray(120), y.subarray(60)],
+      verbose: 0,
+    });
     expect(given.history.val_loss![0]).toBe(model.evaluate(x.subarray(120), y.subarray(60), { batchSize: 10 }).loss);
     model.dispose();
   });
@@ -89,7 +97,9 @@ describe.each(builds)('fit, %s build', (_, nn) => {
     const events: string[] = [];
     let bytesAfterFirstEpoch = 0;
     await model.fit(x, y, {
-      epochs: 2, batchSize: 20, verbose: 0,
+      epochs: 2,
+      batchSize: 20,
+      verbose: 0,
       callbacks: {
         onBatchEnd: async (batch, logs) => {
           await new Promise((r) => setTimeout(r, 1));

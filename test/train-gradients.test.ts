@@ -9,10 +9,39 @@ const builds = await instances();
 
 /** Every activation a dense layer can train through (all but glu, which halves the width). */
 const ACTIVATIONS: ActivationSpec[] = [
-  'linear', 'relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'celu', 'exponential', 'sigmoid', 'tanh', 'hard_sigmoid', 'hard_silu',
-  'hard_tanh', 'hard_shrink', 'soft_shrink', 'log_sigmoid', 'mish', 'silu', 'softplus', 'softsign', 'sparse_plus', 'sparse_sigmoid',
-  'squareplus', 'tanh_shrink', 'threshold', 'thresholded_relu', 'gelu', { name: 'gelu', approximate: true },
-  { name: 'relu', negativeSlope: 0.1, maxValue: 2, threshold: 0.1 }, 'softmax', 'log_softmax', 'softmin', 'sparsemax',
+  'linear',
+  'relu',
+  'leaky_relu',
+  'relu6',
+  'elu',
+  'selu',
+  'celu',
+  'exponential',
+  'sigmoid',
+  'tanh',
+  'hard_sigmoid',
+  'hard_silu',
+  'hard_tanh',
+  'hard_shrink',
+  'soft_shrink',
+  'log_sigmoid',
+  'mish',
+  'silu',
+  'softplus',
+  'softsign',
+  'sparse_plus',
+  'sparse_sigmoid',
+  'squareplus',
+  'tanh_shrink',
+  'threshold',
+  'thresholded_relu',
+  'gelu',
+  { name: 'gelu', approximate: true },
+  { name: 'relu', negativeSlope: 0.1, maxValue: 2, threshold: 0.1 },
+  'softmax',
+  'log_softmax',
+  'softmin',
+  'sparsemax',
   { name: 'prelu', slope: 0.25 },
 ];
 
@@ -37,7 +66,7 @@ const name = (a: ActivationSpec | LossSpec) => (typeof a === 'string' ? a : JSON
 /** Targets for a loss: class ids (and their one-hot rows), probabilities in (0, 1), or values. */
 function targetsFor(loss: ReferenceLoss, sparse: boolean, batch: number, units: number, seed: number) {
   if (sparse || loss.name === 'categorical_crossentropy') {
-    const labels = Int32Array.from(randomArray(batch, seed), (v) => Math.floor((v + 1) / 2 * units) % units);
+    const labels = Int32Array.from(randomArray(batch, seed), (v) => Math.floor(((v + 1) / 2) * units) % units);
     return { y: sparse ? labels : oneHot(labels, units), dense: oneHot(labels, units) };
   }
   const values = randomArray(batch * units, seed);
@@ -52,7 +81,15 @@ function targetsFor(loss: ReferenceLoss, sparse: boolean, batch: number, units: 
  */
 const [RELATIVE, ABSOLUTE] = [2e-4, 1e-6];
 
-function checkGradients(nn: Simdnet, widths: number[], activations: ActivationSpec[], loss: LossSpec, ref: ReferenceLoss, sparse: boolean, seed: number) {
+function checkGradients(
+  nn: Simdnet,
+  widths: number[],
+  activations: ActivationSpec[],
+  loss: LossSpec,
+  ref: ReferenceLoss,
+  sparse: boolean,
+  seed: number,
+) {
   const layers = layersOf(widths, activations, seed);
   const batch = widths[0] === 1 ? 3 : 5;
   const [inputDim, units] = [widths[0]!, widths.at(-1)!];
@@ -61,7 +98,13 @@ function checkGradients(nn: Simdnet, widths: number[], activations: ActivationSp
   const model = buildModel(nn, layers);
   model.compile({ optimizer: 'sgd', loss });
   const actual = model.trainer.gradients(x, y);
-  const expected = gradients(layers.map((l) => l.reference), x, dense, batch, ref);
+  const expected = gradients(
+    layers.map((l) => l.reference),
+    x,
+    dense,
+    batch,
+    ref,
+  );
   expect(actual).toHaveLength(expected.gradients.length);
   actual.forEach((g, i) => expectNear(g, expected.gradients[i]!, RELATIVE, ABSOLUTE, `variable ${i}`));
   // The loss is a float32 mean of float32 terms: within 1e-5 relative.
@@ -71,13 +114,23 @@ function checkGradients(nn: Simdnet, widths: number[], activations: ActivationSp
 
 describe.each(builds)('training gradients, %s build', (_, nn) => {
   it.each(ACTIVATIONS.map((a) => [name(a), a] as const))('through a hidden %s layer, odd shapes', (_, activation) => {
-    for (const widths of [[1, 3, 1], [3, 5, 2], [5, 17, 3], [17, 33, 5], [33, 1, 17]]) {
+    for (const widths of [
+      [1, 3, 1],
+      [3, 5, 2],
+      [5, 17, 3],
+      [17, 33, 5],
+      [33, 1, 17],
+    ]) {
       checkGradients(nn, widths, [activation, 'linear'], 'mse', { name: 'mean_squared_error' }, false, widths[1]!);
     }
   });
 
   it.each(LOSSES.map((l) => [`${name(l[0])} over ${name(l[2])}`, ...l] as const))('loss %s', (_, loss, ref, output, sparse) => {
-    for (const widths of [[3, 5, 1], [5, 4, 3], [17, 9, 10]]) {
+    for (const widths of [
+      [3, 5, 1],
+      [5, 4, 3],
+      [17, 9, 10],
+    ]) {
       if (widths.at(-1) === 1 && ref.name === 'categorical_crossentropy') continue;
       checkGradients(nn, widths, ['tanh', output], loss, ref, sparse, widths[0]! * 3);
     }
@@ -85,7 +138,15 @@ describe.each(builds)('training gradients, %s build', (_, nn) => {
 
   it('three layers, batch 1 and batch 33', () => {
     for (const batchWidth of [1, 33]) {
-      checkGradients(nn, [batchWidth, 9, 7, 4], ['relu', 'sigmoid', 'softmax'], 'categorical_crossentropy', { name: 'categorical_crossentropy' }, false, 5);
+      checkGradients(
+        nn,
+        [batchWidth, 9, 7, 4],
+        ['relu', 'sigmoid', 'softmax'],
+        'categorical_crossentropy',
+        { name: 'categorical_crossentropy' },
+        false,
+        5,
+      );
     }
   });
 
@@ -116,30 +177,38 @@ describe('the reference gradients', () => {
    * Central differences in double, h = 2^-20 ≈ 1e-6: truncation O(h²) and rounding O(1e-16/h) stay
    * below 1e-7; a power of two, so that a step of prelu's slopes (float32 in the activation) is exact.
    */
-  it.each([...ACTIVATIONS.map((a) => [name(a), a, LOSSES[0]!] as const), ...LOSSES.map((l) => [name(l[0]), 'tanh' as ActivationSpec, l] as const)])(
-    'match finite differences: %s', (_, activation, [, ref, output]) => {
-      const layers = layersOf([3, 4, 3], [activation, output], 11).map((l) => l.reference);
-      const x = randomArray(5 * 3, 2, 1.5);
-      const { dense } = targetsFor(ref, false, 5, 3, 4);
-      const { gradients: analytic } = gradients(layers, x, dense, 5, ref);
-      const h = 2 ** -20;
-      // Each layer's variables, in the order of `gradients`: kernel, bias, and prelu's slopes (one per unit).
-      const variables = layers.flatMap((layer, l) => {
-        const slopes = layer.activation === 'prelu' ? [preluSlopes(layer.activationOptions!.slope, layer.units)] : [];
-        return [layer.kernel, layer.bias!, ...slopes].map((values, v) => ({ l, v, values }));
-      });
-      expect(analytic).toHaveLength(variables.length);
-      variables.forEach(({ l, v, values }, index) => {
-        for (let i = 0; i < values.length; i++) {
-          const at = (d: number) => {
-            const copy = Float64Array.from(values);
-            copy[i]! += d;
-            const changed = [{ kernel: copy }, { bias: copy }, { activationOptions: { slope: Array.from(copy) } }][v];
-            return gradients(layers.map((other, j) => (j === l ? { ...other, ...changed } : other)), x, dense, 5, ref).loss;
-          };
-          const numeric = (at(h) - at(-h)) / (2 * h);
-          expect(Math.abs(numeric - analytic[index]![i]!), `layer ${l} variable ${v}[${i}]`).toBeLessThan(1e-6);
-        }
-      });
+  it.each([
+    ...ACTIVATIONS.map((a) => [name(a), a, LOSSES[0]!] as const),
+    ...LOSSES.map((l) => [name(l[0]), 'tanh' as ActivationSpec, l] as const),
+  ])('match finite differences: %s', (_, activation, [, ref, output]) => {
+    const layers = layersOf([3, 4, 3], [activation, output], 11).map((l) => l.reference);
+    const x = randomArray(5 * 3, 2, 1.5);
+    const { dense } = targetsFor(ref, false, 5, 3, 4);
+    const { gradients: analytic } = gradients(layers, x, dense, 5, ref);
+    const h = 2 ** -20;
+    // Each layer's variables, in the order of `gradients`: kernel, bias, and prelu's slopes (one per unit).
+    const variables = layers.flatMap((layer, l) => {
+      const slopes = layer.activation === 'prelu' ? [preluSlopes(layer.activationOptions!.slope, layer.units)] : [];
+      return [layer.kernel, layer.bias!, ...slopes].map((values, v) => ({ l, v, values }));
     });
+    expect(analytic).toHaveLength(variables.length);
+    variables.forEach(({ l, v, values }, index) => {
+      for (let i = 0; i < values.length; i++) {
+        const at = (d: number) => {
+          const copy = Float64Array.from(values);
+          copy[i]! += d;
+          const changed = [{ kernel: copy }, { bias: copy }, { activationOptions: { slope: Array.from(copy) } }][v];
+          return gradients(
+            layers.map((other, j) => (j === l ? { ...other, ...changed } : other)),
+            x,
+            dense,
+            5,
+            ref,
+          ).loss;
+        };
+        const numeric = (at(h) - at(-h)) / (2 * h);
+        expect(Math.abs(numeric - analytic[index]![i]!), `layer ${l} variable ${v}[${i}]`).toBeLessThan(1e-6);
+      }
+    });
+  });
 });

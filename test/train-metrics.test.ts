@@ -11,7 +11,7 @@ describe('metrics as plain functions, against the counting definitions of the re
   it.each([1, 2, 3, 7])('precision, recall, f1 and accuracy over %i classes', (classes) => {
     for (const seed of [1, 2, 3]) {
       const n = 50;
-      const labels = Int32Array.from(randomArray(n, seed), (v) => Math.floor((v + 1) / 2 * Math.max(classes, 2)) % Math.max(classes, 2));
+      const labels = Int32Array.from(randomArray(n, seed), (v) => Math.floor(((v + 1) / 2) * Math.max(classes, 2)) % Math.max(classes, 2));
       const yTrue = classes === 1 ? Float32Array.from(labels) : oneHot(labels, classes);
       const yPred = randomArray(n * classes, seed + 10).map((v) => (v + 1) / 2);
       const expected = classificationScores(yTrue, yPred, classes);
@@ -34,7 +34,10 @@ describe('metrics as plain functions, against the counting definitions of the re
   });
 
   it('mse, mae, rmse', () => {
-    const [t, p] = [[0, 1, 2, 3], [1, 1, 0, 3]];
+    const [t, p] = [
+      [0, 1, 2, 3],
+      [1, 1, 0, 3],
+    ];
     expect(metrics.meanSquaredError(t, p)).toBe(5 / 4);
     expect(metrics.meanAbsoluteError(t, p)).toBe(3 / 4);
     expect(metrics.rootMeanSquaredError(t, p)).toBe(Math.sqrt(5 / 4));

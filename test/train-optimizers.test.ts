@@ -67,7 +67,10 @@ describe.each(builds)("prelu's slopes, %s build: learned as Keras' PReLU alpha",
     for (let step = 0; step < 5; step++) {
       model.trainOnBatch(x, y);
       const [k0, b0, s0, k1, b1] = variables as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-      const current = [{ ...hidden, kernel: k0, bias: b0, activationOptions: { slope: Array.from(s0) } }, { ...output, kernel: k1, bias: b1 }];
+      const current = [
+        { ...hidden, kernel: k0, bias: b0, activationOptions: { slope: Array.from(s0) } },
+        { ...output, kernel: k1, bias: b1 },
+      ];
       optimizerStep(opt, variables, gradients(current, x, y, 10, { name: 'mean_squared_error' }).gradients);
     }
     const learned = model.layers[0]!.slopes();

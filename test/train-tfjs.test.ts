@@ -38,7 +38,8 @@ const [N, INPUTS, HIDDEN, UNITS, BATCH] = [40, 5, 7, 3, 8];
 function targets(kind: (typeof LOSSES)[number][3]) {
   const labels = Int32Array.from(randomArray(N, 9), (v) => Math.floor((v + 1) * 1.5) % UNITS);
   switch (kind) {
-    case 'values': return { ours: randomArray(N * UNITS, 8), theirs: tf.tensor2d(randomArray(N * UNITS, 8), [N, UNITS]) };
+    case 'values':
+      return { ours: randomArray(N * UNITS, 8), theirs: tf.tensor2d(randomArray(N * UNITS, 8), [N, UNITS]) };
     case 'binary': {
       const y = randomArray(N * UNITS, 8).map((v) => Number(v > 0));
       return { ours: y, theirs: tf.tensor2d(y, [N, UNITS]) };
@@ -47,7 +48,8 @@ function targets(kind: (typeof LOSSES)[number][3]) {
       const y = oneHot(labels, UNITS);
       return { ours: y, theirs: tf.tensor2d(y, [N, UNITS]) };
     }
-    case 'labels': return { ours: labels, theirs: tf.tensor2d(Float32Array.from(labels), [N, 1]) };
+    case 'labels':
+      return { ours: labels, theirs: tf.tensor2d(Float32Array.from(labels), [N, 1]) };
   }
 }
 
@@ -59,10 +61,12 @@ async function compare(optimizer: OptimizerSpec, tfOptimizer: tf.Optimizer, [los
   const layers = layersOf([INPUTS, HIDDEN, UNITS], ['tanh', output as 'linear'], 21, 0.6);
   const model = nn.sequential(layers.map((l) => l.spec));
   model.compile({ optimizer, loss });
-  const theirs = tfl.sequential({ layers: [
-    tfl.layers.dense({ inputShape: [INPUTS], units: HIDDEN, activation: 'tanh' }),
-    tfl.layers.dense({ units: UNITS, activation: output as 'linear' }),
-  ] });
+  const theirs = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [INPUTS], units: HIDDEN, activation: 'tanh' }),
+      tfl.layers.dense({ units: UNITS, activation: output as 'linear' }),
+    ],
+  });
   theirs.setWeights(layers.flatMap((l) => [tf.tensor2d(l.spec.kernel, [l.spec.inputDim, l.spec.units]), tf.tensor1d(l.spec.bias)]));
   theirs.compile({ optimizer: tfOptimizer, loss: tfLoss });
   const x = randomArray(N * INPUTS, 7, 1.5);

@@ -34,9 +34,24 @@ function escapingModel(path: string): string {
   return join(dir, 'model', 'model.json');
 }
 
-describe('weight files stay inside the model file\'s folder', () => {
-  const escapes = ['../secret.bin', '%2e%2e/secret.bin', '.%2E/.%2E/secret.bin', 'sub/../../secret.bin', '..\\secret.bin', '/etc/passwd',
-    'file:///etc/passwd', '/proc/self/environ', '/dev/zero', '', 'a//b.bin', './bias.bin', 'bias.bin?x=1', 'bias.bin#frag', 'C:secret.bin'];
+describe("weight files stay inside the model file's folder", () => {
+  const escapes = [
+    '../secret.bin',
+    '%2e%2e/secret.bin',
+    '.%2E/.%2E/secret.bin',
+    'sub/../../secret.bin',
+    '..\\secret.bin',
+    '/etc/passwd',
+    'file:///etc/passwd',
+    '/proc/self/environ',
+    '/dev/zero',
+    '',
+    'a//b.bin',
+    './bias.bin',
+    'bias.bin?x=1',
+    'bias.bin#frag',
+    'C:secret.bin',
+  ];
   it.each(escapes)('refuses %j before reading it (INVALID_MODEL naming the path)', async (path) => {
     await refuses(escapingModel(path), 'INVALID_MODEL', literally(`weights path ${JSON.stringify(path)}`));
   });
@@ -54,7 +69,7 @@ describe('weight files stay inside the model file\'s folder', () => {
     await refuses(join(dir, 'model/out.json'), 'INVALID_MODEL', /leaves\.bin.*symlink/);
   });
 
-  it('simdnet\'s weightsPath obeys the same rule', async () => {
+  it("simdnet's weightsPath obeys the same rule", async () => {
     const saved = witness.save('../model.bin');
     const dir = writeFiles(tmp(), { 'model.bin': saved.weights, 'model/model.json': new Uint8Array(Buffer.from(saved.json)) });
     await refuses(join(dir, 'model/model.json'), 'INVALID_MODEL', /"\.\.\/model\.bin"/);
@@ -91,12 +106,18 @@ describe('reads are bounded by what the model declares', () => {
     }
     // The right total, but 4 of the kernel's bytes in the bias' group.
     const [kernelSpec, biasSpec] = group.weights;
-    const shifted = { ...doc, weightsManifest: [{ paths: ['k.bin'], weights: [kernelSpec!] }, { paths: ['b.bin'], weights: [biasSpec!] }] };
+    const shifted = {
+      ...doc,
+      weightsManifest: [
+        { paths: ['k.bin'], weights: [kernelSpec!] },
+        { paths: ['b.bin'], weights: [biasSpec!] },
+      ],
+    };
     const dir = writeFiles(tmp(), { 'k.bin': shard.subarray(0, 44), 'b.bin': shard.subarray(44), 'model.json': shifted });
     await refuses(join(dir, 'model.json'), 'INVALID_MODEL', /k\.bin hold 44 bytes; their weights need 48/);
   });
 
-  it('simdnet\'s weights file must be exactly as long as its layers need', async () => {
+  it("simdnet's weights file must be exactly as long as its layers need", async () => {
     const { json, weights } = witness.save();
     for (const bytes of [new Uint8Array([...weights, 0, 0, 0, 0]), weights.subarray(0, weights.length - 4)]) {
       const dir = writeFiles(tmp(), { 'model.bin': bytes, 'model.json': JSON.parse(json) as object });
@@ -135,7 +156,9 @@ describe('models over HTTP', () => {
     if (req.url === '/endless/group1-shard1of1.bin') {
       // No Content-Length, and bytes until the client goes away.
       const chunk = new Uint8Array(65536);
-      const more = () => { while (res.write(chunk)); };
+      const more = () => {
+        while (res.write(chunk));
+      };
       res.on('drain', more);
       more();
       return;
@@ -148,14 +171,17 @@ describe('models over HTTP', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const serve = (path: string, content: Uint8Array | object) =>
     files.set(path, content instanceof Uint8Array ? content : new Uint8Array(Buffer.from(JSON.stringify(content))));
 
-  it('loads shards from the model\'s folder; never requests one outside it', async () => {
+  it("loads shards from the model's folder; never requests one outside it", async () => {
     const { doc, shard, kernel } = tinyTfjs();
     serve('/m/model.json', doc);
     serve('/m/group1-shard1of1.bin', shard);
@@ -206,7 +232,11 @@ describe('malformed TF.js files are INVALID_MODEL naming the layer or field', ()
     ['uint8 without scale', (d) => (d.weightsManifest[0]!.weights[0]!.quantization = { dtype: 'uint8', min: 0 }), /scale/],
     ['uint16 without min', (d) => (d.weightsManifest[0]!.weights[0]!.quantization = { dtype: 'uint16', scale: 1 }), /min/],
     ['scale "abc"', (d) => (d.weightsManifest[0]!.weights[0]!.quantization = { dtype: 'uint8', scale: 'abc', min: 0 }), /scale/],
-    ['kernel shape [4, 3]', (d) => (d.weightsManifest[0]!.weights[0]!.shape = [4, 3]), /dense\/kernel has shape \[4, 3\], expected \[3, 4\]/],
+    [
+      'kernel shape [4, 3]',
+      (d) => (d.weightsManifest[0]!.weights[0]!.shape = [4, 3]),
+      /dense\/kernel has shape \[4, 3\], expected \[3, 4\]/,
+    ],
     ['kernel shape [12]', (d) => (d.weightsManifest[0]!.weights[0]!.shape = [12]), /expected \[3, 4\]/],
     ['kernel shape [-1, -12]', (d) => (d.weightsManifest[0]!.weights[0]!.shape = [-1, -12]), /shape\[0\]/],
     ['kernel shape [1.5, 8]', (d) => (d.weightsManifest[0]!.weights[0]!.shape = [1.5, 8]), /shape\[0\]/],
@@ -272,7 +302,7 @@ describe('malformed simdnet files are INVALID_MODEL, checked before the weights 
     await refuses({ json: JSON.stringify(doc), weights: saved.weights }, 'INVALID_MODEL', message);
   });
 
-  it('the CLI\'s loadModel of an escaping model reports the typed error, not the file\'s bytes', async () => {
+  it("the CLI's loadModel of an escaping model reports the typed error, not the file's bytes", async () => {
     const error = await nn.loadModel(escapingModel('/etc/passwd')).catch((e: Error) => e);
     expect(String(error)).toMatch(/^SimdnetError: INVALID_MODEL: weights path "\/etc\/passwd"/);
   });

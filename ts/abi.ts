@@ -20,11 +20,28 @@ export interface KernelExports {
   simdnet_dense_unpack(packed: number, inputs: number, outputs: number, kernel: number, bias: number): void;
   simdnet_dense_scratch_len(batch: number, inputs: number, outputs: number, act: number): number;
   simdnet_dense(
-    x: number, batch: number, inputs: number, outputs: number, packed: number,
-    act: number, p0: number, p1: number, p2: number, slopes: number, y: number, scratch: number,
+    x: number,
+    batch: number,
+    inputs: number,
+    outputs: number,
+    packed: number,
+    act: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    slopes: number,
+    y: number,
+    scratch: number,
   ): number;
   simdnet_model_forward(
-    table: number, layers: number, x: number, batch: number, hiddenA: number, hiddenB: number, y: number, scratch: number,
+    table: number,
+    layers: number,
+    x: number,
+    batch: number,
+    hiddenA: number,
+    hiddenB: number,
+    y: number,
+    scratch: number,
   ): number;
   simdnet_train_scratch_len(table: number, layers: number, batch: number): number;
   simdnet_train_step(step: number): number;
@@ -250,7 +267,16 @@ export interface OptimizerDesc {
 
 export const OPTIMIZER_DESC_BYTES = 44;
 export const OPTIMIZER_DESC_OFFSETS = {
-  kind: 0, flags: 4, learningRate: 8, beta1: 12, beta2: 16, epsilon: 20, stepSize: 24, weightDecay: 28, clipnorm: 32, globalClipnorm: 36,
+  kind: 0,
+  flags: 4,
+  learningRate: 8,
+  beta1: 12,
+  beta2: 16,
+  epsilon: 20,
+  stepSize: 24,
+  weightDecay: 28,
+  clipnorm: 32,
+  globalClipnorm: 36,
   clipvalue: 40,
 } as const;
 
@@ -282,7 +308,17 @@ export interface TrainStep {
 
 export const TRAIN_STEP_BYTES = 96;
 export const TRAIN_STEP_OFFSETS = {
-  layers: 0, count: 4, x: 8, targets: 12, batch: 16, gradientA: 20, gradientB: 24, scratch: 28, mode: 32, loss: 36, optimizer: 52,
+  layers: 0,
+  count: 4,
+  x: 8,
+  targets: 12,
+  batch: 16,
+  gradientA: 20,
+  gradientB: 24,
+  scratch: 28,
+  mode: 32,
+  loss: 36,
+  optimizer: 52,
 } as const;
 
 export function writeTrainStep(memory: WebAssembly.Memory, at: number, step: TrainStep): void {

@@ -77,10 +77,18 @@ function readCall(name: unknown, options: unknown): Call {
   for (const key in options) {
     const value = (options as Record<string, unknown>)[key];
     switch (key) {
-      case 'axisSize': axisSize = value; break;
-      case 'inPlace': inPlace = value; break;
-      case 'into': into = value; break;
-      case 'out': out = value; break;
+      case 'axisSize':
+        axisSize = value;
+        break;
+      case 'inPlace':
+        inPlace = value;
+        break;
+      case 'into':
+        into = value;
+        break;
+      case 'out':
+        out = value;
+        break;
       default:
         // The activation's own options; resolveActivation refuses any it does not read, naming it.
         (params ??= Object.create(null) as Record<string, unknown>)[key] = value; // null prototype: a "__proto__" key stays a key
@@ -97,7 +105,10 @@ function readCall(name: unknown, options: unknown): Call {
  * `out`, or the input itself (`inPlace`); Tensor → new Tensor, or the input itself, or `into`.
  */
 export function activate(
-  ctx: Context, name: ActivationName, x: Float32Array | Tensor, options: ActivateOptions = NO_OPTIONS,
+  ctx: Context,
+  name: ActivationName,
+  x: Float32Array | Tensor,
+  options: ActivateOptions = NO_OPTIONS,
 ): Float32Array | Tensor {
   const call = readCall(name, options);
   if (x instanceof Float32Array) return activateArray(ctx, call, x);
@@ -161,7 +172,11 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
  * `out` (which may be x or dy itself), or a new tensor.
  */
 export function activateBackward(
-  ctx: Context, name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options: ActivateOptions = NO_OPTIONS,
+  ctx: Context,
+  name: ActivationName,
+  x: Float32Array | Tensor,
+  dy: Float32Array | Tensor,
+  options: ActivateOptions = NO_OPTIONS,
 ): Float32Array | Tensor {
   const call = readCall(name, options);
   const isTensor = x instanceof Tensor;
@@ -312,7 +327,14 @@ function forward(wasm: KernelExports, act: ResolvedActivation, src: number, rows
 }
 
 function backward(
-  wasm: KernelExports, act: ResolvedActivation, x: number, dy: number, rows: number, cols: number, dx: number, aux: number,
+  wasm: KernelExports,
+  act: ResolvedActivation,
+  x: number,
+  dy: number,
+  rows: number,
+  cols: number,
+  dx: number,
+  aux: number,
 ): void {
   if (act.code === RowwiseCode.prelu) wasm.simdnet_prelu_backward(x, dy, rows, cols, aux, dx);
   else if (act.rowwise) checkStatus(wasm.simdnet_rowwise_backward(act.code, x, dy, rows, cols, dx, aux), act);

@@ -83,35 +83,51 @@ function hardSigmoidParams(o: ActivationOptions, preset: Preset): Params {
 const ELEMENTWISE = {
   linear: [ActivationCode.linear, [], () => [0, 0, 0]],
   relu: [ActivationCode.relu, ['negativeSlope', 'maxValue', 'threshold'], () => [0, 0, 0]],
-  leaky_relu: [ActivationCode.leaky_relu, ['negativeSlope', 'alpha'], (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0]],
+  leaky_relu: [
+    ActivationCode.leaky_relu,
+    ['negativeSlope', 'alpha'],
+    (o, p) => [finite(o.negativeSlope ?? o.alpha, 'negativeSlope', PRESET_DEFAULTS.leakySlope[p]), 0, 0],
+  ],
   relu6: [ActivationCode.relu6, [], () => [0, 0, 0]],
   elu: [ActivationCode.elu, ['alpha'], (o) => [finite(o.alpha, 'alpha', 1), 1, 1]],
   selu: [ActivationCode.elu, [], () => [SELU_ALPHA, SELU_SCALE, 1]],
-  celu: [ActivationCode.elu, ['alpha'], (o) => {
-    const alpha = finite(o.alpha, 'alpha', 1);
-    if (alpha === 0) fail('INVALID_ARGUMENT', 'celu alpha must be non-zero');
-    return [alpha, 1, alpha];
-  }],
+  celu: [
+    ActivationCode.elu,
+    ['alpha'],
+    (o) => {
+      const alpha = finite(o.alpha, 'alpha', 1);
+      if (alpha === 0) fail('INVALID_ARGUMENT', 'celu alpha must be non-zero');
+      return [alpha, 1, alpha];
+    },
+  ],
   exponential: [ActivationCode.exponential, [], () => [0, 0, 0]],
   sigmoid: [ActivationCode.sigmoid, [], () => [0, 0, 0]],
   tanh: [ActivationCode.tanh, [], () => [0, 0, 0]],
   hard_sigmoid: [ActivationCode.hard_sigmoid, ['alpha', 'beta'], hardSigmoidParams],
   hard_silu: [ActivationCode.hard_silu, ['alpha', 'beta'], hardSigmoidParams],
-  hard_tanh: [ActivationCode.hard_tanh, ['minVal', 'maxVal'], (o) => {
-    const [lo, hi] = [num(o.minVal, 'minVal', -1), num(o.maxVal, 'maxVal', 1)];
-    if (!(lo <= hi)) fail('INVALID_ARGUMENT', `hard_tanh needs minVal ≤ maxVal, got ${lo} > ${hi}`);
-    return [lo, hi, 0];
-  }],
+  hard_tanh: [
+    ActivationCode.hard_tanh,
+    ['minVal', 'maxVal'],
+    (o) => {
+      const [lo, hi] = [num(o.minVal, 'minVal', -1), num(o.maxVal, 'maxVal', 1)];
+      if (!(lo <= hi)) fail('INVALID_ARGUMENT', `hard_tanh needs minVal ≤ maxVal, got ${lo} > ${hi}`);
+      return [lo, hi, 0];
+    },
+  ],
   hard_shrink: [ActivationCode.hard_shrink, ['threshold'], (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
   soft_shrink: [ActivationCode.soft_shrink, ['threshold'], (o) => [nonNegative(o.threshold, 'threshold', 0.5), 0, 0]],
   log_sigmoid: [ActivationCode.log_sigmoid, [], () => [0, 0, 0]],
   mish: [ActivationCode.mish, [], () => [0, 0, 0]],
   silu: [ActivationCode.swish, ['beta'], (o) => [finite(o.beta, 'beta', 1), 0, 0]],
-  softplus: [ActivationCode.softplus, ['beta', 'threshold'], (o, p) => {
-    const beta = finite(o.beta, 'beta', 1);
-    if (beta === 0) fail('INVALID_ARGUMENT', 'softplus beta must be non-zero');
-    return [beta, num(o.threshold, 'threshold', PRESET_DEFAULTS.softplusThreshold[p]), 0];
-  }],
+  softplus: [
+    ActivationCode.softplus,
+    ['beta', 'threshold'],
+    (o, p) => {
+      const beta = finite(o.beta, 'beta', 1);
+      if (beta === 0) fail('INVALID_ARGUMENT', 'softplus beta must be non-zero');
+      return [beta, num(o.threshold, 'threshold', PRESET_DEFAULTS.softplusThreshold[p]), 0];
+    },
+  ],
   softsign: [ActivationCode.softsign, [], () => [0, 0, 0]],
   sparse_plus: [ActivationCode.sparse_plus, [], () => [0, 0, 0]],
   sparse_sigmoid: [ActivationCode.sparse_sigmoid, [], () => [0, 0, 0]],
@@ -149,7 +165,8 @@ export const ROWWISE_NAMES = Object.keys(ROWWISE) as RowwiseName[];
 export function preluSlopes(slope: unknown, cols: number): Float32Array {
   if (slope === undefined) fail('INVALID_ARGUMENT', 'prelu needs options.slope (a number, or one per position of the last axis)');
   const values = typeof slope === 'number' ? [slope] : (slope as ArrayLike<number>);
-  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') fail('INVALID_ARGUMENT', 'prelu slope must be a number or an array');
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number')
+    fail('INVALID_ARGUMENT', 'prelu slope must be a number or an array');
   if (values.length !== 1 && values.length !== cols) fail('SHAPE_MISMATCH', `prelu has ${values.length} slopes for rows of ${cols}`);
   const out = new Float32Array(cols);
   for (let i = 0; i < cols; i++) out[i] = finite(values[values.length === 1 ? 0 : i], 'slope', NaN);
@@ -181,11 +198,15 @@ export function resolveActivation(name: unknown, options: ActivationOptions = {}
   if (!isRowwise && !Object.hasOwn(ELEMENTWISE, key)) {
     fail('UNKNOWN_ACTIVATION', `unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
   }
-  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `activation options must be an object, got ${String(options)}`);
-  const known = isRowwise ? ROWWISE_OPTIONS[key as RowwiseName] ?? [] : ELEMENTWISE[key as keyof typeof ELEMENTWISE][1];
+  if (options === null || typeof options !== 'object')
+    fail('INVALID_ARGUMENT', `activation options must be an object, got ${String(options)}`);
+  const known = isRowwise ? (ROWWISE_OPTIONS[key as RowwiseName] ?? []) : ELEMENTWISE[key as keyof typeof ELEMENTWISE][1];
   for (const option of Object.keys(options)) {
     if (option !== 'preset' && !known.includes(option as OptionKey) && !ignoring.includes(option)) {
-      fail('INVALID_ARGUMENT', `${given} takes no option '${option}'${known.length ? `; its options: ${known.join(', ')}, preset` : ' (but preset)'}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${given} takes no option '${option}'${known.length ? `; its options: ${known.join(', ')}, preset` : ' (but preset)'}`,
+      );
     }
   }
   const preset = options.preset ?? 'keras';

@@ -1,4 +1,11 @@
-import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
+import {
+  type ActivationName,
+  type ActivationOptions,
+  type ActivationSpec,
+  type ResolvedActivation,
+  preluSlopes,
+  resolveSpec,
+} from './activations.js';
 import type { LayerDesc } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
@@ -27,7 +34,16 @@ export interface DenseConfig {
 type KernelLayout = 'io' | 'oi';
 
 /** DenseConfig's keys, as the runtime check of a config sees them (the type states them for TypeScript). */
-export const DENSE_CONFIG_KEYS = ['inputDim', 'units', 'activation', 'alpha', 'kernel', 'bias', 'kernelLayout', 'seed'] as const satisfies readonly (keyof DenseConfig)[];
+export const DENSE_CONFIG_KEYS = [
+  'inputDim',
+  'units',
+  'activation',
+  'alpha',
+  'kernel',
+  'bias',
+  'kernelLayout',
+  'seed',
+] as const satisfies readonly (keyof DenseConfig)[];
 
 /** Options of `apply` on a Float32Array. */
 export interface ApplyOptions {
@@ -88,10 +104,12 @@ export class DenseLayer {
     const extra = config.alpha === undefined ? {} : { alpha: config.alpha };
     this.activation = resolveSpec(config.activation, extra);
     const slopes = this.activation.name === 'prelu' ? preluSlopes((config.activation as ActivationOptions).slope, this.units) : null;
-    this.#spec = typeof config.activation === 'object' && config.activation !== null
-      ? { ...extra, ...config.activation, ...(slopes ? { slope: Array.from(slopes) } : {}) }
-      : { name: this.activation.name, ...extra };
-    if (this.activation.name === 'glu') fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
+    this.#spec =
+      typeof config.activation === 'object' && config.activation !== null
+        ? { ...extra, ...config.activation, ...(slopes ? { slope: Array.from(slopes) } : {}) }
+        : { name: this.activation.name, ...extra };
+    if (this.activation.name === 'glu')
+      fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const transposed = isTransposed(config.kernelLayout);
     this.#checkWeights(config.kernel, config.bias);
     const seed = checkCount(config.seed ?? 0, 'seed');
@@ -175,16 +193,23 @@ export class DenseLayer {
   setWeights(weights: readonly [kernel: ArrayLike<number>, bias?: ArrayLike<number>]): void;
   setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
   setWeights(
-    kernelOrWeights: ArrayLike<number> | readonly [ArrayLike<number>, ArrayLike<number>?], bias?: ArrayLike<number>, kernelLayout: KernelLayout = 'io',
+    kernelOrWeights: ArrayLike<number> | readonly [ArrayLike<number>, ArrayLike<number>?],
+    bias?: ArrayLike<number>,
+    kernelLayout: KernelLayout = 'io',
   ): void {
     this.#assertAlive();
     if (kernelOrWeights === undefined) fail('INVALID_ARGUMENT', 'setWeights needs a kernel');
     // The array form: an array of arrays (a kernel is an array of numbers, never of arrays).
     const listed = Array.isArray(kernelOrWeights) && kernelOrWeights.length > 0 && typeof kernelOrWeights[0] === 'object';
     if (listed && (kernelOrWeights.length > 2 || bias !== undefined)) {
-      fail('INVALID_ARGUMENT', `setWeights([kernel, bias]) takes one array of at most 2 arrays, got ${kernelOrWeights.length} and ${bias === undefined ? 'no' : 'a'} second argument`);
+      fail(
+        'INVALID_ARGUMENT',
+        `setWeights([kernel, bias]) takes one array of at most 2 arrays, got ${kernelOrWeights.length} and ${bias === undefined ? 'no' : 'a'} second argument`,
+      );
     }
-    const [kernel, b] = listed ? (kernelOrWeights as [ArrayLike<number>, ArrayLike<number>?]) : [kernelOrWeights as ArrayLike<number>, bias];
+    const [kernel, b] = listed
+      ? (kernelOrWeights as [ArrayLike<number>, ArrayLike<number>?])
+      : [kernelOrWeights as ArrayLike<number>, bias];
     this.#checkWeights(kernel, b);
     const transposed = isTransposed(kernelLayout);
     const { heap } = this.#ctx;
@@ -215,7 +240,10 @@ export class DenseLayer {
 
   /** @internal Runs the kernel on addresses already in wasm memory (`x` and `y` disjoint). */
   run(x: number, batch: number, y: number, scratch: number): void {
-    const { code, params: [p0, p1, p2] } = this.activation;
+    const {
+      code,
+      params: [p0, p1, p2],
+    } = this.activation;
     const { wasm } = this.#ctx;
     if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
@@ -316,7 +344,8 @@ export function batchOf(input: unknown, width: number, batch: number | undefined
 /** The `into` tensor of options given with a Tensor input (INVALID_ARGUMENT for anything else). */
 export function tensorOptions(options: unknown, method: string): Tensor | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `${method}(tensor, options): options must be an object, got ${String(options)}`);
+  if (options === null || typeof options !== 'object')
+    fail('INVALID_ARGUMENT', `${method}(tensor, options): options must be an object, got ${String(options)}`);
   checkKeys(options, ['into'], `${method}(tensor, options)`);
   return (options as ApplyTensorOptions).into;
 }

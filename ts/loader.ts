@@ -26,11 +26,45 @@ function probe(operands: number, opcode: number[]): Uint8Array<ArrayBuffer> {
   return new Uint8Array([...header, 0x0a, body.length + 2, 0x01, body.length, ...body]);
 }
 const bulkMemoryProbe = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: () -> ()
-  0x03, 0x02, 0x01, 0x00, // one function
-  0x05, 0x03, 0x01, 0x00, 0x00, // one memory, 0 pages
-  0x0a, 0x0e, 0x01, 0x0c, 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x00, 0x0b, // memory.copy(0, 0, 0)
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version
+  0x01,
+  0x04,
+  0x01,
+  0x60,
+  0x00,
+  0x00, // type: () -> ()
+  0x03,
+  0x02,
+  0x01,
+  0x00, // one function
+  0x05,
+  0x03,
+  0x01,
+  0x00,
+  0x00, // one memory, 0 pages
+  0x0a,
+  0x0e,
+  0x01,
+  0x0c,
+  0x00,
+  0x41,
+  0x00,
+  0x41,
+  0x00,
+  0x41,
+  0x00,
+  0xfc,
+  0x0a,
+  0x00,
+  0x00,
+  0x0b, // memory.copy(0, 0, 0)
 ]);
 const PROBES: Record<Variant, Uint8Array<ArrayBuffer>> = {
   relaxed: probe(3, [0xfd, 0x85, 0x02]), // f32x4.relaxed_madd
@@ -106,7 +140,10 @@ export async function loadModule(options: InitOptions): Promise<WebAssembly.Modu
   const variant = options.variant ?? bestVariant();
   if (!VARIANTS.includes(variant)) fail('INVALID_ARGUMENT', `unknown variant ${JSON.stringify(variant)}; builds: ${VARIANTS.join(', ')}`);
   if (!supports(variant)) {
-    const hint = variant === 'relaxed' && isNode ? ' (Node 20 needs node --experimental-wasm-relaxed-simd, which NODE_OPTIONS refuses; Node 22+ has it by default)' : '';
+    const hint =
+      variant === 'relaxed' && isNode
+        ? ' (Node 20 needs node --experimental-wasm-relaxed-simd, which NODE_OPTIONS refuses; Node 22+ has it by default)'
+        : '';
     fail('UNSUPPORTED_RUNTIME', `this engine cannot run the '${variant}' build${hint}`);
   }
   return readUrl(bundledUrl(variant));

@@ -129,7 +129,8 @@ export class Heap {
    * before any allocation; other values that are not numbers are refused by `write`.
    */
   stable<T extends ArrayLike<number>>(values: T): T | Float32Array {
-    if (values instanceof BigInt64Array || values instanceof BigUint64Array) fail('INVALID_ARGUMENT', 'values must be numbers, not BigInts');
+    if (values instanceof BigInt64Array || values instanceof BigUint64Array)
+      fail('INVALID_ARGUMENT', 'values must be numbers, not BigInts');
     if (!ArrayBuffer.isView(values)) return values;
     if (values.length === 0) return new Float32Array(0);
     return values.buffer === this.memory.buffer ? Float32Array.from(values) : values;

@@ -88,9 +88,15 @@ export function lossAndGradient(loss: ReferenceLoss, a: ArrayLike<number>, y: Ar
     const d = p - t;
     let [value, slope] = [0, 0];
     switch (loss.name) {
-      case 'mean_squared_error': [value, slope] = [d * d, 2 * d]; break;
-      case 'mean_absolute_error': [value, slope] = [Math.abs(d), Math.sign(d)]; break;
-      case 'huber': [value, slope] = Math.abs(d) <= delta ? [d * d / 2, d] : [delta * (Math.abs(d) - delta / 2), delta * Math.sign(d)]; break;
+      case 'mean_squared_error':
+        [value, slope] = [d * d, 2 * d];
+        break;
+      case 'mean_absolute_error':
+        [value, slope] = [Math.abs(d), Math.sign(d)];
+        break;
+      case 'huber':
+        [value, slope] = Math.abs(d) <= delta ? [(d * d) / 2, d] : [delta * (Math.abs(d) - delta / 2), delta * Math.sign(d)];
+        break;
       case 'binary_crossentropy':
         if (loss.fromLogits) [value, slope] = [Math.max(p, 0) - p * t + Math.log1p(Math.exp(-Math.abs(p))), sigmoid(p) - t];
         else {
@@ -234,7 +240,12 @@ export function classificationScores(yTrue: ArrayLike<number>, yPred: ArrayLike<
     return { precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
   });
   const mean = (k: 'precision' | 'recall' | 'f1') => scores.reduce((s, v) => s + v[k], 0) / scores.length;
-  return { precision: mean('precision'), recall: mean('recall'), f1: mean('f1'), accuracy: t.filter((v, i) => v === p[i]).length / t.length };
+  return {
+    precision: mean('precision'),
+    recall: mean('recall'),
+    f1: mean('f1'),
+    accuracy: t.filter((v, i) => v === p[i]).length / t.length,
+  };
 }
 
 /** ROC AUC by its definition: the probability that a positive outscores a negative (ties count half). */

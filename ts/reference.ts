@@ -5,7 +5,14 @@
  * benchmarks, with the same names, options and defaults as the wasm API.
  */
 import {
-  type ActivationName, type ActivationOptions, PRESET_DEFAULTS, type Preset, SELU_ALPHA, SELU_SCALE, preluSlopes, resolveActivation,
+  type ActivationName,
+  type ActivationOptions,
+  PRESET_DEFAULTS,
+  type Preset,
+  SELU_ALPHA,
+  SELU_SCALE,
+  preluSlopes,
+  resolveActivation,
 } from './activations.js';
 
 export type ScalarActivation = (x: number) => number;
@@ -32,7 +39,10 @@ export function erfc(z: number): number {
   return Math.exp(-z * z) / (Math.sqrt(Math.PI) * t);
 }
 
-const nanOr = (f: ScalarActivation): ScalarActivation => (x) => (Number.isNaN(x) ? x : f(x));
+const nanOr =
+  (f: ScalarActivation): ScalarActivation =>
+  (x) =>
+    Number.isNaN(x) ? x : f(x);
 const clip = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 /** The sigmoid without overflow or cancellation on either side. */
 const sigmoidOf = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -80,8 +90,10 @@ function parametersOf(name: ActivationName, options: ActivationOptions) {
   return {
     name: act.name,
     /** relu's Keras 3 options, or null for the plain max(x, 0). */
-    relu: negativeSlope === undefined && maxValue === undefined && threshold === undefined
-      ? null : { slope: negativeSlope ?? 0, max: maxValue ?? Infinity, threshold: threshold ?? 0 },
+    relu:
+      negativeSlope === undefined && maxValue === undefined && threshold === undefined
+        ? null
+        : { slope: negativeSlope ?? 0, max: maxValue ?? Infinity, threshold: threshold ?? 0 },
     leakySlope: negativeSlope ?? alpha(PRESET_DEFAULTS.leakySlope[preset]),
     eluAlpha: alpha(1),
     hard: { alpha: alpha(hardAlpha), beta: options.beta ?? hardBeta },
@@ -100,32 +112,64 @@ function parametersOf(name: ActivationName, options: ActivationOptions) {
 export function scalarActivation(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
   const p = parametersOf(name, options);
   switch (p.name) {
-    case 'linear': return linear;
-    case 'relu': return p.relu ? reluGeneral(p.relu.slope, p.relu.max, p.relu.threshold) : relu;
-    case 'leaky_relu': return leakyRelu(p.leakySlope);
-    case 'relu6': return nanOr((x) => clip(relu(x), 0, 6));
-    case 'elu': { const a = p.eluAlpha; return (x) => (x > 0 ? x : a * Math.expm1(x)); }
-    case 'selu': return (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x));
-    case 'celu': { const a = p.eluAlpha; return (x) => (x > 0 ? x : a * Math.expm1(x / a)); }
-    case 'exponential': return Math.exp;
-    case 'sigmoid': return sigmoid;
-    case 'tanh': return tanh;
+    case 'linear':
+      return linear;
+    case 'relu':
+      return p.relu ? reluGeneral(p.relu.slope, p.relu.max, p.relu.threshold) : relu;
+    case 'leaky_relu':
+      return leakyRelu(p.leakySlope);
+    case 'relu6':
+      return nanOr((x) => clip(relu(x), 0, 6));
+    case 'elu': {
+      const a = p.eluAlpha;
+      return (x) => (x > 0 ? x : a * Math.expm1(x));
+    }
+    case 'selu':
+      return (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x));
+    case 'celu': {
+      const a = p.eluAlpha;
+      return (x) => (x > 0 ? x : a * Math.expm1(x / a));
+    }
+    case 'exponential':
+      return Math.exp;
+    case 'sigmoid':
+      return sigmoid;
+    case 'tanh':
+      return tanh;
     case 'hard_sigmoid':
     case 'hard_silu': {
       const { alpha: al, beta: be } = p.hard;
       const hs = nanOr((x) => clip(al * x + be, 0, 1));
       return p.name === 'hard_silu' ? (x) => x * hs(x) : hs;
     }
-    case 'hard_tanh': return nanOr((x) => clip(x, p.hardTanh.min, p.hardTanh.max));
-    case 'hard_shrink': { const t = p.shrink; return nanOr((x) => (Math.abs(x) > t ? x : 0)); }
-    case 'soft_shrink': { const t = p.shrink; return nanOr((x) => (x > t ? x - t : x < -t ? x + t : 0)); }
-    case 'log_sigmoid': return (x) => -softplusOf(-x);
-    case 'mish': return (x) => x * Math.tanh(softplusOf(x));
-    case 'silu': { const b = p.beta; return (x) => x * sigmoidOf(b * x); }
-    case 'softplus': { const [b, t] = [p.beta, p.softplusThreshold]; return (x) => (b * x > t ? x : softplusOf(b * x) / b); }
-    case 'softsign': return (x) => x / (1 + Math.abs(x));
-    case 'sparse_plus': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? x : ((x + 1) * (x + 1)) / 4));
-    case 'sparse_sigmoid': return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2));
+    case 'hard_tanh':
+      return nanOr((x) => clip(x, p.hardTanh.min, p.hardTanh.max));
+    case 'hard_shrink': {
+      const t = p.shrink;
+      return nanOr((x) => (Math.abs(x) > t ? x : 0));
+    }
+    case 'soft_shrink': {
+      const t = p.shrink;
+      return nanOr((x) => (x > t ? x - t : x < -t ? x + t : 0));
+    }
+    case 'log_sigmoid':
+      return (x) => -softplusOf(-x);
+    case 'mish':
+      return (x) => x * Math.tanh(softplusOf(x));
+    case 'silu': {
+      const b = p.beta;
+      return (x) => x * sigmoidOf(b * x);
+    }
+    case 'softplus': {
+      const [b, t] = [p.beta, p.softplusThreshold];
+      return (x) => (b * x > t ? x : softplusOf(b * x) / b);
+    }
+    case 'softsign':
+      return (x) => x / (1 + Math.abs(x));
+    case 'sparse_plus':
+      return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? x : ((x + 1) * (x + 1)) / 4));
+    case 'sparse_sigmoid':
+      return nanOr((x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2));
     case 'squareplus': {
       const { b } = p;
       return (x) => {
@@ -133,14 +177,22 @@ export function scalarActivation(name: ActivationName, options: ActivationOption
         return x >= 0 ? (x + root) / 2 : b / (2 * (root - x));
       };
     }
-    case 'tanh_shrink': return tanhShrink;
-    case 'threshold': { const { at: t, value: v } = p.threshold; return (x) => (x > t ? x : v); }
-    case 'thresholded_relu': { const t = p.thresholdedAt; return (x) => (x > t ? x : 0); }
+    case 'tanh_shrink':
+      return tanhShrink;
+    case 'threshold': {
+      const { at: t, value: v } = p.threshold;
+      return (x) => (x > t ? x : v);
+    }
+    case 'thresholded_relu': {
+      const t = p.thresholdedAt;
+      return (x) => (x > t ? x : 0);
+    }
     case 'gelu':
       return p.approximate
         ? (x) => x * sigmoidOf(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
         : (x) => 0.5 * x * erfc(-x * Math.SQRT1_2);
-    default: throw new TypeError(`${p.name} is row-wise: use activate()`);
+    default:
+      throw new TypeError(`${p.name} is row-wise: use activate()`);
   }
 }
 
@@ -149,24 +201,39 @@ export function scalarActivation(name: ActivationName, options: ActivationOption
 export function derivative(name: ActivationName, options: ActivationOptions = {}): ScalarActivation {
   const p = parametersOf(name, options);
   const dsig = (v: number) => sigmoidOf(v) * sigmoidOf(-v);
-  const normalDensity = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+  const normalDensity = (x: number) => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
   const f = ((): ScalarActivation => {
     switch (p.name) {
-      case 'linear': return () => 1;
+      case 'linear':
+        return () => 1;
       case 'relu': {
         if (!p.relu) return (x) => (x > 0 ? 1 : 0);
         const { slope, max, threshold: t } = p.relu;
         const lo = Number.isFinite(max) ? 0 : -Infinity;
         return (x) => (x > t ? (x < max && x >= lo ? 1 : 0) : slope);
       }
-      case 'leaky_relu': { const s = Math.fround(p.leakySlope); return (x) => (x > 0 ? 1 : s); }
-      case 'relu6': return (x) => (x > 0 && x < 6 ? 1 : 0);
-      case 'elu': { const a = p.eluAlpha; return (x) => (x > 0 ? 1 : a * Math.exp(x)); }
-      case 'selu': return (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x));
-      case 'celu': { const a = p.eluAlpha; return (x) => (x > 0 ? 1 : Math.exp(x / a)); }
-      case 'exponential': return Math.exp;
-      case 'sigmoid': return dsig;
-      case 'tanh': return (x) => 1 - Math.tanh(x) ** 2;
+      case 'leaky_relu': {
+        const s = Math.fround(p.leakySlope);
+        return (x) => (x > 0 ? 1 : s);
+      }
+      case 'relu6':
+        return (x) => (x > 0 && x < 6 ? 1 : 0);
+      case 'elu': {
+        const a = p.eluAlpha;
+        return (x) => (x > 0 ? 1 : a * Math.exp(x));
+      }
+      case 'selu':
+        return (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x));
+      case 'celu': {
+        const a = p.eluAlpha;
+        return (x) => (x > 0 ? 1 : Math.exp(x / a));
+      }
+      case 'exponential':
+        return Math.exp;
+      case 'sigmoid':
+        return dsig;
+      case 'tanh':
+        return (x) => 1 - Math.tanh(x) ** 2;
       case 'hard_sigmoid':
       case 'hard_silu': {
         const { alpha: al, beta: be } = p.hard;
@@ -174,32 +241,51 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
         if (p.name === 'hard_sigmoid') return (x) => (inside(x) ? al : 0);
         return (x) => clip(al * x + be, 0, 1) + (inside(x) ? x * al : 0);
       }
-      case 'hard_tanh': return (x) => (x > p.hardTanh.min && x < p.hardTanh.max ? 1 : 0);
+      case 'hard_tanh':
+        return (x) => (x > p.hardTanh.min && x < p.hardTanh.max ? 1 : 0);
       case 'hard_shrink':
-      case 'soft_shrink': { const t = p.shrink; return (x) => (Math.abs(x) > t ? 1 : 0); }
-      case 'log_sigmoid': return (x) => sigmoidOf(-x);
-      case 'mish': return (x) => {
-        if (x > 40) return 1; // the second term is below 1e-30, and ∞·0 must not make NaN
-        const t = Math.tanh(softplusOf(x));
-        return t + x * (1 - t * t) * sigmoidOf(x);
-      };
+      case 'soft_shrink': {
+        const t = p.shrink;
+        return (x) => (Math.abs(x) > t ? 1 : 0);
+      }
+      case 'log_sigmoid':
+        return (x) => sigmoidOf(-x);
+      case 'mish':
+        return (x) => {
+          if (x > 40) return 1; // the second term is below 1e-30, and ∞·0 must not make NaN
+          const t = Math.tanh(softplusOf(x));
+          return t + x * (1 - t * t) * sigmoidOf(x);
+        };
       // At ±Inf the second terms are 0·∞: their limit is 0.
-      case 'silu': { const b = p.beta; return (x) => (Number.isFinite(x) ? sigmoidOf(b * x) + b * x * dsig(b * x) : sigmoidOf(b * x)); }
+      case 'silu': {
+        const b = p.beta;
+        return (x) => (Number.isFinite(x) ? sigmoidOf(b * x) + b * x * dsig(b * x) : sigmoidOf(b * x));
+      }
       case 'softplus': {
         const [b, t] = [p.beta, p.softplusThreshold];
         return (x) => (b * x > t ? 1 : sigmoidOf(b * x));
       }
-      case 'softsign': return (x) => 1 / (1 + Math.abs(x)) ** 2;
-      case 'sparse_plus': return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2);
-      case 'sparse_sigmoid': return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
+      case 'softsign':
+        return (x) => 1 / (1 + Math.abs(x)) ** 2;
+      case 'sparse_plus':
+        return (x) => (x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2);
+      case 'sparse_sigmoid':
+        return (x) => (x <= -1 || x >= 1 ? 0 : 0.5);
       case 'squareplus': {
         // (1 + x/√(x² + b))/2 = squareplus(x)/√(x² + b), which does not cancel for x ≪ 0; at ±Inf its limits 1 and 0.
         const [b, y] = [p.b, scalarActivation(name, options)];
         return (x) => (Number.isFinite(x) ? y(x) / Math.sqrt(x * x + b) : x > 0 ? 1 : 0);
       }
-      case 'tanh_shrink': return (x) => Math.tanh(x) ** 2;
-      case 'threshold': { const t = p.threshold.at; return (x) => (x > t ? 1 : 0); }
-      case 'thresholded_relu': { const t = p.thresholdedAt; return (x) => (x > t ? 1 : 0); }
+      case 'tanh_shrink':
+        return (x) => Math.tanh(x) ** 2;
+      case 'threshold': {
+        const t = p.threshold.at;
+        return (x) => (x > t ? 1 : 0);
+      }
+      case 'thresholded_relu': {
+        const t = p.thresholdedAt;
+        return (x) => (x > t ? 1 : 0);
+      }
       case 'gelu': {
         if (!p.approximate) return (x) => 0.5 * erfc(-x * Math.SQRT1_2) + x * normalDensity(x);
         const k = 2 * SQRT_2_OVER_PI;
@@ -208,14 +294,20 @@ export function derivative(name: ActivationName, options: ActivationOptions = {}
           return Number.isFinite(x) ? sigmoidOf(v) + x * dsig(v) * k * (1 + 3 * 0.044715 * x * x) : sigmoidOf(v);
         };
       }
-      default: throw new TypeError(`${p.name} is row-wise: use activateBackward()`);
+      default:
+        throw new TypeError(`${p.name} is row-wise: use activateBackward()`);
     }
   })();
   return nanOr(f);
 }
 
 /** The backward pass: dy·f'(x) elementwise, or the Jacobian product of softmax, log_softmax, softmin per row. */
-export function activateBackward(name: ActivationName, x: ArrayLike<number>, dy: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
+export function activateBackward(
+  name: ActivationName,
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  options: ActivationOptions & { axisSize?: number } = {},
+): Float32Array {
   const act = resolveActivation(name, options, ['axisSize']);
   if (!act.rowwise) {
     const d = derivative(name, options);
@@ -312,7 +404,11 @@ function map(x: ArrayLike<number>, f: ScalarActivation): Float32Array {
 }
 
 /** `nn.activate` on plain arrays. */
-export function activate(name: ActivationName, x: ArrayLike<number>, options: ActivationOptions & { axisSize?: number } = {}): Float32Array {
+export function activate(
+  name: ActivationName,
+  x: ArrayLike<number>,
+  options: ActivationOptions & { axisSize?: number } = {},
+): Float32Array {
   const act = resolveActivation(name, options, ['axisSize']);
   const cols = options.axisSize ?? x.length;
   if (act.rowwise) return new Float32Array(rowwise(act.name, x, cols, act.name === 'prelu' ? preluSlopes(options.slope, cols) : undefined));

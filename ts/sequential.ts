@@ -1,6 +1,16 @@
 import { MODEL_LAYER_BYTES, MODEL_STEP_BYTES, writeModelLayer, writeModelStep } from './abi.js';
 import type { Context } from './context.js';
-import { type ApplyOptions, type ApplyTensorOptions, DENSE_CONFIG_KEYS, type DenseConfig, DenseLayer, batchOf, checkLength, outArrayOf, tensorOptions } from './dense.js';
+import {
+  type ApplyOptions,
+  type ApplyTensorOptions,
+  DENSE_CONFIG_KEYS,
+  type DenseConfig,
+  DenseLayer,
+  batchOf,
+  checkLength,
+  outArrayOf,
+  tensorOptions,
+} from './dense.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
 import { type CheckedStep, type LayerStep, checkSteps, stepDesc, stepType } from './steps.js';
@@ -38,7 +48,8 @@ const LAYER_SPEC_KEYS = [...DENSE_CONFIG_KEYS, 'then', 'folded'] as const;
 /** A layer's `folded` labels, checked. */
 function checkFolded(folded: unknown, where: string): readonly string[] {
   if (folded === undefined) return [];
-  if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string')) fail('INVALID_ARGUMENT', `${where}: folded must be an array of names`);
+  if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string'))
+    fail('INVALID_ARGUMENT', `${where}: folded must be an array of names`);
   return Object.freeze([...folded]);
 }
 
@@ -169,11 +180,19 @@ export class Sequential {
     if (this.#workspace && batch <= this.#capacity) return this.#workspace;
     const hidden = Math.max(0, ...this.layers.slice(0, -1).map((l) => l.units));
     const { wasm } = this.#ctx;
-    const stepScratch = this.steps.flatMap((list, i) => list.map((step) => (step.kind === 'activation'
-      ? this.#ctx.kernelLen(wasm.simdnet_rowwise_scratch_len(step.activation.code, this.layers[i]!.units), 'scratch') : 0)));
+    const stepScratch = this.steps.flatMap((list, i) =>
+      list.map((step) =>
+        step.kind === 'activation'
+          ? this.#ctx.kernelLen(wasm.simdnet_rowwise_scratch_len(step.activation.code, this.layers[i]!.units), 'scratch')
+          : 0,
+      ),
+    );
     const scratch = Math.max(...this.layers.map((l) => l.scratchFloats(batch)), ...stepScratch);
     // The shared scratch only grows, so once grown here `ctx.scratch(scratch)` in predict allocates nothing.
-    const ptrs = this.#ctx.allocWithScratch([this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w), scratch);
+    const ptrs = this.#ctx.allocWithScratch(
+      [this.inputDim, hidden, hidden, this.outputDim].map((w) => batch * w),
+      scratch,
+    );
     this.#releaseWorkspace();
     const [x, a, b, y] = ptrs as [number, number, number, number];
     this.#workspace = { x, a, b, y, scratch };
@@ -242,7 +261,10 @@ export class Sequential {
     this.#assertAlive();
     const stepped = this.steps.findIndex((list) => list.length > 0);
     if (stepped >= 0) {
-      fail('INVALID_ARGUMENT', `layer ${stepped} has steps after its activation (an imported model's extra layers); training them is not supported yet`);
+      fail(
+        'INVALID_ARGUMENT',
+        `layer ${stepped} has steps after its activation (an imported model's extra layers); training them is not supported yet`,
+      );
     }
     const trainer = new Trainer(this.#ctx, this.layers, options);
     this.#trainer?.dispose();
@@ -298,7 +320,11 @@ export class Sequential {
     // Keras names a layer by its class in snake case, numbered from the second of a class on.
     const seen = new Map<string, number>();
     const named = (type: string) => {
-      const base = type.split(',')[0]!.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+      const base = type
+        .split(',')[0]!
+        .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+        .replace(/([a-z])([A-Z])/g, '$1_$2')
+        .toLowerCase();
       const n = seen.get(base) ?? 0;
       seen.set(base, n + 1);
       return `${n === 0 ? base : `${base}_${n}`} (${type})`;
@@ -315,7 +341,11 @@ export class Sequential {
     });
     // Keras' widths, the first widened to fit a long name (a folded BatchNormalization's).
     const widths = [Math.max(34, ...rows.map((r) => r[0]!.length + 2)), 20, 12];
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('').trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('')
+        .trimEnd();
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
     return [
       'Model: "sequential"',

@@ -81,7 +81,6 @@ export class Simdnet {
     return this.sequential(await readModel(source, options));
   }
 
-
   /**
    * `name` applied elementwise, or along rows of `axisSize` for the row-wise ones (softmax,
    * log_softmax, softmin, sparsemax, glu; glu halves the row). Float32Array → new Float32Array, or
@@ -103,8 +102,18 @@ export class Simdnet {
    */
   activateBackward(name: ActivationName, x: Float32Array, dy: Float32Array, options?: ActivateOptions): Float32Array;
   activateBackward(name: ActivationName, x: Tensor, dy: Tensor, options?: ActivateOptions): Tensor;
-  activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor;
-  activateBackward(name: ActivationName, x: Float32Array | Tensor, dy: Float32Array | Tensor, options?: ActivateOptions): Float32Array | Tensor {
+  activateBackward(
+    name: ActivationName,
+    x: Float32Array | Tensor,
+    dy: Float32Array | Tensor,
+    options?: ActivateOptions,
+  ): Float32Array | Tensor;
+  activateBackward(
+    name: ActivationName,
+    x: Float32Array | Tensor,
+    dy: Float32Array | Tensor,
+    options?: ActivateOptions,
+  ): Float32Array | Tensor {
     return activateBackward(this.#ctx, name, x, dy, options);
   }
 }

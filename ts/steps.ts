@@ -5,7 +5,14 @@
  * Mul/Div/Add/Sub by a constant).
  */
 import { AFFINE_CODE, type ModelStep } from './abi.js';
-import { type ActivationName, type ActivationOptions, type ActivationSpec, type ResolvedActivation, preluSlopes, resolveSpec } from './activations.js';
+import {
+  type ActivationName,
+  type ActivationOptions,
+  type ActivationSpec,
+  type ResolvedActivation,
+  preluSlopes,
+  resolveSpec,
+} from './activations.js';
 import { SimdnetError, checkKeys, fail } from './errors.js';
 
 /** `y = x·scale + shift` per unit: one value for all units, or one per unit. `label` names it in `summary()`. */
@@ -85,9 +92,15 @@ export function stepDesc(step: CheckedStep, values: number): ModelStep {
 }
 
 /** Keras' layer class for an activation applied as a layer of its own. */
-const KERAS_LAYERS: Partial<Record<ActivationName, string>> = { leaky_relu: 'LeakyReLU', elu: 'ELU', relu: 'ReLU', prelu: 'PReLU', softmax: 'Softmax' };
+const KERAS_LAYERS: Partial<Record<ActivationName, string>> = {
+  leaky_relu: 'LeakyReLU',
+  elu: 'ELU',
+  relu: 'ReLU',
+  prelu: 'PReLU',
+  softmax: 'Softmax',
+};
 
 /** The layer type `summary()` shows for the step. */
 export function stepType(step: CheckedStep): string {
-  return step.kind === 'affine' ? step.label : KERAS_LAYERS[step.activation.name] ?? `Activation, ${step.activation.name}`;
+  return step.kind === 'affine' ? step.label : (KERAS_LAYERS[step.activation.name] ?? `Activation, ${step.activation.name}`);
 }

@@ -60,7 +60,8 @@ relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000.
     options: { time: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' }, 'no-peers': { type: 'boolean' } },
     async run(values) {
       const time = values.time === undefined ? undefined : Number(values.time);
-      if (time !== undefined && !(time > 0)) throw new Error(`--time must be a positive number of milliseconds, got ${String(values.time)}`);
+      if (time !== undefined && !(time > 0))
+        throw new Error(`--time must be a positive number of milliseconds, got ${String(values.time)}`);
       const { runBench, formatTable } = await import('../../bench/suite.js');
       const tty = process.stderr.isTTY;
       const progress = (done: number, total: number, label: string) =>
@@ -90,15 +91,17 @@ TF.js model.json or .onnx), its summary.`,
         return;
       }
       const sizes = await Promise.all(VARIANTS.map(async (v) => [v, (await readFile(bundledUrl(v))).byteLength] as const));
-      console.log([
-        `simdnet      ${await version()}, running the '${nn.variant}' build`,
-        `runtime      Node ${process.versions.node}, V8 ${process.versions.v8}, ${process.arch}`,
-        `features     ${VARIANTS.map((v) => `${v}: ${supports(v) ? 'yes' : 'no'}`).join(', ')}`,
-        ...sizes.map(([v, size]) => `wasm ${v.padEnd(8)}${(size / 1024).toFixed(1)} KiB (${size} bytes)`),
-        '',
-        'default model (Keras MLP):',
-        nn.sequential(KERAS_MLP).summary(),
-      ].join('\n'));
+      console.log(
+        [
+          `simdnet      ${await version()}, running the '${nn.variant}' build`,
+          `runtime      Node ${process.versions.node}, V8 ${process.versions.v8}, ${process.arch}`,
+          `features     ${VARIANTS.map((v) => `${v}: ${supports(v) ? 'yes' : 'no'}`).join(', ')}`,
+          ...sizes.map(([v, size]) => `wasm ${v.padEnd(8)}${(size / 1024).toFixed(1)} KiB (${size} bytes)`),
+          '',
+          'default model (Keras MLP):',
+          nn.sequential(KERAS_MLP).summary(),
+        ].join('\n'),
+      );
     },
   },
   predict: {
@@ -112,7 +115,8 @@ Writes one row of outputs per input row.
     async run(values, [path]) {
       const file = await modelPath(path, 'predict');
       if (values.input === undefined) throw new Error('predict: missing --input <file|-> (simdnet predict --help)');
-      if (values.output !== 'csv' && values.output !== 'json') throw new Error(`--output must be csv or json, got ${String(values.output)}`);
+      if (values.output !== 'csv' && values.output !== 'json')
+        throw new Error(`--output must be csv or json, got ${String(values.output)}`);
       const nn = await init({ variant: variantOf(values.variant) });
       const model = await nn.loadModel(file);
       const { rows } = parseRows(await readInput(values.input as string), values.header === true ? true : undefined);
@@ -157,7 +161,10 @@ const USAGE = [
 async function version(): Promise<string> {
   // dist/ts/cli/main.js and ts/cli/main.ts both sit below the package root.
   for (const up of ['../../../package.json', '../../package.json']) {
-    const manifest = await readFile(new URL(up, import.meta.url), 'utf8').then((t) => JSON.parse(t) as { name?: string; version?: string }, () => null);
+    const manifest = await readFile(new URL(up, import.meta.url), 'utf8').then(
+      (t) => JSON.parse(t) as { name?: string; version?: string },
+      () => null,
+    );
     if (manifest?.name === 'simdnet') return `simdnet ${manifest.version}`;
   }
   return 'simdnet (version unknown)';

@@ -3,15 +3,34 @@ import type { Simdnet } from '../simdnet.js';
 
 /** What `simdnet plot` draws: every elementwise activation, with the options in its title. */
 export const PLOTTED: [string, ActivationName, ActivationOptions][] = [
-  ['relu', 'relu', {}], ['leaky_relu', 'leaky_relu', {}], ['relu6', 'relu6', {}], ['elu', 'elu', {}],
-  ['selu', 'selu', {}], ['celu', 'celu', {}], ['exponential', 'exponential', {}], ['sigmoid', 'sigmoid', {}],
-  ['tanh', 'tanh', {}], ['gelu', 'gelu', {}], ['gelu (tanh)', 'gelu', { approximate: true }],
-  ['hard_sigmoid', 'hard_sigmoid', {}], ['hard_silu', 'hard_silu', {}], ['hard_tanh', 'hard_tanh', {}],
-  ['hard_shrink', 'hard_shrink', {}], ['soft_shrink', 'soft_shrink', {}], ['log_sigmoid', 'log_sigmoid', {}],
-  ['mish', 'mish', {}], ['silu', 'silu', {}], ['softplus', 'softplus', {}], ['softsign', 'softsign', {}],
-  ['sparse_plus', 'sparse_plus', {}], ['sparse_sigmoid', 'sparse_sigmoid', {}], ['squareplus', 'squareplus', {}],
-  ['tanh_shrink', 'tanh_shrink', {}], ['threshold (1, -1)', 'threshold', { threshold: 1, value: -1 }],
-  ['thresholded_relu', 'thresholded_relu', {}], ['linear', 'linear', {}],
+  ['relu', 'relu', {}],
+  ['leaky_relu', 'leaky_relu', {}],
+  ['relu6', 'relu6', {}],
+  ['elu', 'elu', {}],
+  ['selu', 'selu', {}],
+  ['celu', 'celu', {}],
+  ['exponential', 'exponential', {}],
+  ['sigmoid', 'sigmoid', {}],
+  ['tanh', 'tanh', {}],
+  ['gelu', 'gelu', {}],
+  ['gelu (tanh)', 'gelu', { approximate: true }],
+  ['hard_sigmoid', 'hard_sigmoid', {}],
+  ['hard_silu', 'hard_silu', {}],
+  ['hard_tanh', 'hard_tanh', {}],
+  ['hard_shrink', 'hard_shrink', {}],
+  ['soft_shrink', 'soft_shrink', {}],
+  ['log_sigmoid', 'log_sigmoid', {}],
+  ['mish', 'mish', {}],
+  ['silu', 'silu', {}],
+  ['softplus', 'softplus', {}],
+  ['softsign', 'softsign', {}],
+  ['sparse_plus', 'sparse_plus', {}],
+  ['sparse_sigmoid', 'sparse_sigmoid', {}],
+  ['squareplus', 'squareplus', {}],
+  ['tanh_shrink', 'tanh_shrink', {}],
+  ['threshold (1, -1)', 'threshold', { threshold: 1, value: -1 }],
+  ['thresholded_relu', 'thresholded_relu', {}],
+  ['linear', 'linear', {}],
 ];
 
 const COLUMNS = 4;
@@ -93,7 +112,13 @@ function curve(xs: Float32Array, ys: Float32Array, sx: (x: number) => number, sy
     else end();
   }
   end();
-  const d = segments.map((s) => simplify(s).map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${+px.toFixed(1)} ${+py.toFixed(1)}`).join('')).join('');
+  const d = segments
+    .map((s) =>
+      simplify(s)
+        .map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${+px.toFixed(1)} ${+py.toFixed(1)}`)
+        .join(''),
+    )
+    .join('');
   return { d, exits };
 }
 
@@ -122,10 +147,16 @@ export function plotActivations(nn: Simdnet): string {
     return [
       `<g>`,
       `<rect x="${ox}" y="${oy}" width="${w}" height="${h}" fill="#fafafa" stroke="#ccc"/>`,
-      ...yTicks.map((t) => `<path d="M${ox - 3} ${+sy(t).toFixed(1)}h${t === 0 ? w + 3 : 3}" stroke="${t === 0 ? '#999' : '#bbb'}"/>`
-        + `<text x="${ox - 5}" y="${+(sy(t) + 3).toFixed(1)}" text-anchor="end">${label(t)}</text>`),
-      ...X_TICKS.map((t) => `<path d="M${+sx(t).toFixed(1)} ${t === 0 ? oy : oy + h}v${t === 0 ? h + 3 : 3}" stroke="${t === 0 ? '#999' : '#bbb'}"/>`
-        + `<text x="${+sx(t).toFixed(1)}" y="${oy + h + 13}" text-anchor="middle">${label(t)}</text>`),
+      ...yTicks.map(
+        (t) =>
+          `<path d="M${ox - 3} ${+sy(t).toFixed(1)}h${t === 0 ? w + 3 : 3}" stroke="${t === 0 ? '#999' : '#bbb'}"/>` +
+          `<text x="${ox - 5}" y="${+(sy(t) + 3).toFixed(1)}" text-anchor="end">${label(t)}</text>`,
+      ),
+      ...X_TICKS.map(
+        (t) =>
+          `<path d="M${+sx(t).toFixed(1)} ${t === 0 ? oy : oy + h}v${t === 0 ? h + 3 : 3}" stroke="${t === 0 ? '#999' : '#bbb'}"/>` +
+          `<text x="${+sx(t).toFixed(1)}" y="${oy + h + 13}" text-anchor="middle">${label(t)}</text>`,
+      ),
       `<text x="${ox + w / 2}" y="${oy - 9}" text-anchor="middle" font-size="13">${title}</text>`,
       `<path d="${f.d}" fill="none" stroke="${COLORS.f}" stroke-width="2.6" stroke-opacity="0.85"/>`,
       `<path d="${df.d}" fill="none" stroke="${COLORS.df}" stroke-width="1.4" stroke-dasharray="4 2"/>`,

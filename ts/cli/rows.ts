@@ -38,7 +38,10 @@ export function parseRows(text: string, header?: boolean): ParsedRows {
     });
     return { rows: rows as number[][] };
   }
-  const lines = text.split(/\r?\n/).map((line, i) => ({ number: i + 1, cells: line.split(',') })).filter(({ cells }) => cells.join('').trim() !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ number: i + 1, cells: line.split(',') }))
+    .filter(({ cells }) => cells.join('').trim() !== '');
   const first = lines[0];
   const names = first && (header ?? first.cells.every((c) => decimal(c) === undefined)) ? first.cells.map((c) => c.trim()) : undefined;
   const body = names ? lines.slice(1) : lines;
@@ -47,6 +50,7 @@ export function parseRows(text: string, header?: boolean): ParsedRows {
       const value = decimal(cell);
       if (value === undefined) throw new Error(`line ${number}: "${cell.trim()}" is not a finite decimal number`);
       return value;
-    }));
+    }),
+  );
   return names ? { rows, header: names } : { rows };
 }

@@ -82,10 +82,20 @@ function options(values: Values, path: string | undefined) {
   const loss = resolveLoss(values.loss);
   const optimizer = { name: values.optimizer, ...(rate === undefined ? {} : { learningRate: Number(rate) }) };
   const crossentropy = loss.name.endsWith('crossentropy');
-  const given = values.metrics === undefined ? undefined : String(values.metrics).split(',').map((m) => m.trim());
+  const given =
+    values.metrics === undefined
+      ? undefined
+      : String(values.metrics)
+          .split(',')
+          .map((m) => m.trim());
   const metricNames = given ?? [crossentropy ? 'accuracy' : 'mae'];
   return {
-    path, loss, crossentropy, optimizer, metricNames, split,
+    path,
+    loss,
+    crossentropy,
+    optimizer,
+    metricNames,
+    split,
     epochs: integer(values, 'epochs', 1),
     batchSize: integer(values, 'batch-size', 1),
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : integer(values, 'seed', 0),
@@ -105,9 +115,13 @@ function dataset(text: string, label: string | undefined) {
   const x = new Float32Array(rows.length * width);
   const labels = new Float64Array(rows.length);
   rows.forEach((row, r) => {
-    if (row.length !== header.length) throw new Error(`data row ${r + 1} has ${row.length} values; the header has ${header.length} columns`);
+    if (row.length !== header.length)
+      throw new Error(`data row ${r + 1} has ${row.length} values; the header has ${header.length} columns`);
     labels[r] = row[column]!;
-    x.set(row.filter((_, c) => c !== column), r * width);
+    x.set(
+      row.filter((_, c) => c !== column),
+      r * width,
+    );
   });
   return { x, labels, width, n: rows.length };
 }
@@ -122,24 +136,36 @@ function targetsOf(labels: Float64Array, units: number, lossName: string) {
     const y = Float32Array.from(labels);
     return { y, dense: y };
   }
-  if (!lossName.includes('categorical')) throw new Error(`a ${units}-unit output needs a categorical loss (the label column holds class ids)`);
+  if (!lossName.includes('categorical'))
+    throw new Error(`a ${units}-unit output needs a categorical loss (the label column holds class ids)`);
   const dense = new Float32Array(labels.length * units);
   labels.forEach((id, r) => {
-    if (!Number.isInteger(id) || id < 0 || id >= units) throw new Error(`data row ${r + 1}: label ${id} is not a class id in [0, ${units})`);
+    if (!Number.isInteger(id) || id < 0 || id >= units)
+      throw new Error(`data row ${r + 1}: label ${id} is not a class id in [0, ${units})`);
     dense[r * units + id] = 1;
   });
   return { y: lossName === 'sparse_categorical_crossentropy' ? Int32Array.from(labels) : dense, dense };
 }
 
 /** The KPI table over `x` (raw features) and `dense` targets: the loss, the classification scores for a cross-entropy, the MSE. */
-function kpis(model: Sequential, x: Float32Array, y: Float32Array | Int32Array, dense: Float32Array, crossentropy: boolean): [string, number][] {
+function kpis(
+  model: Sequential,
+  x: Float32Array,
+  y: Float32Array | Int32Array,
+  dense: Float32Array,
+  crossentropy: boolean,
+): [string, number][] {
   const predictions = model.predict(x);
   const units = model.outputDim;
   const rows: [string, number][] = [['loss', model.evaluate(x, y, { batchSize: 256 }).loss]];
   if (crossentropy) {
     const accuracy = units === 1 ? metrics.binaryAccuracy(dense, predictions) : metrics.categoricalAccuracy(dense, predictions, units);
-    rows.push(['accuracy', accuracy], ['precision', metrics.precision(dense, predictions, units)],
-      ['recall', metrics.recall(dense, predictions, units)], ['f1', metrics.f1(dense, predictions, units)]);
+    rows.push(
+      ['accuracy', accuracy],
+      ['precision', metrics.precision(dense, predictions, units)],
+      ['recall', metrics.recall(dense, predictions, units)],
+      ['f1', metrics.f1(dense, predictions, units)],
+    );
   }
   rows.push(['mse', metrics.meanSquaredError(dense, predictions)]);
   return rows;
@@ -162,7 +188,10 @@ export async function train(nn: Simdnet, values: Values, [path]: string[]): Prom
     const lastBatch = Math.ceil(trainRows / o.batchSize) - 1;
     let [trainingMs, epochStart] = [0, 0];
     await model.fit(standardize(data.x.slice(), scaling), y, {
-      epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, validationSplit: o.split || undefined,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      validationSplit: o.split || undefined,
       callbacks: {
         onEpochBegin: () => void (epochStart = performance.now()),
         // Before the validation pass: the throughput counts training steps only.

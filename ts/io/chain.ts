@@ -54,7 +54,10 @@ export interface BatchNorm {
  * `γ·(x − mean)/√(variance + ε) + β` as `x·scale + shift`, computed in float64; INVALID_MODEL naming
  * `where` for a parameter that is not finite, a negative variance or ε, or a zero variance + ε.
  */
-export function batchNormAffine({ gamma, beta, mean, variance, epsilon }: BatchNorm, where: string): [scale: Float32Array, shift: Float32Array] {
+export function batchNormAffine(
+  { gamma, beta, mean, variance, epsilon }: BatchNorm,
+  where: string,
+): [scale: Float32Array, shift: Float32Array] {
   if (!Number.isFinite(epsilon) || epsilon < 0) fail('INVALID_MODEL', `${where}: epsilon must be a finite number ≥ 0, got ${epsilon}`);
   for (const [name, values] of Object.entries({ gamma, beta, mean, variance })) {
     const bad = values?.findIndex((v) => !Number.isFinite(v)) ?? -1;

@@ -33,8 +33,13 @@ interface ModelDocument {
   /** The binary part's file name, for models saved to disk (beside the JSON). */
   weightsPath: string;
   layers: {
-    inputDim: number; units: number; activation: ActivationSpec; kernel: Place; bias: Place;
-    then?: (ActivationSpec | SavedAffine)[]; folded?: string[];
+    inputDim: number;
+    units: number;
+    activation: ActivationSpec;
+    kernel: Place;
+    bias: Place;
+    then?: (ActivationSpec | SavedAffine)[];
+    folded?: string[];
   }[];
 }
 
@@ -59,11 +64,15 @@ export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedMo
       activation: l.activationSpec as ActivationSpec,
       kernel: place(weights[2 * i]!),
       bias: place(weights[2 * i + 1]!),
-      ...(model.steps[i]!.length > 0 ? {
-        then: model.steps[i]!.map((step) => (step.kind === 'affine'
-          ? { scale: place(step.values.subarray(0, l.units)), shift: place(step.values.subarray(l.units)), label: step.label }
-          : step.spec)),
-      } : {}),
+      ...(model.steps[i]!.length > 0
+        ? {
+            then: model.steps[i]!.map((step) =>
+              step.kind === 'affine'
+                ? { scale: place(step.values.subarray(0, l.units)), shift: place(step.values.subarray(l.units)), label: step.label }
+                : step.spec,
+            ),
+          }
+        : {}),
       ...(model.folded[i]!.length > 0 ? { folded: [...model.folded[i]!] } : {}),
     })),
   };
@@ -128,7 +137,15 @@ type Place = [offset: number, length: number];
 export interface ModelPlan {
   weightsPath: string;
   byteLength: number;
-  layers: { inputDim: number; units: number; activation: ActivationSpec; kernel: Place; bias: Place; then: PlannedStep[]; folded: string[] }[];
+  layers: {
+    inputDim: number;
+    units: number;
+    activation: ActivationSpec;
+    kernel: Place;
+    bias: Place;
+    then: PlannedStep[];
+    folded: string[];
+  }[];
 }
 
 type PlannedStep = ActivationSpec | SavedAffine;
@@ -170,13 +187,15 @@ export function planModel(document: unknown): ModelPlan {
     if (l.then !== undefined && !Array.isArray(l.then)) fail('INVALID_MODEL', `${where}'s then must be an array of steps`);
     const then = Array.from(l.then ?? [], (step: unknown, j): PlannedStep => {
       const what = `${where}'s step ${j}`;
-      if (step === null || typeof step !== 'object' || !('scale' in step)) return modelActivation(step as ActivationSpec, units, what, true);
+      if (step === null || typeof step !== 'object' || !('scale' in step))
+        return modelActivation(step as ActivationSpec, units, what, true);
       const { scale, shift, label } = step as Record<string, unknown>;
       if (typeof label !== 'string') fail('INVALID_MODEL', `${what}'s label must be a string`);
       return { scale: place(scale, units, `step ${j}'s scale`), shift: place(shift, units, `step ${j}'s shift`), label };
     });
     const folded = l.folded ?? [];
-    if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string')) fail('INVALID_MODEL', `${where}'s folded must be an array of names`);
+    if (!Array.isArray(folded) || !folded.every((f) => typeof f === 'string'))
+      fail('INVALID_MODEL', `${where}'s folded must be an array of names`);
     return {
       inputDim,
       units,
@@ -205,9 +224,14 @@ export function parseModel(plan: ModelPlan, weights: Uint8Array): LayerSpec[] {
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const read = ([offset, length]: Place) => Float32Array.from({ length }, (_, i) => view.getFloat32(4 * (offset + i), true));
   return plan.layers.map(({ inputDim, units, activation, kernel, bias, then, folded }) => ({
-    inputDim, units, activation, kernel: read(kernel), bias: read(bias), folded,
-    then: then.map((step): LayerStep => (typeof step === 'object' && 'scale' in step
-      ? { scale: read(step.scale), shift: read(step.shift), label: step.label }
-      : step)),
+    inputDim,
+    units,
+    activation,
+    kernel: read(kernel),
+    bias: read(bias),
+    folded,
+    then: then.map((step): LayerStep =>
+      typeof step === 'object' && 'scale' in step ? { scale: read(step.scale), shift: read(step.shift), label: step.label } : step,
+    ),
   }));
 }

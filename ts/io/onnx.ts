@@ -31,14 +31,23 @@ const many = (name: string, ...wires: number[]) => ({ name, wires, repeated: tru
 const MODEL: Schema = { 7: one('graph', LEN) };
 const GRAPH: Schema = { 1: many('node', LEN), 5: many('initializer', LEN), 11: many('input', LEN), 12: many('output', LEN) };
 const NODE: Schema = {
-  1: many('input', LEN), 2: many('output', LEN), 3: one('name', LEN), 4: one('op_type', LEN), 5: many('attribute', LEN),
+  1: many('input', LEN),
+  2: many('output', LEN),
+  3: one('name', LEN),
+  4: one('op_type', LEN),
+  5: many('attribute', LEN),
 };
 const ATTRIBUTE: Schema = { 1: one('name', LEN), 2: one('f', FIXED32), 3: one('i', VARINT), 4: one('s', LEN), 20: one('type', VARINT) };
 const VALUE_INFO: Schema = { 1: one('name', LEN) };
 // dims and float_data come packed (one length-delimited run) or one value per field.
 const TENSOR: Schema = {
-  1: many('dims', VARINT, LEN), 2: one('data_type', VARINT), 4: many('float_data', FIXED32, LEN), 7: many('int64_data', VARINT, LEN), 8: one('name', LEN),
-  9: one('raw_data', LEN), 14: one('data_location', VARINT),
+  1: many('dims', VARINT, LEN),
+  2: one('data_type', VARINT),
+  4: many('float_data', FIXED32, LEN),
+  7: many('int64_data', VARINT, LEN),
+  8: one('name', LEN),
+  9: one('raw_data', LEN),
+  14: one('data_location', VARINT),
 };
 
 /** A decoded message: varints as unsigned bigints, every other wire type as its bytes. */
@@ -142,7 +151,8 @@ function tensorOf(t: Message): [string, Tensor] {
   if (!name) invalid(`${t.where} has no name`);
   const what = `initializer ${name}`;
   const type = int64(t, 2);
-  if (type !== FLOAT && type !== INT64) invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1), and INT64 (7) for shapes, are supported`);
+  if (type !== FLOAT && type !== INT64)
+    invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1), and INT64 (7) for shapes, are supported`);
   if (int64(t, 14) === EXTERNAL) invalid(`${what} keeps its data in an external file, which is not supported`);
   const dims = int64s(t, 1).map((d) => {
     if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`${what} has dimension ${d}`);
@@ -236,16 +246,21 @@ function attrString(node: Node, name: string, fallback: string): string {
 /** The activation an ONNX node computes, with ONNX's defaults. */
 function activationOf(node: Node): ActivationSpec {
   switch (node.op) {
-    case 'Relu': return 'relu';
-    case 'Sigmoid': return 'sigmoid';
-    case 'Tanh': return 'tanh';
+    case 'Relu':
+      return 'relu';
+    case 'Sigmoid':
+      return 'sigmoid';
+    case 'Tanh':
+      return 'tanh';
     case 'Softmax': {
       const axis = attrInt(node, 'axis', -1);
       if (axis !== -1 && axis !== 1) invalid(`${node.label} over axis ${axis}: only the last axis of [batch, features] is supported`);
       return 'softmax';
     }
-    case 'LeakyRelu': return { name: 'leaky_relu', negativeSlope: attrFloat(node, 'alpha', 0.01) };
-    case 'Elu': return { name: 'elu', alpha: attrFloat(node, 'alpha', 1) };
+    case 'LeakyRelu':
+      return { name: 'leaky_relu', negativeSlope: attrFloat(node, 'alpha', 0.01) };
+    case 'Elu':
+      return { name: 'elu', alpha: attrFloat(node, 'alpha', 1) };
     case 'Selu': {
       const [alpha, gamma] = [attrFloat(node, 'alpha', 1.67326319217681884765625), attrFloat(node, 'gamma', 1.05070102214813232421875)];
       if (Math.fround(alpha) !== Math.fround(1.6732632423543772) || Math.fround(gamma) !== Math.fround(1.0507009873554805)) {
@@ -260,20 +275,40 @@ function activationOf(node: Node): ActivationSpec {
       }
       return { name: 'gelu', approximate: approximate === 'tanh' };
     }
-    case 'HardSigmoid': return { name: 'hard_sigmoid', alpha: attrFloat(node, 'alpha', 0.2), beta: attrFloat(node, 'beta', 0.5) };
-    case 'HardSwish': return { name: 'hard_silu', alpha: 1 / 6, beta: 0.5 };
-    case 'Softplus': return 'softplus';
-    case 'Mish': return 'mish';
-    default: return invalid(`${node.label} is not supported here`);
+    case 'HardSigmoid':
+      return { name: 'hard_sigmoid', alpha: attrFloat(node, 'alpha', 0.2), beta: attrFloat(node, 'beta', 0.5) };
+    case 'HardSwish':
+      return { name: 'hard_silu', alpha: 1 / 6, beta: 0.5 };
+    case 'Softplus':
+      return 'softplus';
+    case 'Mish':
+      return 'mish';
+    default:
+      return invalid(`${node.label} is not supported here`);
   }
 }
 
 /** The ops we read, with how many inputs each takes: the chain value first, then initializers. */
 const INPUT_COUNTS: Record<string, [min: number, max: number]> = {
-  Gemm: [2, 3], MatMul: [2, 2], PRelu: [2, 2], Dropout: [1, 3], Identity: [1, 1], Flatten: [1, 1], Reshape: [2, 2],
-  BatchNormalization: [5, 5], Clip: [1, 3], Add: [2, 2], Sub: [2, 2], Mul: [2, 2], Div: [2, 2],
-  ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'Softmax', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'HardSigmoid', 'HardSwish', 'Softplus',
-    'Mish'].map((op) => [op, [1, 1]])),
+  Gemm: [2, 3],
+  MatMul: [2, 2],
+  PRelu: [2, 2],
+  Dropout: [1, 3],
+  Identity: [1, 1],
+  Flatten: [1, 1],
+  Reshape: [2, 2],
+  BatchNormalization: [5, 5],
+  Clip: [1, 3],
+  Add: [2, 2],
+  Sub: [2, 2],
+  Mul: [2, 2],
+  Div: [2, 2],
+  ...Object.fromEntries(
+    ['Relu', 'Sigmoid', 'Tanh', 'Softmax', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish'].map((op) => [
+      op,
+      [1, 1],
+    ]),
+  ),
 };
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
@@ -287,7 +322,10 @@ function perUnit(dims: number[], units: number): boolean {
 
 /** The elementwise map `x op c` of Add, Sub, Mul, Div by constants `c`, as per-unit scales and shifts. */
 const AFFINE_OPS: Record<string, (c: number) => [scale: number, shift: number]> = {
-  Add: (c) => [1, c], Sub: (c) => [1, -c], Mul: (c) => [c, 0], Div: (c) => [1 / c, 0],
+  Add: (c) => [1, c],
+  Sub: (c) => [1, -c],
+  Mul: (c) => [c, 0],
+  Div: (c) => [1 / c, 0],
 };
 
 /** Clip's bounds as the activation that computes them: relu6, relu (with maxValue), or hard_tanh. */
@@ -313,7 +351,8 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   }
   const nodes = messages(graph, 1, NODE).map(nodeOf);
   // Before IR version 4 initializers were listed among the inputs too; the one left is the model's input.
-  const inputs = messages(graph, 11, VALUE_INFO).map((v) => string(v, 1) || invalid(`${v.where} has no name`))
+  const inputs = messages(graph, 11, VALUE_INFO)
+    .map((v) => string(v, 1) || invalid(`${v.where} has no name`))
     .filter((name) => !initializers.has(name));
   if (inputs.length !== 1) invalid(`the graph has ${inputs.length} inputs that are not initializers; an MLP has one`);
   const initializer = (node: Node, name: string | undefined, what: string) => {
@@ -337,7 +376,8 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   /** A BatchNormalization parameter: exactly one value per unit. */
   const channelValues = (node: Node, name: string | undefined, what: string, units: number) => {
     const t = weight(node, name, what);
-    if (t.dims.length !== 1 || t.dims[0] !== units) invalid(`${node.label}: ${what} ${name} has dims [${t.dims.join(', ')}], expected [${units}]`);
+    if (t.dims.length !== 1 || t.dims[0] !== units)
+      invalid(`${node.label}: ${what} ${name} has dims [${t.dims.join(', ')}], expected [${units}]`);
     return t.data;
   };
   /** Clip's bound: its input (a one-value initializer) from opset 11, its attribute before. */
@@ -377,7 +417,8 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     const previous = layers.at(-1);
     if (node.op === 'Flatten') {
       // [N, d1, d2, ...] → [N, d1·d2·...]: the rows as they lie in memory (other axes would regroup them).
-      if (attrInt(node, 'axis', 1) !== 1) invalid(`${node.label} with axis ${attrInt(node, 'axis', 1)}: only axis 1 ([N, -1]) is supported`);
+      if (attrInt(node, 'axis', 1) !== 1)
+        invalid(`${node.label} with axis ${attrInt(node, 'axis', 1)}: only axis 1 ([N, -1]) is supported`);
       continue;
     }
     if (node.op === 'Reshape') {
@@ -388,15 +429,19 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
       // [0, -1] flattens; [N, units] after a layer leaves its output as it is.
       const flat = features === -1n ? batch === 0n : previous !== undefined && features === BigInt(previous.units);
       if (shape.ints?.length !== 2 || !keepsRows || !flat) {
-        invalid(`${node.label}: shape ${node.inputs[1]} is [${shape.ints?.join(', ') ?? 'not INT64'}], not [N, -1]: only a flattening reshape is supported`);
+        invalid(
+          `${node.label}: shape ${node.inputs[1]} is [${shape.ints?.join(', ') ?? 'not INT64'}], not [N, -1]: only a flattening reshape is supported`,
+        );
       }
       continue;
     }
     if (node.op === 'Gemm' || node.op === 'MatMul') {
       const gemm = node.op === 'Gemm';
       if (gemm && attrInt(node, 'transA', 0) !== 0) {
-        invalid(`${node.label} with transA=1 is not supported: it reads the input as [features, batch], `
-          + 'and simdnet models take [batch, features]');
+        invalid(
+          `${node.label} with transA=1 is not supported: it reads the input as [features, batch], ` +
+            'and simdnet models take [batch, features]',
+        );
       }
       const w = weight(node, node.inputs[1], 'weight');
       // Non-zero sizes also bound the layer (its bias included) by the bytes of its kernel in the file.
@@ -433,8 +478,13 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
       addAffine(previous, scale, shift, node.op);
     } else if (node.op === 'BatchNormalization') {
       if (attrInt(node, 'training_mode', 0) !== 0) invalid(`${node.label} in training mode: only inference is supported`);
-      const [gamma, beta, mean, variance] = ['scale', 'B', 'mean', 'var'].map((what, k) => channelValues(node, node.inputs[k + 1], what, units));
-      const [scale, shift] = batchNormAffine({ gamma, beta, mean: mean!, variance: variance!, epsilon: attrFloat(node, 'epsilon', 1e-5) }, node.label);
+      const [gamma, beta, mean, variance] = ['scale', 'B', 'mean', 'var'].map((what, k) =>
+        channelValues(node, node.inputs[k + 1], what, units),
+      );
+      const [scale, shift] = batchNormAffine(
+        { gamma, beta, mean: mean!, variance: variance!, epsilon: attrFloat(node, 'epsilon', 1e-5) },
+        node.label,
+      );
       addAffine(previous, scale, shift, 'BatchNormalization');
     } else if (node.op === 'Clip') {
       addActivation(previous, clipActivation(clipBound(node, 1, 'min', -Infinity), clipBound(node, 2, 'max', Infinity)), node.label);

@@ -12,7 +12,6 @@ async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
 }
 
-
 export interface ReadOptions {
   /** What the file is, for messages ('model file', 'weights file'); default 'file'. */
   what?: string;
@@ -142,7 +141,10 @@ function parseUrl(url: string, base?: string): URL {
   try {
     return new URL(url, base);
   } catch {
-    fail('INVALID_ARGUMENT', `not a valid URL${base === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? ' (a relative path needs a page to resolve it against)' : ''}: ${url}`);
+    fail(
+      'INVALID_ARGUMENT',
+      `not a valid URL${base === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? ' (a relative path needs a page to resolve it against)' : ''}: ${url}`,
+    );
   }
 }
 
@@ -198,8 +200,12 @@ async function locateWeights(name: string, modelUrl: URL, allowExternal: boolean
   if (url.protocol === 'file:' && modelUrl.protocol !== 'file:') fault('names a local file, from a model that is not one');
   if (allowExternal) return url;
   const folder = new URL('.', modelUrl);
-  const inside = url.protocol === folder.protocol && url.host === folder.host && url.pathname.startsWith(folder.pathname)
-    && url.search === '' && url.hash === '';
+  const inside =
+    url.protocol === folder.protocol &&
+    url.host === folder.host &&
+    url.pathname.startsWith(folder.pathname) &&
+    url.search === '' &&
+    url.hash === '';
   if (!inside) fault("leaves the model's folder");
   if (url.protocol !== 'file:' || !isNode) return url;
   const fs = await nodeFs();
@@ -220,7 +226,9 @@ function isInside(file: string, folder: string): boolean {
  * checked before any file is read, and no more than a group's `byteLength` is ever read for it.
  */
 export async function readWeightFiles(
-  groups: readonly WeightFiles[], modelUrl: URL, allowExternal: boolean,
+  groups: readonly WeightFiles[],
+  modelUrl: URL,
+  allowExternal: boolean,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const located = [];
   for (const group of groups) {
@@ -234,9 +242,10 @@ export async function readWeightFiles(
     let read = 0;
     for (const [i, file] of located[g]!.entries()) {
       const limit = byteLength - read;
-      const bytes = typeof file === 'string'
-        ? await readFileBounded(file, paths[i]!, 'weights file', limit)
-        : await readBytes(file, { what: 'weights file', limit });
+      const bytes =
+        typeof file === 'string'
+          ? await readFileBounded(file, paths[i]!, 'weights file', limit)
+          : await readBytes(file, { what: 'weights file', limit });
       chunks.push(bytes);
       read += bytes.length;
     }
@@ -245,4 +254,3 @@ export async function readWeightFiles(
   }
   return concat(chunks, total);
 }
-

@@ -44,20 +44,33 @@ export interface TfjsExport {
 function tfjsActivation({ activation: { name, code, params } }: DenseLayer): string | undefined {
   const [p0, p1] = params;
   switch (code) {
-    case ActivationCode.linear: return 'linear';
-    case ActivationCode.relu: return 'relu';
-    case ActivationCode.relu6: return 'relu6';
-    case ActivationCode.sigmoid: return 'sigmoid';
-    case ActivationCode.tanh: return 'tanh';
-    case ActivationCode.softsign: return 'softsign';
-    case ActivationCode.mish: return 'mish';
-    case ActivationCode.gelu: return 'gelu';
-    case ActivationCode.elu: return name === 'selu' ? 'selu' : name === 'elu' && p0 === 1 ? 'elu' : undefined;
-    case ActivationCode.swish: return p0 === 1 ? 'swish' : undefined;
-    case ActivationCode.softplus: return p0 === 1 && p1 === Infinity ? 'softplus' : undefined;
+    case ActivationCode.linear:
+      return 'linear';
+    case ActivationCode.relu:
+      return 'relu';
+    case ActivationCode.relu6:
+      return 'relu6';
+    case ActivationCode.sigmoid:
+      return 'sigmoid';
+    case ActivationCode.tanh:
+      return 'tanh';
+    case ActivationCode.softsign:
+      return 'softsign';
+    case ActivationCode.mish:
+      return 'mish';
+    case ActivationCode.gelu:
+      return 'gelu';
+    case ActivationCode.elu:
+      return name === 'selu' ? 'selu' : name === 'elu' && p0 === 1 ? 'elu' : undefined;
+    case ActivationCode.swish:
+      return p0 === 1 ? 'swish' : undefined;
+    case ActivationCode.softplus:
+      return p0 === 1 && p1 === Infinity ? 'softplus' : undefined;
     // The kernel's parameters are alpha and beta/alpha: TF.js' hard sigmoid is 0.2x + 0.5.
-    case ActivationCode.hard_sigmoid: return p0 === 0.2 && p1 === 0.5 / 0.2 ? 'hardSigmoid' : undefined;
-    default: return name === 'softmax' ? 'softmax' : undefined;
+    case ActivationCode.hard_sigmoid:
+      return p0 === 0.2 && p1 === 0.5 / 0.2 ? 'hardSigmoid' : undefined;
+    default:
+      return name === 'softmax' ? 'softmax' : undefined;
   }
 }
 
@@ -73,7 +86,12 @@ function kerasLayers(layer: DenseLayer, index: number): KerasLayer[] {
   const dense: KerasLayer = {
     class_name: 'Dense',
     config: {
-      name: `dense${suffix}`, units: layer.units, activation, use_bias: true, trainable: true, dtype: 'float32',
+      name: `dense${suffix}`,
+      units: layer.units,
+      activation,
+      use_bias: true,
+      trainable: true,
+      dtype: 'float32',
       ...(index === 0 ? { batch_input_shape: [null, layer.inputDim] } : {}),
     },
   };
@@ -95,8 +113,10 @@ export function toTfjs(model: Sequential, weightsPath = 'model.weights.bin'): Tf
   const values: Float32Array[] = [];
   model.layers.forEach((layer, i) => {
     const suffix = i === 0 ? '' : `_${i}`;
-    entries.push({ name: `dense${suffix}/kernel`, shape: [layer.inputDim, layer.units], dtype: 'float32' },
-      { name: `dense${suffix}/bias`, shape: [layer.units], dtype: 'float32' });
+    entries.push(
+      { name: `dense${suffix}/kernel`, shape: [layer.inputDim, layer.units], dtype: 'float32' },
+      { name: `dense${suffix}/bias`, shape: [layer.units], dtype: 'float32' },
+    );
     values.push(weights[2 * i]!, weights[2 * i + 1]!);
     if (layer.activation.name === 'prelu') {
       entries.push({ name: `p_re_lu${suffix}/alpha`, shape: [layer.units], dtype: 'float32' });
@@ -109,7 +129,9 @@ export function toTfjs(model: Sequential, weightsPath = 'model.weights.bin'): Tf
   for (const v of values) for (const x of v) view.setFloat32((at += 4) - 4, x, true);
   return {
     modelJson: {
-      format: 'layers-model', generatedBy: 'simdnet', convertedBy: null,
+      format: 'layers-model',
+      generatedBy: 'simdnet',
+      convertedBy: null,
       modelTopology: { class_name: 'Sequential', config: { name: 'sequential', layers }, backend: 'tensor_flow.js' },
       weightsManifest: [{ paths: [weightsPath], weights: entries }],
     },

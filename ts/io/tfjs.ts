@@ -136,9 +136,24 @@ function weightsByName(specs: readonly CheckedSpec[], data: Uint8Array): Map<str
 }
 
 const KERAS_ACTIVATIONS: Readonly<Record<string, ActivationSpec>> = {
-  linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid', tanh: 'tanh',
-  softmax: 'softmax', softplus: 'softplus', softsign: 'softsign', swish: 'silu', silu: 'silu', mish: 'mish',
-  gelu: 'gelu', exponential: 'exponential', log_softmax: 'log_softmax', hard_silu: 'hard_silu', hard_swish: 'hard_silu',
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  elu: 'elu',
+  selu: 'selu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  swish: 'silu',
+  silu: 'silu',
+  mish: 'mish',
+  gelu: 'gelu',
+  exponential: 'exponential',
+  log_softmax: 'log_softmax',
+  hard_silu: 'hard_silu',
+  hard_swish: 'hard_silu',
   hardSigmoid: { name: 'hard_sigmoid', preset: 'tfjs' },
 };
 
@@ -178,7 +193,10 @@ function kerasLayers(topology: unknown): { layers: unknown[]; keras3: boolean } 
   const root = modelObject(top.model_config ?? top, 'modelTopology.model_config');
   const kind = root.class_name;
   if (!SEQUENTIAL.includes(kind as string) && !FUNCTIONAL.includes(kind as string)) {
-    fail('INVALID_MODEL', `only Sequential models and functional models that are a single chain are supported, got ${JSON.stringify(kind)}`);
+    fail(
+      'INVALID_MODEL',
+      `only Sequential models and functional models that are a single chain are supported, got ${JSON.stringify(kind)}`,
+    );
   }
   const keras3 = String(top.keras_version ?? root.keras_version ?? '').startsWith('3');
   const config = root.config;
@@ -203,9 +221,11 @@ function endpoint(value: unknown, what: string): string {
  */
 function inboundLayers(node: unknown, layer: string): string[] {
   if (Array.isArray(node)) {
-    return node.map((entry: unknown) => (Array.isArray(entry) && typeof entry[0] === 'string'
-      ? entry[0]
-      : fail('INVALID_MODEL', `layer ${layer}: an inbound node entry must be [layer name, node, tensor, kwargs]`)));
+    return node.map((entry: unknown) =>
+      Array.isArray(entry) && typeof entry[0] === 'string'
+        ? entry[0]
+        : fail('INVALID_MODEL', `layer ${layer}: an inbound node entry must be [layer name, node, tensor, kwargs]`),
+    );
   }
   const found: string[] = [];
   const visit = (value: unknown, depth: number): void => {
@@ -237,7 +257,8 @@ function chainOf(config: Record<string, unknown>, entries: unknown[]): unknown[]
     if (!Array.isArray(nodes)) fail('INVALID_MODEL', `layer ${name}: inbound_nodes must be an array`);
     if (nodes.length > 1) fail('INVALID_MODEL', `layer ${name} is called ${nodes.length} times: only a single chain is supported`);
     const sources = nodes.length === 0 ? [] : inboundLayers(nodes[0], name);
-    if (sources.length > 1) fail('INVALID_MODEL', `layer ${name} merges ${sources.length} inputs (${sources.join(', ')}): only a single chain is supported`);
+    if (sources.length > 1)
+      fail('INVALID_MODEL', `layer ${name} merges ${sources.length} inputs (${sources.join(', ')}): only a single chain is supported`);
     for (const source of sources) {
       if (!byName.has(source)) fail('INVALID_MODEL', `layer ${name} takes its input from ${source}, which is not a layer of the model`);
       next.set(source, [...(next.get(source) ?? []), name]);
@@ -248,18 +269,23 @@ function chainOf(config: Record<string, unknown>, entries: unknown[]): unknown[]
   for (let at = input; at !== output;) {
     const following = next.get(at) ?? [];
     if (following.length !== 1) {
-      fail('INVALID_MODEL', following.length === 0
-        ? `layer ${at} leads nowhere: the output ${output} is not reached from the input ${input}`
-        : `layer ${at} branches to ${following.join(', ')}: only a single chain is supported`);
+      fail(
+        'INVALID_MODEL',
+        following.length === 0
+          ? `layer ${at} leads nowhere: the output ${output} is not reached from the input ${input}`
+          : `layer ${at} branches to ${following.join(', ')}: only a single chain is supported`,
+      );
     }
     at = following[0]!;
     // A cycle would revisit a layer: every step must add a new one.
     if (chain.includes(at)) fail('INVALID_MODEL', `layer ${at} is reached twice: the graph has a cycle`);
     chain.push(at);
   }
-  if ((next.get(output) ?? []).length > 0) fail('INVALID_MODEL', `layer ${output}, the output, branches to ${next.get(output)!.join(', ')}`);
+  if ((next.get(output) ?? []).length > 0)
+    fail('INVALID_MODEL', `layer ${output}, the output, branches to ${next.get(output)!.join(', ')}`);
   const stray = [...byName.keys()].find((name) => !chain.includes(name));
-  if (stray !== undefined) fail('INVALID_MODEL', `layer ${stray} is not on the chain from ${input} to ${output}: only a single chain is supported`);
+  if (stray !== undefined)
+    fail('INVALID_MODEL', `layer ${stray} is not on the chain from ${input} to ${output}: only a single chain is supported`);
   return chain.map((name) => byName.get(name));
 }
 
@@ -293,7 +319,8 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     return shape.slice(1) as unknown[];
   };
   /** The layer an activation or normalization layer applies to: the last Dense layer. */
-  const last = (layer: string) => layers.at(-1) ?? fail('INVALID_MODEL', `layer ${layer}: an activation or normalization layer must follow a Dense layer`);
+  const last = (layer: string) =>
+    layers.at(-1) ?? fail('INVALID_MODEL', `layer ${layer}: an activation or normalization layer must follow a Dense layer`);
   /**
    * Flatten, or Reshape to `[features]`: the flat input width, before the first Dense layer; after
    * one, only where it leaves a [batch, features] tensor as it is.
@@ -304,7 +331,10 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
     if (layers.length > 0 && given.length !== 1) {
       fail('INVALID_MODEL', `layer ${layer} reshapes [batch, ${given.join(', ')}] after a Dense layer: only a flat input is supported`);
     }
-    const width = elementCount(given.map((d, i) => modelCount(d, `layer ${layer}: input shape[${i + 1}]`)), `layer ${layer}'s input`);
+    const width = elementCount(
+      given.map((d, i) => modelCount(d, `layer ${layer}: input shape[${i + 1}]`)),
+      `layer ${layer}'s input`,
+    );
     if (target !== undefined && !(Array.isArray(target) && target.length === 1 && (target[0] === -1 || target[0] === width))) {
       fail('INVALID_MODEL', `layer ${layer}: a reshape to ${JSON.stringify(target)} is not to [batch, ${width}] (features flat)`);
     }
@@ -345,7 +375,11 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         break;
       case 'LeakyReLU':
         // The layer's default slope is 0.3 (Keras 2, TF.js: alpha; Keras 3: negative_slope).
-        addActivation(last(name), { name: 'leaky_relu', negativeSlope: option(c, ['negative_slope', 'alpha'], 0.3, name) }, `layer ${name}`);
+        addActivation(
+          last(name),
+          { name: 'leaky_relu', negativeSlope: option(c, ['negative_slope', 'alpha'], 0.3, name) },
+          `layer ${name}`,
+        );
         break;
       case 'ELU':
         addActivation(last(name), { name: 'elu', alpha: option(c, ['alpha'], 1, name) }, `layer ${name}`);
@@ -380,16 +414,22 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
         // The feature axis: -1, or its index in [batch, features] (Keras 3 may write it as a list of one).
         const feature = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
         if (feature !== -1 && feature !== dims!.length) {
-          fail('INVALID_MODEL', `layer ${name}: normalization over axis ${JSON.stringify(axis)}; only the feature (last) axis is supported`);
+          fail(
+            'INVALID_MODEL',
+            `layer ${name}: normalization over axis ${JSON.stringify(axis)}; only the feature (last) axis is supported`,
+          );
         }
         const perUnit = (part: string) => find(name, part, [[layer.units]]);
-        const [scale, shift] = batchNormAffine({
-          gamma: flag(c, 'scale', name) ? perUnit('gamma') : undefined,
-          beta: flag(c, 'center', name) ? perUnit('beta') : undefined,
-          mean: perUnit('moving_mean'),
-          variance: perUnit('moving_variance'),
-          epsilon: option(c, ['epsilon'], 1e-3, name),
-        }, `layer ${name}`);
+        const [scale, shift] = batchNormAffine(
+          {
+            gamma: flag(c, 'scale', name) ? perUnit('gamma') : undefined,
+            beta: flag(c, 'center', name) ? perUnit('beta') : undefined,
+            mean: perUnit('moving_mean'),
+            variance: perUnit('moving_variance'),
+            epsilon: option(c, ['epsilon'], 1e-3, name),
+          },
+          `layer ${name}`,
+        );
         addAffine(layer, scale, shift, 'BatchNormalization');
         break;
       }

@@ -19,7 +19,10 @@ const SATURATED_SLOPE = 1e-3;
 
 const DEAD_CAPABLE = new Set(['relu', 'relu6']);
 const SLOPES: Record<string, (z: number) => number> = {
-  sigmoid: (z) => { const s = 1 / (1 + Math.exp(-z)); return s * (1 - s); },
+  sigmoid: (z) => {
+    const s = 1 / (1 + Math.exp(-z));
+    return s * (1 - s);
+  },
   tanh: (z) => 1 - Math.tanh(z) ** 2,
 };
 
@@ -51,7 +54,9 @@ export class Diagnostics {
       const layer = this.#layers[i]!;
       const slope = SLOPES[layer.activation.name];
       if (DEAD_CAPABLE.has(layer.activation.name)) {
-        values.forEach((v, j) => { if (v > 0) this.#alive[i]![j % layer.units] = 1; });
+        values.forEach((v, j) => {
+          if (v > 0) this.#alive[i]![j % layer.units] = 1;
+        });
       } else if (slope) {
         this.#saturated[i]! += values.reduce((n, v) => n + Number(Math.abs(slope(v)) < SATURATED_SLOPE), 0);
       }
@@ -71,8 +76,10 @@ export class Diagnostics {
       if (DEAD_CAPABLE.has(l.activation.name)) d.deadFraction = 1 - this.#alive[i]!.reduce((a, b) => a + b, 0) / Math.max(l.units, 1);
       if (SLOPES[l.activation.name]) d.saturatedFraction = this.#saturated[i]! / Math.max(this.#outputs * l.units, 1);
       const name = `layer ${i} (${l.activation.name})`;
-      if ((d.deadFraction ?? 0) > WARN_AT.deadFraction) warnings.push(`${name}: ${(100 * d.deadFraction!).toFixed(0)}% of its units are dead ReLUs`);
-      if ((d.saturatedFraction ?? 0) > WARN_AT.saturatedFraction) warnings.push(`${name}: ${(100 * d.saturatedFraction!).toFixed(0)}% of its outputs are saturated`);
+      if ((d.deadFraction ?? 0) > WARN_AT.deadFraction)
+        warnings.push(`${name}: ${(100 * d.deadFraction!).toFixed(0)}% of its units are dead ReLUs`);
+      if ((d.saturatedFraction ?? 0) > WARN_AT.saturatedFraction)
+        warnings.push(`${name}: ${(100 * d.saturatedFraction!).toFixed(0)}% of its outputs are saturated`);
       if (d.gradientNorm < WARN_AT.vanishingNorm) warnings.push(`${name}: vanishing gradient (norm ${d.gradientNorm.toExponential(2)})`);
       if (d.gradientNorm > WARN_AT.explodingNorm) warnings.push(`${name}: exploding gradient (norm ${d.gradientNorm.toExponential(2)})`);
       return d;

@@ -71,10 +71,12 @@ function prepare(trainer: Trainer, x: unknown, y: unknown, options: FitOptions) 
   let validation: Dataset | null = null;
   const split = options.validationSplit ?? 0;
   if (options.validationData !== undefined) {
-    if (!Array.isArray(options.validationData) || options.validationData.length !== 2) fail('INVALID_ARGUMENT', 'validationData must be [x, y]');
+    if (!Array.isArray(options.validationData) || options.validationData.length !== 2)
+      fail('INVALID_ARGUMENT', 'validationData must be [x, y]');
     validation = trainer.dataset(options.validationData[0], options.validationData[1], ' of validationData');
   } else if (split !== 0) {
-    if (typeof split !== 'number' || !(split > 0 && split < 1)) fail('INVALID_ARGUMENT', `validationSplit must be in (0, 1), got ${String(split)}`);
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      fail('INVALID_ARGUMENT', `validationSplit must be in (0, 1), got ${String(split)}`);
     // Keras: the first ⌈n·(1 − split)⌉ samples train, the rest validate.
     const at = Math.ceil(data.n * (1 - split));
     if (at === data.n) fail('INVALID_ARGUMENT', `validationSplit ${split} of ${data.n} samples leaves no validation sample`);
@@ -97,7 +99,13 @@ interface BatchReport {
  * mean loss and the metrics. A generator, so that `fit` can await callbacks between batches and
  * `evaluate` can run it synchronously.
  */
-function* epochSteps(trainer: Trainer, data: Dataset, order: Int32Array | null, batchSize: number, mode: 0 | 2): Generator<BatchReport, Logs> {
+function* epochSteps(
+  trainer: Trainer,
+  data: Dataset,
+  order: Int32Array | null,
+  batchSize: number,
+  mode: 0 | 2,
+): Generator<BatchReport, Logs> {
   const units = trainer.outputDim;
   const keep = trainer.metrics.length > 0;
   const [predictions, targets] = keep ? [new Float32Array(data.n * units), new Float32Array(data.n * units)] : [null, null];

@@ -36,8 +36,15 @@ export interface ResolvedLoss {
 const CROSSENTROPIES: readonly LossName[] = ['binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy'];
 
 export function resolveLoss(spec: unknown): ResolvedLoss {
-  const { name: given, fromLogits = false, delta = 1, ...rest } = (typeof spec === 'object' && spec !== null ? spec : { name: spec }) as {
-    name: unknown; fromLogits?: unknown; delta?: unknown;
+  const {
+    name: given,
+    fromLogits = false,
+    delta = 1,
+    ...rest
+  } = (typeof spec === 'object' && spec !== null ? spec : { name: spec }) as {
+    name: unknown;
+    fromLogits?: unknown;
+    delta?: unknown;
   };
   if (typeof given !== 'string') fail('INVALID_ARGUMENT', `loss must be a name or { name, ... }, got ${String(given)}`);
   const name = Object.hasOwn(LOSS_ALIASES, given) ? LOSS_ALIASES[given]! : given;
@@ -46,7 +53,9 @@ export function resolveLoss(spec: unknown): ResolvedLoss {
   if (unknown.length > 0) fail('INVALID_ARGUMENT', `unknown loss option ${unknown[0]}`);
   if (typeof fromLogits !== 'boolean') fail('INVALID_ARGUMENT', `fromLogits must be a boolean, got ${String(fromLogits)}`);
   const lossName = name as LossName;
-  if (fromLogits && !CROSSENTROPIES.includes(lossName)) fail('INVALID_ARGUMENT', `fromLogits applies to the cross-entropies, not ${lossName}`);
-  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) fail('INVALID_ARGUMENT', `huber delta must be a positive number, got ${String(delta)}`);
+  if (fromLogits && !CROSSENTROPIES.includes(lossName))
+    fail('INVALID_ARGUMENT', `fromLogits applies to the cross-entropies, not ${lossName}`);
+  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta))
+    fail('INVALID_ARGUMENT', `huber delta must be a positive number, got ${String(delta)}`);
   return { name: lossName, code: LOSS_CODES[lossName], fromLogits, delta, sparse: lossName === 'sparse_categorical_crossentropy' };
 }

@@ -32,20 +32,26 @@ function classesOf(values: Values, classes: number): Int32Array {
 /** Fraction of elements where prediction > threshold agrees with target > threshold (Keras' binary_accuracy). */
 export function binaryAccuracy(yTrue: Values, yPred: Values, threshold = 0.5): number {
   let hits = 0;
-  for (let i = 0; i < yPred.length; i++) hits += Number((yPred[i]! > threshold) === (yTrue[i]! > threshold));
+  for (let i = 0; i < yPred.length; i++) hits += Number(yPred[i]! > threshold === yTrue[i]! > threshold);
   return ratio(hits, yPred.length);
 }
 
 /** Fraction of rows whose predicted argmax is the target's argmax. */
 export function categoricalAccuracy(yTrue: Values, yPred: Values, classes: number): number {
   const [t, p] = [classesOf(yTrue, classes), classesOf(yPred, classes)];
-  return ratio(t.reduce((hits, c, i) => hits + Number(c === p[i]), 0), t.length);
+  return ratio(
+    t.reduce((hits, c, i) => hits + Number(c === p[i]), 0),
+    t.length,
+  );
 }
 
 /** Fraction of rows whose predicted argmax is the class id in `labels`. */
 export function sparseCategoricalAccuracy(labels: Values, yPred: Values, classes: number): number {
   const p = classesOf(yPred, classes);
-  return ratio(p.reduce((hits, c, i) => hits + Number(c === labels[i]), 0), p.length);
+  return ratio(
+    p.reduce((hits, c, i) => hits + Number(c === labels[i]), 0),
+    p.length,
+  );
 }
 
 /** Per class: true positives, false positives, false negatives (one class for a single column). */
@@ -109,8 +115,16 @@ export const rootMeanSquaredError = (yTrue: Values, yPred: Values) => Math.sqrt(
 
 /** The metrics as plain functions: `import { metrics } from 'simdnet'`. */
 export const metrics = {
-  binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, precision, recall, f1, auc,
-  meanSquaredError, meanAbsoluteError, rootMeanSquaredError,
+  binaryAccuracy,
+  categoricalAccuracy,
+  sparseCategoricalAccuracy,
+  precision,
+  recall,
+  f1,
+  auc,
+  meanSquaredError,
+  meanAbsoluteError,
+  rootMeanSquaredError,
 };
 
 /** What a compiled metric computes, from one-hot or binary targets. */
@@ -124,12 +138,27 @@ export interface MetricName {
 }
 
 const METRIC_ALIASES: Record<string, MetricKind | 'accuracy'> = {
-  accuracy: 'accuracy', acc: 'accuracy', binary_accuracy: 'binary_accuracy', binaryAccuracy: 'binary_accuracy',
-  categorical_accuracy: 'categorical_accuracy', categoricalAccuracy: 'categorical_accuracy',
-  sparse_categorical_accuracy: 'categorical_accuracy', sparseCategoricalAccuracy: 'categorical_accuracy',
-  precision: 'precision', recall: 'recall', f1: 'f1', f1_score: 'f1', auc: 'auc',
-  mse: 'mse', mean_squared_error: 'mse', meanSquaredError: 'mse', mae: 'mae', mean_absolute_error: 'mae', meanAbsoluteError: 'mae',
-  rmse: 'rmse', root_mean_squared_error: 'rmse',
+  accuracy: 'accuracy',
+  acc: 'accuracy',
+  binary_accuracy: 'binary_accuracy',
+  binaryAccuracy: 'binary_accuracy',
+  categorical_accuracy: 'categorical_accuracy',
+  categoricalAccuracy: 'categorical_accuracy',
+  sparse_categorical_accuracy: 'categorical_accuracy',
+  sparseCategoricalAccuracy: 'categorical_accuracy',
+  precision: 'precision',
+  recall: 'recall',
+  f1: 'f1',
+  f1_score: 'f1',
+  auc: 'auc',
+  mse: 'mse',
+  mean_squared_error: 'mse',
+  meanSquaredError: 'mse',
+  mae: 'mae',
+  mean_absolute_error: 'mae',
+  meanAbsoluteError: 'mae',
+  rmse: 'rmse',
+  root_mean_squared_error: 'rmse',
 };
 
 /**
@@ -145,7 +174,11 @@ export function resolveMetrics(names: unknown, loss: ResolvedLoss, units: number
     }
     const kind = METRIC_ALIASES[name]!;
     const binary = loss.name === 'binary_crossentropy' || units === 1;
-    return { key: name, kind: kind === 'accuracy' ? (binary ? 'binary_accuracy' : 'categorical_accuracy') : kind, classes: binary ? 1 : units };
+    return {
+      key: name,
+      kind: kind === 'accuracy' ? (binary ? 'binary_accuracy' : 'categorical_accuracy') : kind,
+      classes: binary ? 1 : units,
+    };
   });
 }
 
@@ -155,15 +188,24 @@ export function computeMetrics(metrics: readonly MetricName[], targets: Float32A
   for (const { key, kind, classes } of metrics) {
     logs[key] = (() => {
       switch (kind) {
-        case 'binary_accuracy': return binaryAccuracy(targets, predictions);
-        case 'categorical_accuracy': return categoricalAccuracy(targets, predictions, classes);
-        case 'precision': return precision(targets, predictions, classes);
-        case 'recall': return recall(targets, predictions, classes);
-        case 'f1': return f1(targets, predictions, classes);
-        case 'auc': return auc(targets, predictions);
-        case 'mse': return meanSquaredError(targets, predictions);
-        case 'mae': return meanAbsoluteError(targets, predictions);
-        case 'rmse': return rootMeanSquaredError(targets, predictions);
+        case 'binary_accuracy':
+          return binaryAccuracy(targets, predictions);
+        case 'categorical_accuracy':
+          return categoricalAccuracy(targets, predictions, classes);
+        case 'precision':
+          return precision(targets, predictions, classes);
+        case 'recall':
+          return recall(targets, predictions, classes);
+        case 'f1':
+          return f1(targets, predictions, classes);
+        case 'auc':
+          return auc(targets, predictions);
+        case 'mse':
+          return meanSquaredError(targets, predictions);
+        case 'mae':
+          return meanAbsoluteError(targets, predictions);
+        case 'rmse':
+          return rootMeanSquaredError(targets, predictions);
       }
     })();
   }

@@ -30,8 +30,20 @@ export interface ResolvedOptimizer extends Required<OptimizerOptions> {
 
 /** Keras 3 defaults per optimizer (adamw's weight decay 0.004; the others none). */
 const DEFAULTS: Record<OptimizerName, Required<OptimizerOptions>> = (() => {
-  const common = { momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, amsgrad: false, rho: 0.9, centered: false,
-    weightDecay: 0, clipnorm: 0, globalClipnorm: 0, clipvalue: 0 };
+  const common = {
+    momentum: 0,
+    nesterov: false,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    amsgrad: false,
+    rho: 0.9,
+    centered: false,
+    weightDecay: 0,
+    clipnorm: 0,
+    globalClipnorm: 0,
+    clipvalue: 0,
+  };
   return {
     sgd: { ...common, learningRate: 0.01 },
     adam: { ...common, learningRate: 0.001 },
@@ -42,13 +54,21 @@ const DEFAULTS: Record<OptimizerName, Required<OptimizerOptions>> = (() => {
 
 /** TF.js/Keras snake_case spellings of the options. */
 const OPTION_ALIASES: Record<string, keyof OptimizerOptions> = {
-  learning_rate: 'learningRate', lr: 'learningRate', beta_1: 'beta1', beta_2: 'beta2', weight_decay: 'weightDecay', global_clipnorm: 'globalClipnorm',
+  learning_rate: 'learningRate',
+  lr: 'learningRate',
+  beta_1: 'beta1',
+  beta_2: 'beta2',
+  weight_decay: 'weightDecay',
+  global_clipnorm: 'globalClipnorm',
 };
 
 const BOOLEANS = new Set(['nesterov', 'amsgrad', 'centered']);
 
 export function resolveOptimizer(spec: unknown): ResolvedOptimizer {
-  const { name: given, ...raw } = (typeof spec === 'object' && spec !== null ? spec : { name: spec }) as { name: unknown } & Record<string, unknown>;
+  const { name: given, ...raw } = (typeof spec === 'object' && spec !== null ? spec : { name: spec }) as { name: unknown } & Record<
+    string,
+    unknown
+  >;
   if (typeof given !== 'string' || !Object.hasOwn(DEFAULTS, given.toLowerCase())) {
     fail('INVALID_ARGUMENT', `unknown optimizer ${JSON.stringify(given)}; known: ${Object.keys(DEFAULTS).join(', ')}`);
   }
@@ -58,7 +78,10 @@ export function resolveOptimizer(spec: unknown): ResolvedOptimizer {
     const option = OPTION_ALIASES[key] ?? key;
     if (!Object.hasOwn(resolved, option)) fail('INVALID_ARGUMENT', `unknown ${name} option ${key}`);
     if (BOOLEANS.has(option) ? typeof value !== 'boolean' : typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      fail('INVALID_ARGUMENT', `${name} ${key} must be ${BOOLEANS.has(option) ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${name} ${key} must be ${BOOLEANS.has(option) ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`,
+      );
     }
     resolved[option] = value as number | boolean;
   }
@@ -80,10 +103,13 @@ export function resolveOptimizer(spec: unknown): ResolvedOptimizer {
  */
 export function stateSlots(opt: ResolvedOptimizer): number[] {
   switch (opt.name) {
-    case 'sgd': return opt.momentum > 0 ? [0] : [];
+    case 'sgd':
+      return opt.momentum > 0 ? [0] : [];
     case 'adam':
-    case 'adamw': return opt.amsgrad ? [0, 1, 2] : [0, 1];
-    case 'rmsprop': return [0, ...(opt.momentum > 0 ? [1] : []), ...(opt.centered ? [2] : [])];
+    case 'adamw':
+      return opt.amsgrad ? [0, 1, 2] : [0, 1];
+    case 'rmsprop':
+      return [0, ...(opt.momentum > 0 ? [1] : []), ...(opt.centered ? [2] : [])];
   }
 }
 

@@ -16,7 +16,9 @@ const BAR_WIDTH = 20;
 
 /** `loss: 0.1234 - accuracy: 0.5000`, Keras' order: the logs as they were filled. */
 function formatLogs(logs: Logs): string {
-  return Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ');
+  return Object.entries(logs)
+    .map(([k, v]) => `${k}: ${v.toFixed(4)}`)
+    .join(' - ');
 }
 
 /**

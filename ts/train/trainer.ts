@@ -77,7 +77,7 @@ export class Trainer {
       return { grad: packed + 2 * slopes, state: packed + slopes };
     });
     const arrayFloats = sizes.flatMap((n) => [n.grad, ...slots.map(() => n.state)]);
-    const ptrs = ctx.allocAll([layers.length * TRAIN_LAYER_BYTES / 4, TRAIN_STEP_BYTES / 4, ...arrayFloats]);
+    const ptrs = ctx.allocAll([(layers.length * TRAIN_LAYER_BYTES) / 4, TRAIN_STEP_BYTES / 4, ...arrayFloats]);
     [this.#table, this.#step] = ptrs as [number, number];
     this.#grads = [];
     this.#states = [];
@@ -113,9 +113,11 @@ export class Trainer {
   dataset(x: unknown, y: unknown, what = ''): Dataset {
     const { heap } = this.#ctx;
     // Views of wasm memory (a tensor's .data) are copied: the steps' buffers may grow the memory.
-    const inputs = x instanceof Tensor ? heap.read(this.#ctx.tensorPtr(x, `x${what}`), x.size) : x instanceof Float32Array ? heap.stable(x) : x;
+    const inputs =
+      x instanceof Tensor ? heap.read(this.#ctx.tensorPtr(x, `x${what}`), x.size) : x instanceof Float32Array ? heap.stable(x) : x;
     if (!(inputs instanceof Float32Array)) fail('INVALID_ARGUMENT', `x${what} must be a Float32Array or a Tensor`);
-    if (inputs.length % this.inputDim !== 0) fail('SHAPE_MISMATCH', `x${what} has ${inputs.length} values, not a multiple of inputDim ${this.inputDim}`);
+    if (inputs.length % this.inputDim !== 0)
+      fail('SHAPE_MISMATCH', `x${what} has ${inputs.length} values, not a multiple of inputDim ${this.inputDim}`);
     const n = inputs.length / this.inputDim;
     const units = this.outputDim;
     if (this.loss.sparse) {
@@ -127,7 +129,8 @@ export class Trainer {
       if (bad >= 0) fail('INVALID_ARGUMENT', `y${what}[${bad}] = ${y[bad]} is not a class id in [0, ${units})`);
     } else {
       if (!(y instanceof Float32Array)) fail('INVALID_ARGUMENT', `y${what} must be a Float32Array of ${n} × ${units} targets`);
-      if (y.length !== n * units) fail('SHAPE_MISMATCH', `y${what} has ${y.length} values; ${n} samples × ${units} units need ${n * units}`);
+      if (y.length !== n * units)
+        fail('SHAPE_MISMATCH', `y${what} has ${y.length} values; ${n} samples × ${units} units need ${n * units}`);
     }
     if (n === 0) fail('INVALID_ARGUMENT', `x${what} holds no samples`);
     return { x: inputs, y: heap.stable(y as Targets) as Targets, n };
@@ -155,8 +158,17 @@ export class Trainer {
     const t = mode === StepMode.update ? this.#iterations + 1 : 1;
     const { code, fromLogits, delta } = this.loss;
     writeTrainStep(heap.memory, this.#step, {
-      layers: this.#table, count: this.layers.length, x: b.x, targets: b.targets, batch: rows, gradientA: b.gradA, gradientB: b.gradB,
-      scratch, mode, loss: { code, fromLogits, delta }, optimizer: optimizerDesc(this.optimizer, t),
+      layers: this.#table,
+      count: this.layers.length,
+      x: b.x,
+      targets: b.targets,
+      batch: rows,
+      gradientA: b.gradA,
+      gradientB: b.gradB,
+      scratch,
+      mode,
+      loss: { code, fromLogits, delta },
+      optimizer: optimizerDesc(this.optimizer, t),
     });
     const status = wasm.simdnet_train_step(this.#step);
     if (status !== 0) fail('UNKNOWN_ACTIVATION', `the training kernel cannot run layer ${status - 1} (status ${status})`);
@@ -187,12 +199,14 @@ export class Trainer {
     const data = this.dataset(x, y);
     this.step(data, null, 0, data.n, StepMode.gradients);
     const { heap, wasm } = this.#ctx;
-    return this.layers.flatMap((l, i) => this.#ctx.withBlocks([l.inputDim * l.units, l.units], (k, b) => {
-      const packed = wasm.simdnet_dense_packed_len(l.inputDim, l.units);
-      wasm.simdnet_dense_unpack(this.#grads[i]!, l.inputDim, l.units, k!, b!);
-      const slopes = l.activation.name === 'prelu' ? [heap.read(this.#grads[i]! + 4 * packed, l.units)] : [];
-      return [heap.read(k!, l.inputDim * l.units), heap.read(b!, l.units), ...slopes];
-    }));
+    return this.layers.flatMap((l, i) =>
+      this.#ctx.withBlocks([l.inputDim * l.units, l.units], (k, b) => {
+        const packed = wasm.simdnet_dense_packed_len(l.inputDim, l.units);
+        wasm.simdnet_dense_unpack(this.#grads[i]!, l.inputDim, l.units, k!, b!);
+        const slopes = l.activation.name === 'prelu' ? [heap.read(this.#grads[i]! + 4 * packed, l.units)] : [];
+        return [heap.read(k!, l.inputDim * l.units), heap.read(b!, l.units), ...slopes];
+      }),
+    );
   }
 
   /** Per layer: live views (valid until the next allocation) of the last step's pre-activations and weight gradient. */
@@ -200,7 +214,10 @@ export class Trainer {
     const f32 = this.#ctx.heap.f32;
     return this.layers.map((l, i) => {
       const [z, grad] = [this.#batch!.z[i]! / 4, this.#grads[i]! / 4];
-      return { z: f32.subarray(z, z + rows * l.units), grad: f32.subarray(grad, grad + this.#ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units)) };
+      return {
+        z: f32.subarray(z, z + rows * l.units),
+        grad: f32.subarray(grad, grad + this.#ctx.wasm.simdnet_dense_packed_len(l.inputDim, l.units)),
+      };
     });
   }
 
@@ -211,8 +228,14 @@ export class Trainer {
     const widest = Math.max(...layers.map((l) => l.units));
     // A linear layer's activation is its pre-activation: one buffer serves as both.
     const nonlinear = layers.filter((l) => l.activation.name !== 'linear');
-    const ptrs = this.#ctx.allocAll([rows * this.inputDim, rows * this.outputDim, rows * widest, rows * widest,
-      ...layers.map((l) => rows * l.units), ...nonlinear.map((l) => rows * l.units)]);
+    const ptrs = this.#ctx.allocAll([
+      rows * this.inputDim,
+      rows * this.outputDim,
+      rows * widest,
+      rows * widest,
+      ...layers.map((l) => rows * l.units),
+      ...nonlinear.map((l) => rows * l.units),
+    ]);
     this.#releaseBatch();
     const [x, targets, gradA, gradB] = ptrs as [number, number, number, number];
     const z = ptrs.slice(4, 4 + layers.length);
@@ -222,7 +245,10 @@ export class Trainer {
       const buffers = { z: z[i]!, a: a[i]!, grad: this.#grads[i]!, state: this.#states[i]! };
       writeTrainLayer(this.#ctx.heap.memory, this.#table + i * TRAIN_LAYER_BYTES, { desc: layer.desc, ...buffers });
     });
-    const scratchFloats = this.#ctx.kernelLen(this.#ctx.wasm.simdnet_train_scratch_len(this.#table, layers.length, rows), 'training scratch');
+    const scratchFloats = this.#ctx.kernelLen(
+      this.#ctx.wasm.simdnet_train_scratch_len(this.#table, layers.length, rows),
+      'training scratch',
+    );
     this.#batch = { x, targets, gradA, gradB, z, a, scratchFloats };
     this.#capacity = rows;
     return this.#batch;
