@@ -40,8 +40,8 @@ function fileOf(url) {
 }
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '8787' } } });
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
+const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+if (!(port <= 65535)) {
   console.error(`--port must be an integer in [0, 65535], got ${values.port}`);
   process.exit(2);
 }
@@ -58,5 +58,9 @@ const server = createServer(async (req, res) => {
   res.writeHead(200, { ...HEADERS, 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
   if (req.method === 'HEAD') return void res.end();
   createReadStream(path).pipe(res);
+});
+server.on('error', (error) => {
+  console.error(`simdnet playground: cannot serve on 127.0.0.1:${port}: ${error.message}`);
+  process.exit(1);
 });
 server.listen(port, '127.0.0.1', () => console.log(`simdnet playground: http://127.0.0.1:${server.address().port}/`));

@@ -58,6 +58,17 @@ async function train(page: Page, epochs: number): Promise<void> {
 
 const numberOf = async (page: Page, selector: string, key = 'value') => Number(await page.locator(selector).getAttribute(`data-${key}`));
 
+describe('playground/server.mjs', () => {
+  it('refuses a --port that is not a port, before listening (a server that listened would be killed by the timeout)', () => {
+    const script = join(root, 'playground/server.mjs');
+    for (const port of ['http', '65536', '80.5', '']) {
+      const serve = () => execFileSync(process.execPath, [script, '--port', port], { stdio: 'pipe', timeout: 10_000 });
+      expect(serve, port)
+        .toThrow(/--port must be an integer in \[0, 65535\]/);
+    }
+  });
+});
+
 describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headless Chromium', () => {
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
@@ -68,11 +79,17 @@ describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headles
 
   beforeAll(async () => {
     expect(existsSync(join(root, 'dist/ts/index.js')), 'dist/ must be built (npm run build)').toBe(true);
-    execFileSync(process.execPath, [join(root, 'playground/build.mjs')], { stdio: 'pipe' });
+    try {
+      execFileSync(process.execPath, [join(root, 'playground/build.mjs')], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      const { stdout, stderr } = e as { stdout: string; stderr: string };
+      throw new Error(`playground/build.mjs failed:\n${stdout}${stderr}`);
+    }
     [server, url] = await startServer();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--no-first-run'],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
@@ -92,7 +109,9 @@ describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headles
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.textContent('#variant')).toBe('simdnet relaxed build');
     expect(await statusOf(url, '/wasm/simdnet-simd.wasm')).toBe(200);
-    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/nothing.js']) expect(await statusOf(url, path), path).not.toBe(200);
+    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/nothing.js']) {
+      expect(await statusOf(url, path), path).not.toBe(200);
+    }
   });
 
   const CASES: [ActivationName, ActivationOptions][] = [
@@ -165,7 +184,8 @@ describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headles
   it('shows the sigmoid deep net\'s gradient vanishing layer by layer towards the input', async () => {
     await page.click('button[data-preset="sigmoid-deep"]');
     await train(page, 20);
-    const norms = await page.locator('#network g.layer[data-gradient-norm]').evaluateAll((layers) => layers.map((l) => Number((l as SVGGElement).dataset.gradientNorm)));
+    const norms = await page.locator('#network g.layer[data-gradient-norm]')
+      .evaluateAll((layers) => layers.map((l) => Number((l as SVGGElement).dataset.gradientNorm)));
     expect(norms).toHaveLength(7);
     expect(norms[0]! * 100).toBeLessThan(norms[5]!);
     await page.locator('#training').screenshot({ path: join(outputs, 'training-sigmoid.png') });
@@ -178,22 +198,30 @@ describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headles
     await train(page, 30);
     expect(await numberOf(page, '#allocated')).toBe(bytes);
     expect(await numberOf(page, '#test-accuracy')).toBeGreaterThan(0.9);
+    // Beyond each blob's centre (blob c lies at angle 90° + 120°·c), the map has that class's colour, orange, blue, green.
+    const pixels = await page.locator('#boundary').evaluate((canvas: HTMLCanvasElement) => [0, 1, 2].map((c) => {
+      const angle = Math.PI / 2 + (2 * Math.PI * c) / 3;
+      const [x, y] = [1.8 * Math.cos(angle), 1.8 * Math.sin(angle)].map((v, axis) => ((axis ? 2 - v : v + 2) / 4) * canvas.width);
+      return [...canvas.getContext('2d')!.getImageData(x!, y!, 1, 1).data.subarray(0, 3)];
+    }));
+    const strongest = pixels.map(([r, g, b]) => [r! - b!, b! - r!, g! - Math.max(r!, b!)])
+      .map((scores) => scores.indexOf(Math.max(...scores)));
+    expect(strongest).toEqual([0, 1, 2]);
     await page.locator('#training').screenshot({ path: join(outputs, 'training-softmax.png') });
     await page.locator('#activations').screenshot({ path: join(outputs, 'activations.png') });
     console.log(`[playground] screenshots in ${outputs}`);
   });
 
-  it('Start trains until Pause; a layer of 0 units is simdnet\'s INVALID_ARGUMENT and leaves the model and memory as they were', async () => {
+  it('trains from Start until Pause; a layer of 0 units is INVALID_ARGUMENT, the model and memory left as they were', async () => {
     await page.click('#run');
     await page.waitForFunction(() => Number(document.getElementById('epoch')!.textContent) > 40);
     await page.click('#run');
     expect(await page.textContent('#run')).toBe('Start');
-    const [epoch, diagram, bytes] = [await page.textContent('#epoch'), await page.innerHTML('#network'), await numberOf(page, '#allocated')];
+    const state = () => Promise.all([page.textContent('#epoch'), page.innerHTML('#network'), numberOf(page, '#allocated')]);
+    const before = await state();
     await set(page, '#layers li:first-child .units', 0);
     await expect.poll(() => page.textContent('#train-error')).toMatch(/^INVALID_ARGUMENT: units must be/);
-    expect(await page.textContent('#epoch')).toBe(epoch);
-    expect(await page.innerHTML('#network')).toBe(diagram);
-    expect(await numberOf(page, '#allocated')).toBe(bytes);
+    expect(await state()).toEqual(before);
   });
 
   it('downloads the model in simdnet\'s format (nn.loadModel reads it back), the map as PNG and the plot as SVG', async () => {

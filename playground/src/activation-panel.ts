@@ -10,7 +10,7 @@ const ROWWISE: readonly string[] = ['softmax', 'log_softmax', 'softmin', 'sparse
 export const ELEMENTWISE = ACTIVATION_NAMES.filter((name) => !ROWWISE.includes(name));
 
 type OptionKey = Exclude<keyof ActivationOptions, 'preset' | 'slope'>;
-/** The options each activation reads (docs: README's activation table); a blank field keeps the preset's default. */
+/** The options each activation reads (docs: README's activation table); a blank field or an unticked box keeps the default. */
 const OPTIONS: Partial<Record<ActivationName, readonly OptionKey[]>> = {
   relu: ['negativeSlope', 'maxValue', 'threshold'],
   leaky_relu: ['negativeSlope'],
@@ -47,7 +47,9 @@ function readControls(): { name: ActivationName; options: ActivationOptions; ran
   const options: ActivationOptions = { preset: element<HTMLSelectElement>('act-preset').value as ActivationOptions['preset'] };
   for (const input of element('act-options').querySelectorAll('input')) {
     const key = input.name as OptionKey;
-    if (input.type === 'checkbox') Object.assign(options, { [key]: input.checked });
+    if (input.type === 'checkbox') {
+      if (input.checked) Object.assign(options, { [key]: true });
+    }
     else if (input.value.trim() !== '') Object.assign(options, { [key]: Number(input.value) });
   }
   return { name, options, range: [Number(element<HTMLInputElement>('act-min').value), Number(element<HTMLInputElement>('act-max').value)] };
@@ -95,7 +97,8 @@ function plot(nn: Simdnet): void {
   svg('rect', { width: WIDTH, height: HEIGHT, fill: '#fff' }, root);
   axes(root, plotFrame, 'x');
   const clip = svg('clipPath', { id: 'act-clip' }, root);
-  svg('rect', { x: plotFrame.left, y: plotFrame.top, width: plotFrame.right - plotFrame.left, height: plotFrame.bottom - plotFrame.top }, clip);
+  const { left, right, top, bottom } = plotFrame;
+  svg('rect', { x: left, y: top, width: right - left, height: bottom - top }, clip);
   const curves = svg('g', { 'clip-path': 'url(#act-clip)', fill: 'none', 'stroke-width': 2 }, root);
   svg('path', { d: polyline(plotFrame, xs, df), stroke: COLORS.df, 'stroke-dasharray': '6 3', class: 'derivative' }, curves);
   svg('path', { d: polyline(plotFrame, xs, f), stroke: COLORS.f, class: 'value' }, curves);

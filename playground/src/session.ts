@@ -91,7 +91,7 @@ export class TrainingSession {
   }
 
   /** New optimizer settings; the optimizer starts over (fresh moments), the weights stay. */
-  retrain(training: TrainingSpec): void {
+  recompile(training: TrainingSpec): void {
     this.#compile(training);
   }
 

@@ -7,7 +7,7 @@ import type { ActivationName, LayerDiagnostics, Simdnet } from '../../dist/ts/in
 import { DATASETS, DOMAIN, type DatasetName, type DatasetSpec, type Split, generate } from './datasets.js';
 import { PRESETS, type Preset } from './presets.js';
 import { type EpochReport, type NetworkSpec, TrainingSession, type TrainingSpec, type UnitState } from './session.js';
-import { axes, frame, polyline, svg } from './svg.js';
+import { type Attributes, axes, frame, polyline, svg } from './svg.js';
 
 /** The activations offered for hidden layers. */
 const HIDDEN_ACTIVATIONS: readonly ActivationName[] = [
@@ -83,7 +83,7 @@ export class TrainingPanel {
       element(id).addEventListener('input', () => this.#enqueue(() => this.#reset()));
     }
     for (const id of ['optimizer', 'learning-rate', 'batch-size']) {
-      element(id).addEventListener('input', () => this.#enqueue(() => this.#session?.retrain(this.#training())));
+      element(id).addEventListener('input', () => this.#enqueue(() => this.#session?.recompile(this.#training())));
     }
     element('show-test').addEventListener('input', () => this.#render());
     element('run').addEventListener('click', () => this.#setRunning(!this.#running));
@@ -97,12 +97,13 @@ export class TrainingPanel {
       button.addEventListener('click', () => this.#enqueue(() => this.#applyPreset(preset)));
       presets.append(button);
     }
-    for (const { units, activation } of [{ units: 8, activation: 'relu' }, { units: 8, activation: 'relu' }] as const) this.#addLayerRow({ units, activation });
+    for (let i = 0; i < 2; i++) this.#addLayerRow({ units: 8, activation: 'relu' });
   }
 
   #addLayerRow({ units, activation }: { units: number; activation: ActivationName }): void {
     const row = document.createElement('li');
-    const count = Object.assign(document.createElement('input'), { type: 'number', min: '1', max: '32', value: String(units), className: 'units' });
+    const count = Object.assign(document.createElement('input'), { type: 'number', min: '1', max: '32', value: String(units) });
+    count.className = 'units';
     const select = document.createElement('select');
     select.className = 'activation';
     select.append(...HIDDEN_ACTIVATIONS.map((name) => new Option(name, name, name === activation, name === activation)));
@@ -155,7 +156,9 @@ export class TrainingPanel {
     element('data-train-value').textContent = `${Math.round(100 * data.trainFraction)}%`;
     const split = generate(data);
     const network = this.#network();
+    // One sigmoid unit tells two classes apart, no more.
     element<HTMLSelectElement>('output').querySelector<HTMLOptionElement>('option[value="sigmoid"]')!.disabled = split.classes > 2;
+    if (split.classes > 2) setValue('output', 'softmax');
     // Built before the old one goes: if simdnet rejects the network (say, a layer of 0 units), the old one stays.
     const session = new TrainingSession(this.#nn, split, network, this.#training(), data.seed);
     this.#session?.dispose();
@@ -257,7 +260,8 @@ export class TrainingPanel {
     const drawPoints = (points: Split['train'], outline: string) => {
       for (let i = 0; i < points.n; i++) {
         context.beginPath();
-        context.arc(toPixel(points.x[2 * i]!, canvas.width), canvas.height - toPixel(points.x[2 * i + 1]!, canvas.height), 3.5, 0, 2 * Math.PI);
+        const [x, y] = [toPixel(points.x[2 * i]!, canvas.width), canvas.height - toPixel(points.x[2 * i + 1]!, canvas.height)];
+        context.arc(x, y, 3.5, 0, 2 * Math.PI);
         context.fillStyle = rgb(CLASS_COLORS[points.labels[i]!]!);
         context.fill();
         context.strokeStyle = outline;
@@ -277,8 +281,9 @@ export class TrainingPanel {
     const finite = [...train, ...test].filter(Number.isFinite);
     const plotFrame = frame(width, height, [0, Math.max(10, epochs.length)], [0, Math.max(0.1, ...finite) * 1.05]);
     axes(root, plotFrame, 'epoch', 'loss');
-    svg('path', { d: polyline(plotFrame, epochs, train), fill: 'none', stroke: '#1f5fbf', 'stroke-width': 1.5 }, root);
-    svg('path', { d: polyline(plotFrame, epochs, test), fill: 'none', stroke: '#e8730c', 'stroke-width': 1.5, 'stroke-dasharray': '5 3' }, root);
+    const curves = svg('g', { fill: 'none', 'stroke-width': 1.5 }, root);
+    svg('path', { d: polyline(plotFrame, epochs, train), stroke: '#1f5fbf' }, curves);
+    svg('path', { d: polyline(plotFrame, epochs, test), stroke: '#e8730c', 'stroke-dasharray': '5 3' }, curves);
     const legend = svg('g', { 'font-size': 11 }, root);
     svg('text', { x: plotFrame.right - 110, y: plotFrame.top + 14, fill: '#1f5fbf' }, legend).textContent = '— train';
     svg('text', { x: plotFrame.right - 60, y: plotFrame.top + 14, fill: '#e8730c' }, legend).textContent = '- - test';
@@ -306,9 +311,10 @@ export class TrainingPanel {
       for (let a = 0; a < drawn[i]!; a++) {
         for (let b = 0; b < drawn[i + 1]!; b++) {
           const w = kernel[a * widths[i + 1]! + b]!;
+          const size = Math.abs(w) / largest;
           svg('line', {
             x1: column(i), y1: row(i, a), x2: column(i + 1), y2: row(i + 1, b),
-            stroke: w >= 0 ? '#2f7fc1' : '#f28e2b', 'stroke-width': 0.5 + 2 * Math.abs(w) / largest, 'stroke-opacity': 0.15 + 0.7 * Math.abs(w) / largest,
+            stroke: w >= 0 ? '#2f7fc1' : '#f28e2b', 'stroke-width': 0.5 + 2 * size, 'stroke-opacity': 0.15 + 0.7 * size,
           }, edges);
         }
       }
@@ -319,25 +325,26 @@ export class TrainingPanel {
       const d = i >= 1 ? last?.layers[i - 1] : undefined;
       const layer = svg('g', { class: 'layer', 'data-layer': i }, root);
       // The diagnostics in full precision, for whoever reads the page's DOM (the tests do).
-      if (d) Object.assign(layer.dataset, { gradientNorm: d.gradientNorm, deadFraction: d.deadFraction ?? '', saturatedFraction: d.saturatedFraction ?? '' });
+      const figures = { gradientNorm: d?.gradientNorm, deadFraction: d?.deadFraction, saturatedFraction: d?.saturatedFraction };
+      for (const [key, figure] of Object.entries(figures)) if (figure !== undefined) layer.dataset[key] = String(figure);
       for (let j = 0; j < drawn[i]!; j++) {
         const state = i >= 1 && i <= hidden.length ? states[i - 1]![j]! : undefined;
         const saturated = (state?.saturated ?? 0) > SATURATED_UNIT;
-        svg('circle', {
-          cx: column(i), cy: row(i, j), r: 6,
-          class: state?.dead ? 'unit dead' : saturated ? 'unit saturated' : 'unit',
-          fill: state?.dead ? '#c8c8c8' : '#fff', stroke: saturated ? '#d62728' : state?.dead ? '#999' : '#333', 'stroke-width': saturated ? 2.5 : 1,
-        }, layer);
+        const look: Attributes = state?.dead ? { class: 'unit dead', fill: '#c8c8c8', stroke: '#999' }
+          : saturated ? { class: 'unit saturated', fill: '#fff', stroke: '#d62728', 'stroke-width': 2.5 }
+          : { class: 'unit', fill: '#fff', stroke: '#333' };
+        svg('circle', { cx: column(i), cy: row(i, j), r: 6, ...look }, layer);
       }
       if (w > drawn[i]!) text(column(i), bottom + 10, `+${w - drawn[i]!}`);
       const name = i === 0 ? 'input' : i <= hidden.length ? hidden[i - 1]!.activation : output;
       text(column(i), bottom + 22, name, { 'font-weight': 'bold' });
       // The input column names the rows of figures under the other columns.
-      if (i === 0 && last) for (const [title, y] of [['dead / sat', 34], ['‖∇‖', 46]] as const) text(column(0), bottom + y, title, { fill: '#666' });
-      if (d?.deadFraction !== undefined) text(column(i), bottom + 34, `${Math.round(100 * d.deadFraction)}%`, { class: 'dead-fraction', fill: '#666' });
-      if (d?.saturatedFraction !== undefined) {
-        text(column(i), bottom + 34, `${Math.round(100 * d.saturatedFraction)}%`, { class: 'saturated-fraction', fill: '#d62728' });
+      if (i === 0 && last) {
+        for (const [title, y] of [['dead / sat', 34], ['‖∇‖', 46]] as const) text(column(0), bottom + y, title, { fill: '#666' });
       }
+      const percent = (fraction: number) => `${Math.round(100 * fraction)}%`;
+      if (d?.deadFraction !== undefined) text(column(i), bottom + 34, percent(d.deadFraction), { fill: '#666' });
+      if (d?.saturatedFraction !== undefined) text(column(i), bottom + 34, percent(d.saturatedFraction), { fill: '#d62728' });
       if (d) text(column(i), bottom + 46, d.gradientNorm.toExponential(0), { fill: '#666' });
     });
   }
