@@ -196,7 +196,7 @@ export class TrainingPanel {
       // binary cross-entropy as a finite negative number), an infinite one from overflow.
       if (!(logs.loss! >= 0 && logs.loss! < Infinity)) {
         this.#setRunning(false);
-        element('train-warning').textContent = 'The loss diverged (not finite): lower the learning rate, then Reset.';
+        element('train-warning').textContent = 'Training diverged (the weights overflowed to NaN or ∞): lower the learning rate, then Reset.';
         break;
       }
     }
