@@ -150,3 +150,18 @@ describe('training on views of wasm memory', () => {
     for (const o of [x, y, model]) o.dispose();
   });
 });
+
+describe('a diverged model reports NaN, not a finite loss', () => {
+  it('binary and categorical cross-entropy of NaN predictions are NaN', () => {
+    for (const [activation, loss, units] of [
+      ['sigmoid', 'binary_crossentropy', 1],
+      ['softmax', 'categorical_crossentropy', 2],
+    ] as const) {
+      const model = nn.sequential([{ inputDim: 2, units, activation, kernel: new Float32Array(2 * units).fill(NaN) }]);
+      model.compile({ optimizer: 'sgd', loss });
+      const y = new Float32Array(2 * units).fill(0).map((_, i) => (i % units === 0 ? 1 : 0));
+      expect(model.evaluate(new Float32Array([1, 2, 3, 4]), y).loss).toBeNaN();
+      model.dispose();
+    }
+  });
+});

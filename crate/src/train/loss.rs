@@ -20,9 +20,13 @@ fn scalar(x: f32, f: impl Fn(v128) -> v128) -> f32 {
     f32x4_extract_lane::<0>(f(f32x4_splat(x)))
 }
 
-/// ln x for positive normal x: x = m·2^e with m ∈ [1, 2), ln x = e·ln 2 + log1p(m − 1).
+/// ln x for positive normal x: x = m·2^e with m ∈ [1, 2), ln x = e·ln 2 + log1p(m − 1); NaN for NaN
+/// (the clip passes NaN through, and NaN's bits would otherwise read as a finite ~89).
 #[inline(never)]
 fn ln(x: f32) -> f32 {
+    if x.is_nan() {
+        return x;
+    }
     let bits = x.to_bits();
     let exponent = (bits >> 23) as i32 - 127;
     let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
