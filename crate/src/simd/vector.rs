@@ -112,3 +112,30 @@ pub unsafe fn store_partial(p: *mut f32, n: usize, v: v128) {
         }
     }
 }
+
+/// Lane j of `acc` plus the dot product of bytes 4j..4j+3 of `w` (signed) and `x` (each 0..=127),
+/// where `x` is one word splat over the lanes (4 codes of one row): the same integers in every build.
+/// The relaxed build uses `i16x8.relaxed_dot_i8x16_i7x16_s`, exact on every engine for such `x`, and
+/// sums its pairs with a `dot_i16x8_s` by ones: V8 11.3 (Node 20) computes
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` as twice the dot without the addend (and LLVM fuses an
+/// `extadd_pairwise` + add back into that instruction); on x64 V8 lowers either form to the same
+/// `pmaddubsw` + `pmaddwd` + `paddd`. The
+/// scalar build emulates the fused instruction; SIMD128 widens to 16 bits and sums `i32x4.dot_i16x8_s`'s pairs.
+#[inline(always)]
+pub fn dot4_add(w: v128, x: v128, acc: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        i32x4_add(acc, i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(w, x), i16x8_splat(1)))
+    }
+    #[cfg(not(target_feature = "simd128"))]
+    {
+        i32x4_relaxed_dot_i8x16_i7x16_add(w, x, acc)
+    }
+    #[cfg(all(target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+    {
+        // The splat's low half is its 4 codes twice: each dot lane sums two of an output's products.
+        let codes = u16x8_extend_low_u8x16(x);
+        let (lo, hi) = (i32x4_dot_i16x8(i16x8_extend_low_i8x16(w), codes), i32x4_dot_i16x8(i16x8_extend_high_i8x16(w), codes));
+        i32x4_add(acc, i32x4_add(i32x4_shuffle::<0, 2, 4, 6>(lo, hi), i32x4_shuffle::<1, 3, 5, 7>(lo, hi)))
+    }
+}
