@@ -33,6 +33,32 @@ export interface KernelExports {
     y: number,
     scratch: number,
   ): number;
+  simdnet_qdense_packed_len(inputs: number, outputs: number): number;
+  simdnet_qdense_pack(
+    codes: number,
+    scales: number,
+    bias: number,
+    inputs: number,
+    outputs: number,
+    transposed: number,
+    packed: number,
+  ): void;
+  simdnet_qdense_unpack(packed: number, inputs: number, outputs: number, codes: number, scales: number, bias: number): void;
+  simdnet_qdense_scratch_len(batch: number, inputs: number, outputs: number, act: number): number;
+  simdnet_qdense(
+    x: number,
+    batch: number,
+    inputs: number,
+    outputs: number,
+    packed: number,
+    act: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    slopes: number,
+    y: number,
+    scratch: number,
+  ): number;
   simdnet_model_forward(
     table: number,
     layers: number,
@@ -64,6 +90,11 @@ const KERNEL_FUNCTION_SET: Record<KernelFunction, true> = {
   simdnet_dense_unpack: true,
   simdnet_dense_scratch_len: true,
   simdnet_dense: true,
+  simdnet_qdense_packed_len: true,
+  simdnet_qdense_pack: true,
+  simdnet_qdense_unpack: true,
+  simdnet_qdense_scratch_len: true,
+  simdnet_qdense: true,
   simdnet_model_forward: true,
   simdnet_train_scratch_len: true,
   simdnet_train_step: true,

@@ -10,6 +10,7 @@ import type { LayerDesc } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { MAX_BYTES } from './memory.js';
+import { type QuantizedWeights, type Quantization, dequantizeWeights, quantizeWeights, readBytes, writeBytes } from './int8.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -29,6 +30,11 @@ export interface DenseConfig {
   kernelLayout?: KernelLayout;
   /** Seed of the default kernel initializer (default 0). */
   seed?: number;
+  /**
+   * 'int8': the weights are stored as int8 codes with one scale per unit (quantized from the float
+   * kernel here and at every setWeights), and each call quantizes its inputs row by row (see docs/int8.md).
+   */
+  quantize?: Quantization;
 }
 
 type KernelLayout = 'io' | 'oi';
@@ -43,6 +49,7 @@ export const DENSE_CONFIG_KEYS = [
   'bias',
   'kernelLayout',
   'seed',
+  'quantize',
 ] as const satisfies readonly (keyof DenseConfig)[];
 
 /** Options of `apply` on a Float32Array. */
@@ -65,6 +72,12 @@ function isTransposed(layout: unknown): boolean {
   return layout === 'oi';
 }
 
+/** A `quantize` option, checked: the scheme, or null for float32 weights. */
+function quantizationOf(value: unknown): Quantization | null {
+  if (value !== undefined && value !== 'int8') fail('INVALID_ARGUMENT', `quantize must be 'int8', got ${String(value)}`);
+  return value ?? null;
+}
+
 /** A layer width: a count small enough that one row of it fits in wasm32's 4 GiB. */
 function checkWidth(value: unknown, what: string): number {
   const width = checkCount(value, what);
@@ -84,6 +97,8 @@ export class DenseLayer {
   readonly inputDim: number;
   readonly units: number;
   readonly activation: ResolvedActivation;
+  /** How the weights are stored: 'int8', or null for float32. */
+  readonly quantization: Quantization | null;
   /** The activation as given (name and options). */
   readonly #spec: { name: ActivationName } & ActivationOptions;
   #ctx: Context;
@@ -111,11 +126,13 @@ export class DenseLayer {
     if (this.activation.name === 'glu')
       fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const transposed = isTransposed(config.kernelLayout);
+    this.quantization = quantizationOf(config.quantize);
     this.#checkWeights(config.kernel, config.bias);
     const seed = checkCount(config.seed ?? 0, 'seed');
     this.#ctx = ctx;
     const name = `dense ${this.inputDim}→${this.units}`;
-    const packedFloats = ctx.kernelLen(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), `the weights of ${name}`);
+    const packedLen = this.quantization ? ctx.wasm.simdnet_qdense_packed_len : ctx.wasm.simdnet_dense_packed_len;
+    const packedFloats = ctx.kernelLen(packedLen(this.inputDim, this.units), `the weights of ${name}`);
     const [kernel, bias] = [config.kernel && ctx.heap.stable(config.kernel), config.bias && ctx.heap.stable(config.bias)];
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
     const [packed, slopesPtr] = ctx.allocAll([packedFloats, ...(slopes ? [slopes.length] : [])]);
@@ -170,7 +187,37 @@ export class DenseLayer {
   }
 
   #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    if (this.quantization) {
+      this.packQuantized(quantizeWeights(kernel, this.inputDim, this.units, transposed), bias, transposed);
+      return;
+    }
     this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
+  }
+
+  /**
+   * @internal Packs int8 weights as they are (a saved or imported quantized model): `codes` in the
+   * kernel layout `transposed` names, each in −127..127, checked by the caller.
+   */
+  packQuantized({ codes, scales }: QuantizedWeights, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    const { wasm, heap } = this.#ctx;
+    this.#ctx.withBlocks([Math.ceil(codes.length / 4), this.units, bias ? this.units : 0], (c, s, b) => {
+      writeBytes(heap, c!, codes);
+      heap.write(s!, scales);
+      if (bias) heap.write(b!, bias);
+      wasm.simdnet_qdense_pack(c!, s!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
+    });
+  }
+
+  /** The int8 codes ([inputDim × units]), one scale per unit, and the bias of a quantized layer, copies. */
+  getQuantizedWeights(): QuantizedWeights & { bias: Float32Array } {
+    const packed = this.packedPtr;
+    if (!this.quantization) fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is not quantized`);
+    const { wasm, heap } = this.#ctx;
+    const count = this.inputDim * this.units;
+    return this.#ctx.withBlocks([Math.ceil(count / 4), this.units, this.units], (c, s, b) => {
+      wasm.simdnet_qdense_unpack(packed, this.inputDim, this.units, c!, s!, b!);
+      return { codes: readBytes(heap, c!, count), scales: heap.read(s!, this.units), bias: heap.read(b!, this.units) };
+    });
   }
 
   /**
@@ -178,6 +225,10 @@ export class DenseLayer {
    * temporary blocks `k` and `b`, which hold at least their lengths; allocates nothing.
    */
   packVia(k: number, b: number, kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    if (this.quantization) {
+      this.packQuantized(quantizeWeights(kernel, this.inputDim, this.units, transposed), bias, transposed);
+      return;
+    }
     const { wasm, heap } = this.#ctx;
     heap.write(k, kernel);
     if (bias) heap.write(b, bias);
@@ -216,9 +267,13 @@ export class DenseLayer {
     this.#pack(heap.stable(kernel), b && heap.stable(b), transposed);
   }
 
-  /** `[kernel [inputDim × units], bias [units]]`, copies. */
+  /** `[kernel [inputDim × units], bias [units]]`, copies; a quantized layer's kernel dequantized (code·scale). */
   getWeights(): [kernel: Float32Array, bias: Float32Array] {
     const packed = this.packedPtr;
+    if (this.quantization) {
+      const { codes, scales, bias } = this.getQuantizedWeights();
+      return [dequantizeWeights(codes, scales), bias];
+    }
     const { wasm, heap } = this.#ctx;
     return this.#ctx.withBlocks([this.inputDim * this.units, this.units], (k, b) => {
       wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
@@ -235,7 +290,8 @@ export class DenseLayer {
   /** @internal Floats of scratch `run` needs for `batch` rows. */
   scratchFloats(batch: number): number {
     const { wasm } = this.#ctx;
-    return this.#ctx.kernelLen(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, this.activation.code), 'scratch');
+    const scratchLen = this.quantization ? wasm.simdnet_qdense_scratch_len : wasm.simdnet_dense_scratch_len;
+    return this.#ctx.kernelLen(scratchLen(batch, this.inputDim, this.units, this.activation.code), 'scratch');
   }
 
   /** @internal Runs the kernel on addresses already in wasm memory (`x` and `y` disjoint). */
@@ -245,7 +301,8 @@ export class DenseLayer {
       params: [p0, p1, p2],
     } = this.activation;
     const { wasm } = this.#ctx;
-    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
+    const dense = this.quantization ? wasm.simdnet_qdense : wasm.simdnet_dense;
+    if (dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
     }
   }
