@@ -218,16 +218,27 @@ export function writeModelStep(memory: WebAssembly.Memory, at: number, step: Mod
   view.setUint32(o.values, step.values, true);
 }
 
-/** An entry of the table `simdnet_model_forward` walks (`ModelLayer`): a `LayerDesc`, then its steps' address and count. */
-export const MODEL_LAYER_BYTES = 40;
-export const MODEL_LAYER_OFFSETS = { desc: 0, steps: 32, stepCount: 36 } as const;
+/** `ModelLayer.weights` (`weight_format`): how a layer's packed weights are stored. */
+export const WeightFormat = { f32: 0, int8: 1 } as const;
 
-export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: LayerDesc, steps: number, stepCount: number): void {
+/** An entry of the table `simdnet_model_forward` walks (`ModelLayer`): a `LayerDesc`, its steps' address and count, its WeightFormat. */
+export const MODEL_LAYER_BYTES = 44;
+export const MODEL_LAYER_OFFSETS = { desc: 0, steps: 32, stepCount: 36, weights: 40 } as const;
+
+export function writeModelLayer(
+  memory: WebAssembly.Memory,
+  at: number,
+  desc: LayerDesc,
+  steps: number,
+  stepCount: number,
+  weights: number,
+): void {
   const view = structView(memory, at, MODEL_LAYER_BYTES);
   const o = MODEL_LAYER_OFFSETS;
   writeLayerDesc(memory, at + o.desc, desc);
   view.setUint32(o.steps, steps, true);
   view.setUint32(o.stepCount, stepCount, true);
+  view.setUint32(o.weights, weights, true);
 }
 
 /** A layer of the training table (`TrainLayer`): its `LayerDesc`, then the byte addresses of its training buffers. */

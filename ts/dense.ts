@@ -6,11 +6,19 @@ import {
   preluSlopes,
   resolveSpec,
 } from './activations.js';
-import type { LayerDesc } from './abi.js';
+import { type LayerDesc, WeightFormat } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { MAX_BYTES } from './memory.js';
-import { type QuantizedWeights, type Quantization, dequantizeWeights, quantizeWeights, readBytes, writeBytes } from './int8.js';
+import {
+  type QuantizedWeights,
+  type Quantization,
+  checkQuantization,
+  dequantizeWeights,
+  quantizeWeights,
+  readBytes,
+  writeBytes,
+} from './int8.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -22,8 +30,11 @@ export interface DenseConfig {
   activation?: ActivationSpec;
   /** Shorthand for the activation's `alpha` option (leaky_relu's slope, elu's alpha, ...). */
   alpha?: number;
-  /** `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. */
-  kernel?: ArrayLike<number>;
+  /**
+   * `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. With
+   * `quantize: 'int8'`, also int8 weights as they are: `{ codes: Int8Array, scales }` (weight = code·scale, one scale per unit).
+   */
+  kernel?: ArrayLike<number> | QuantizedWeights;
   /** `units` floats; default zeros. */
   bias?: ArrayLike<number>;
   /** 'io': kernel is [inputDim × units] (Keras, TF.js; default); 'oi': [units × inputDim] (PyTorch, ONNX Gemm transB). */
@@ -70,12 +81,6 @@ function isTransposed(layout: unknown): boolean {
     fail('INVALID_ARGUMENT', `kernelLayout must be 'io' or 'oi', got ${String(layout)}`);
   }
   return layout === 'oi';
-}
-
-/** A `quantize` option, checked: the scheme, or null for float32 weights. */
-function quantizationOf(value: unknown): Quantization | null {
-  if (value !== undefined && value !== 'int8') fail('INVALID_ARGUMENT', `quantize must be 'int8', got ${String(value)}`);
-  return value ?? null;
 }
 
 /** A layer width: a count small enough that one row of it fits in wasm32's 4 GiB. */
@@ -126,20 +131,20 @@ export class DenseLayer {
     if (this.activation.name === 'glu')
       fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const transposed = isTransposed(config.kernelLayout);
-    this.quantization = quantizationOf(config.quantize);
-    this.#checkWeights(config.kernel, config.bias);
-    const seed = checkCount(config.seed ?? 0, 'seed');
+    this.quantization = config.quantize === undefined ? null : checkQuantization(config.quantize);
     this.#ctx = ctx;
+    const given = this.#checkWeights(config.kernel, config.bias);
+    const seed = checkCount(config.seed ?? 0, 'seed');
     const name = `dense ${this.inputDim}→${this.units}`;
     const packedLen = this.quantization ? ctx.wasm.simdnet_qdense_packed_len : ctx.wasm.simdnet_dense_packed_len;
     const packedFloats = ctx.kernelLen(packedLen(this.inputDim, this.units), `the weights of ${name}`);
-    const [kernel, bias] = [config.kernel && ctx.heap.stable(config.kernel), config.bias && ctx.heap.stable(config.bias)];
+    const bias = config.bias && ctx.heap.stable(config.bias);
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
     const [packed, slopesPtr] = ctx.allocAll([packedFloats, ...(slopes ? [slopes.length] : [])]);
     [this.#packed, this.#slopes] = [packed!, slopesPtr ?? 0];
     try {
       if (slopes) ctx.heap.write(this.#slopes, slopes);
-      this.#pack(kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(seed)), bias, transposed);
+      this.#pack(given ?? glorotUniform(this.inputDim, this.units, seededRandom(seed)), bias, transposed);
     } catch (e) {
       this.#release();
       throw e;
@@ -177,39 +182,42 @@ export class DenseLayer {
     if (this.#disposed) fail('DISPOSED', `dense layer ${this.inputDim}→${this.units} was disposed`);
   }
 
-  #checkWeights(kernel: ArrayLike<number> | undefined, bias: ArrayLike<number> | undefined): void {
-    if (kernel !== undefined) checkLength(kernel, this.inputDim * this.units, `kernel of dense ${this.inputDim}→${this.units}`);
-    if (bias !== undefined) checkLength(bias, this.units, `bias of dense ${this.inputDim}→${this.units}`);
+  /** The kernel checked (copied out of wasm memory, whose growth would detach a view of it), or undefined. */
+  #checkWeights(
+    kernel: ArrayLike<number> | QuantizedWeights | undefined,
+    bias: ArrayLike<number> | undefined,
+  ): ArrayLike<number> | QuantizedWeights | undefined {
+    const name = `dense ${this.inputDim}→${this.units}`;
+    if (bias !== undefined) checkLength(bias, this.units, `bias of ${name}`);
+    if (kernel === undefined) return undefined;
+    if (kernel === null || typeof kernel !== 'object' || !('codes' in kernel)) {
+      checkLength(kernel, this.inputDim * this.units, `kernel of ${name}`);
+      return this.#ctx.heap.stable(kernel);
+    }
+    if (!this.quantization) fail('INVALID_ARGUMENT', `int8 codes given to ${name}, which is not quantized: pass quantize: 'int8'`);
+    const { codes, scales } = kernel;
+    if (!(codes instanceof Int8Array)) fail('INVALID_ARGUMENT', `the codes of ${name} must be an Int8Array`);
+    checkLength(codes, this.inputDim * this.units, `codes of ${name}`);
+    checkLength(scales, this.units, `scales of ${name}`);
+    return { codes: codes.slice(), scales: Float32Array.from(this.#ctx.heap.stable(scales)) };
   }
 
   get paramCount(): number {
     return this.inputDim * this.units + this.units;
   }
 
-  #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
-    if (this.quantization) {
-      this.packQuantized(quantizeWeights(kernel, this.inputDim, this.units, transposed), bias, transposed);
-      return;
-    }
-    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
+  #pack(kernel: ArrayLike<number> | QuantizedWeights, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    this.#ctx.withBlocks([this.stagingFloats, this.units], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
   }
 
-  /**
-   * @internal Packs int8 weights as they are (a saved or imported quantized model): `codes` in the
-   * kernel layout `transposed` names, each in −127..127, checked by the caller.
-   */
-  packQuantized({ codes, scales }: QuantizedWeights, bias: ArrayLike<number> | undefined, transposed: boolean): void {
-    const { wasm, heap } = this.#ctx;
-    this.#ctx.withBlocks([Math.ceil(codes.length / 4), this.units, bias ? this.units : 0], (c, s, b) => {
-      writeBytes(heap, c!, codes);
-      heap.write(s!, scales);
-      if (bias) heap.write(b!, bias);
-      wasm.simdnet_qdense_pack(c!, s!, bias ? b! : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
-    });
+  /** @internal Floats of the block `packVia` stages the kernel in: the floats, or the int8 codes (4 a float) and scales. */
+  get stagingFloats(): number {
+    const count = this.inputDim * this.units;
+    return this.quantization ? Math.ceil(count / 4) + this.units : count;
   }
 
   /** The int8 codes ([inputDim × units]), one scale per unit, and the bias of a quantized layer, copies. */
-  getQuantizedWeights(): QuantizedWeights & { bias: Float32Array } {
+  getQuantizedWeights(): { codes: Int8Array; scales: Float32Array; bias: Float32Array } {
     const packed = this.packedPtr;
     if (!this.quantization) fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is not quantized`);
     const { wasm, heap } = this.#ctx;
@@ -221,18 +229,30 @@ export class DenseLayer {
   }
 
   /**
-   * @internal Packs `kernel` and `bias` (checked, and not views of wasm memory) through the
-   * temporary blocks `k` and `b`, which hold at least their lengths; allocates nothing.
+   * @internal Packs `kernel` (floats, quantized here for an int8 layer, or int8 weights as they are)
+   * and `bias` (checked, and not views of wasm memory) through the temporary blocks `k`
+   * (`stagingFloats`) and `b` (`units` floats); allocates nothing.
    */
-  packVia(k: number, b: number, kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
-    if (this.quantization) {
-      this.packQuantized(quantizeWeights(kernel, this.inputDim, this.units, transposed), bias, transposed);
+  packVia(
+    k: number,
+    b: number,
+    kernel: ArrayLike<number> | QuantizedWeights,
+    bias: ArrayLike<number> | undefined,
+    transposed: boolean,
+  ): void {
+    const { wasm, heap } = this.#ctx;
+    if (bias) heap.write(b, bias);
+    const [inputs, units, t] = [this.inputDim, this.units, transposed ? 1 : 0];
+    if (!this.quantization) {
+      heap.write(k, kernel as ArrayLike<number>);
+      wasm.simdnet_dense_pack(k, bias ? b : 0, inputs, units, t, this.packedPtr);
       return;
     }
-    const { wasm, heap } = this.#ctx;
-    heap.write(k, kernel);
-    if (bias) heap.write(b, bias);
-    wasm.simdnet_dense_pack(k, bias ? b : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
+    const { codes, scales } = 'codes' in kernel ? kernel : quantizeWeights(kernel, inputs, units, transposed);
+    const scalesAt = k + 4 * Math.ceil(codes.length / 4);
+    writeBytes(heap, k, codes);
+    heap.write(scalesAt, scales);
+    wasm.simdnet_qdense_pack(k, scalesAt, bias ? b : 0, inputs, units, t, this.packedPtr);
   }
 
   /**
@@ -241,10 +261,10 @@ export class DenseLayer {
    * [inputDim × units] layout unless `kernelLayout` is 'oi'. Also on a layer of a model, whose
    * predictions then use them.
    */
-  setWeights(weights: readonly [kernel: ArrayLike<number>, bias?: ArrayLike<number>]): void;
-  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
+  setWeights(weights: readonly [kernel: ArrayLike<number> | QuantizedWeights, bias?: ArrayLike<number>]): void;
+  setWeights(kernel: ArrayLike<number> | QuantizedWeights, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
   setWeights(
-    kernelOrWeights: ArrayLike<number> | readonly [ArrayLike<number>, ArrayLike<number>?],
+    kernelOrWeights: ArrayLike<number> | QuantizedWeights | readonly [ArrayLike<number> | QuantizedWeights, ArrayLike<number>?],
     bias?: ArrayLike<number>,
     kernelLayout: KernelLayout = 'io',
   ): void {
@@ -259,12 +279,11 @@ export class DenseLayer {
       );
     }
     const [kernel, b] = listed
-      ? (kernelOrWeights as [ArrayLike<number>, ArrayLike<number>?])
-      : [kernelOrWeights as ArrayLike<number>, bias];
-    this.#checkWeights(kernel, b);
+      ? (kernelOrWeights as [ArrayLike<number> | QuantizedWeights, ArrayLike<number>?])
+      : [kernelOrWeights as ArrayLike<number> | QuantizedWeights, bias];
+    const checked = this.#checkWeights(kernel, b)!;
     const transposed = isTransposed(kernelLayout);
-    const { heap } = this.#ctx;
-    this.#pack(heap.stable(kernel), b && heap.stable(b), transposed);
+    this.#pack(checked, b && this.#ctx.heap.stable(b), transposed);
   }
 
   /** `[kernel [inputDim × units], bias [units]]`, copies; a quantized layer's kernel dequantized (code·scale). */
@@ -279,6 +298,11 @@ export class DenseLayer {
       wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
       return [heap.read(k!, this.inputDim * this.units), heap.read(b!, this.units)];
     });
+  }
+
+  /** @internal How the packed weights are stored (ts/abi.ts `WeightFormat`), for a model's table. */
+  get weightFormat(): number {
+    return this.quantization ? WeightFormat.int8 : WeightFormat.f32;
   }
 
   /** @internal The layer's entry in a model's table (ts/abi.ts `LayerDesc`). */

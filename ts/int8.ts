@@ -1,9 +1,16 @@
 // Int8 weights: the symmetric per-output quantization done once when a layer is created or given new
 // weights, and the byte copies between JS and wasm memory that packing and saving need.
+import { fail } from './errors.js';
 import type { Heap } from './memory.js';
 
 /** The quantization schemes a dense layer takes. */
 export type Quantization = 'int8';
+
+/** A quantization scheme given as an option, checked. */
+export function checkQuantization(value: unknown): Quantization {
+  if (value !== 'int8') fail('INVALID_ARGUMENT', `quantize must be 'int8', got ${String(value)}`);
+  return value;
+}
 
 /** The largest weight code: symmetric, so that −w quantizes to −code. */
 export const WEIGHT_LEVELS = 127;
@@ -11,7 +18,7 @@ export const WEIGHT_LEVELS = 127;
 /** Int8 weights: `codes` in the kernel's layout, `scales` one per output (weight = code·scale). */
 export interface QuantizedWeights {
   codes: Int8Array;
-  scales: Float32Array;
+  scales: ArrayLike<number>;
 }
 
 /**
@@ -19,7 +26,12 @@ export interface QuantizedWeights {
  * scale = max|w|/127 (as a float32), code = round(w/scale), so |w − code·scale| ≤ scale/2. A unit whose
  * weights are all 0 gets scale 0; one with NaN or ±Inf gets scale NaN (its outputs are NaN).
  */
-export function quantizeWeights(kernel: ArrayLike<number>, inputs: number, units: number, transposed: boolean): QuantizedWeights {
+export function quantizeWeights(
+  kernel: ArrayLike<number>,
+  inputs: number,
+  units: number,
+  transposed: boolean,
+): { codes: Int8Array; scales: Float32Array } {
   const [kStride, oStride] = transposed ? [1, inputs] : [units, 1];
   const codes = new Int8Array(inputs * units);
   const scales = new Float32Array(units);
@@ -38,7 +50,7 @@ export function quantizeWeights(kernel: ArrayLike<number>, inputs: number, units
 }
 
 /** The float32 weights int8 `codes` ([inputs × units]) and `scales` stand for: what the kernel multiplies by. */
-export function dequantizeWeights(codes: Int8Array, scales: Float32Array): Float32Array {
+export function dequantizeWeights(codes: Int8Array, scales: ArrayLike<number>): Float32Array {
   const units = scales.length;
   return Float32Array.from(codes, (code, i) => code * scales[i % units]!);
 }

@@ -73,6 +73,14 @@ pub mod loss_code {
     pub const CATEGORICAL_CROSSENTROPY: u32 = 4;
 }
 
+/// `ModelLayer::weights`: how the layer's packed weights are stored.
+pub mod weight_format {
+    /// `simdnet_dense_pack`'s float32 panels.
+    pub const F32: u32 = 0;
+    /// `simdnet_qdense_pack`'s int8 panels.
+    pub const INT8: u32 = 1;
+}
+
 /// `OptimizerDesc::kind`.
 pub mod optimizer_kind {
     pub const SGD: u32 = 0;
@@ -140,8 +148,10 @@ pub struct ModelLayer {
     pub(crate) desc: LayerDesc,
     pub(crate) steps: *const ModelStep,
     pub(crate) step_count: u32,
+    /// A `weight_format`: which kernel runs the layer.
+    pub(crate) weights: u32,
 }
-layout!(ModelLayer: 40 { desc: 0, steps: 32, step_count: 36 });
+layout!(ModelLayer: 44 { desc: 0, steps: 32, step_count: 36, weights: 40 });
 
 /// A layer of the training table: its inference descriptor, then its training buffers.
 #[repr(C)]
