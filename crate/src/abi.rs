@@ -421,7 +421,7 @@ pub unsafe extern "C" fn simdnet_qdense(
 /// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
 /// activations between layers; each layer's steps run in place on its output. `scratch` holds the
 /// largest `simdnet_dense_scratch_len` of the layers and `simdnet_rowwise_scratch_len` of their
-/// steps. Returns 0, or 1 + the index of a layer whose activation or step it cannot apply.
+/// steps. Returns 0, or 1 + the index of a layer whose activation, step or weight format it cannot apply.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
     table: *const ModelLayer,

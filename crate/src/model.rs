@@ -27,10 +27,10 @@ pub unsafe fn forward(
         let outputs = layer.outputs as usize;
         let (inputs, packed, act) = (layer.inputs as usize, layer.packed, layer.activation);
         let status = unsafe {
-            if *weights == weight_format::INT8 {
-                simdnet_qdense(src, batch, inputs, outputs, packed as *const u32, act, p0, p1, p2, layer.slopes, dst, scratch)
-            } else {
-                simdnet_dense(src, batch, inputs, outputs, packed, act, p0, p1, p2, layer.slopes, dst, scratch)
+            match *weights {
+                weight_format::F32 => simdnet_dense(src, batch, inputs, outputs, packed, act, p0, p1, p2, layer.slopes, dst, scratch),
+                weight_format::INT8 => simdnet_qdense(src, batch, inputs, outputs, packed as *const u32, act, p0, p1, p2, layer.slopes, dst, scratch),
+                _ => 1,
             }
         };
         // By index: `steps` is null when there are none, which a slice may not be.

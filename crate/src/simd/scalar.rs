@@ -92,6 +92,11 @@ pub fn f32x4_extract_lane<const N: usize>(a: v128) -> f32 {
 }
 
 #[inline(always)]
+pub fn i32x4_extract_lane<const N: usize>(a: v128) -> i32 {
+    a.0[N] as i32
+}
+
+#[inline(always)]
 pub fn i32x4_shuffle<const I0: usize, const I1: usize, const I2: usize, const I3: usize>(a: v128, b: v128) -> v128 {
     let pick = |i: usize| if i < 4 { a.0[i] } else { b.0[i - 4] };
     v128([pick(I0), pick(I1), pick(I2), pick(I3)])

@@ -1,9 +1,9 @@
-//! The int8 micro-kernel: an `MR × NR` tile of Y in `MR · 2` i32x4 accumulators, each k-group adding
-//! one 4-product dot per accumulator (`dot4_add`: the relaxed dot instruction, or its SIMD128 or
-//! scalar equal), then dequantized, biased and activated as f32 before the store.
+//! The int8 micro-kernel: an `MR × NR` tile of Y in i32x4 accumulators, each k-group adding one
+//! 4-product dot per accumulator (`dot4_add`: the relaxed dot instruction, or its SIMD128 or scalar
+//! equal), then dequantized, biased and activated as f32 before the store.
 //!
-//! Every row runs in full `MR`-row blocks (the quantized rows are padded with zeros): the integer
-//! dot does 16 products per instruction, so a partial block costs less than a second code path.
+//! The rows are quantized in whole `MR`-row blocks (padded with zeros), and a last block of two or
+//! three rows runs as a full one: only a single row (batch 1) gets a tile of its own.
 use super::packing::{HEADER, K_GROUP, panel_count, panel_len};
 use super::quantize::{codes_len, quantize_rows};
 use crate::activation::ActivationLoops;
@@ -27,12 +27,14 @@ unsafe fn store_row(out: *mut f32, cols: usize, v: [v128; 2]) {
     }
 }
 
-/// One tile: the block of `MR` quantized rows at `codes` (their steps and zero points at `steps`,
-/// `zeros`), the panel at `panel`, and the first `rows` × `cols` outputs from `y` on (rows `outputs`
-/// apart).
+/// One tile: `ROWS` (≤ MR) rows of the block of quantized rows at `codes` (their steps and zero
+/// points at `steps`, `zeros`), the panel at `panel`, and the first `rows` × `cols` outputs from `y`
+/// on (rows `outputs` apart). The k-loop runs once per `VECTORS` of the panel's two weight vectors:
+/// twice where each accumulator holds two vectors of partial sums (SIMD128), so that the
+/// accumulators of a pass stay within the 15 registers V8 gives a loop on x64.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile(
+unsafe fn tile<const ROWS: usize>(
     act: &dyn ActivationLoops,
     codes: *const u32,
     steps: *const f32,
@@ -44,30 +46,43 @@ unsafe fn tile(
     rows: usize,
     cols: usize,
 ) {
-    let mut acc = [[i32x4_splat(0); 2]; MR];
-    let (mut w, mut x) = (unsafe { panel.add(HEADER) as *const v128 }, codes);
-    for _ in 0..groups {
-        let wv = unsafe { [v128_load(w), v128_load(w.add(1))] };
-        for (r, row) in acc.iter_mut().enumerate() {
-            let a = unsafe { v128_load32_splat(x.add(r)) };
-            row[0] = dot4_add(wv[0], a, row[0]);
-            row[1] = dot4_add(wv[1], a, row[1]);
+    const VECTORS: usize = 2 / DOT_PARTS;
+    let mut sums = [[i32x4_splat(0); 2]; ROWS];
+    for pass in 0..DOT_PARTS {
+        let mut acc = [[[i32x4_splat(0); DOT_PARTS]; VECTORS]; ROWS];
+        let (mut w, mut x) = (unsafe { (panel.add(HEADER) as *const v128).add(pass * VECTORS) }, codes);
+        for _ in 0..groups {
+            let mut wv = [i32x4_splat(0); VECTORS];
+            for (v, vector) in wv.iter_mut().enumerate() {
+                *vector = unsafe { v128_load(w.add(v)) };
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                let a = unsafe { v128_load32_splat(x.add(r)) };
+                for v in 0..VECTORS {
+                    dot4_add(wv[v], a, &mut row[v]);
+                }
+            }
+            (w, x) = unsafe { (w.add(2), x.add(MR)) };
         }
-        (w, x) = unsafe { (w.add(2), x.add(MR)) };
+        for r in 0..ROWS {
+            for v in 0..VECTORS {
+                sums[r][pass * VECTORS + v] = dot4_sum(acc[r][v]);
+            }
+        }
     }
-    // y = (acc − zero·Σw)·(step·scale) + bias, as separate roundings (no fused multiply-add), so
+    // y = (Σ − zero·Σw)·(step·scale) + bias, as separate roundings (no fused multiply-add), so
     // that every build stores the same bits.
     let header = |i: usize| unsafe { v128_load(panel.add(i * LANES) as *const v128) };
-    let (bias, scale, sums) = ([header(0), header(1)], [header(2), header(3)], [header(4), header(5)]);
+    let (bias, scale, code_sums) = ([header(0), header(1)], [header(2), header(3)], [header(4), header(5)]);
     let mut flat = [f32x4_splat(0.0); 2 * MR];
-    for (r, row) in acc.iter().enumerate() {
+    for (r, row) in sums.iter().enumerate() {
         let (zero, step) = unsafe { (i32x4_splat(*zeros.add(r)), f32x4_splat(*steps.add(r))) };
         for v in 0..2 {
-            let exact = i32x4_sub(row[v], i32x4_mul(sums[v], zero));
+            let exact = i32x4_sub(row[v], i32x4_mul(code_sums[v], zero));
             flat[2 * r + v] = f32x4_add(f32x4_mul(f32x4_convert_i32x4(exact), f32x4_mul(step, scale[v])), bias[v]);
         }
     }
-    unsafe { act.apply_vectors(flat.as_ptr(), flat.as_mut_ptr(), 2 * MR) };
+    unsafe { act.apply_vectors(flat.as_ptr(), flat.as_mut_ptr(), 2 * ROWS) };
     for r in 0..rows {
         unsafe { store_row(y.add(r * outputs), cols, [flat[2 * r], flat[2 * r + 1]]) };
     }
@@ -93,8 +108,11 @@ pub unsafe fn gemm(act: &dyn ActivationLoops, x: *const f32, batch: usize, input
         let panel = unsafe { packed.add(p * panel_len(inputs)) };
         for b in 0..blocks {
             let (first, block) = (b * MR, b * MR * groups);
+            // A last block of one row (all of batch 1) runs a one-row tile; two or three, a full one.
+            let rows = (batch - first).min(MR);
+            let run = if rows == 1 { tile::<1> } else { tile::<MR> };
             unsafe {
-                tile(
+                run(
                     act,
                     (scratch as *const u32).add(block),
                     steps.add(first),
@@ -103,7 +121,7 @@ pub unsafe fn gemm(act: &dyn ActivationLoops, x: *const f32, batch: usize, input
                     groups,
                     y.add(first * outputs + col),
                     outputs,
-                    (batch - first).min(MR),
+                    rows,
                     (outputs - col).min(NR),
                 );
             }

@@ -1,8 +1,10 @@
 //! Dynamic quantization of the activations: each row `x` becomes `q = clamp(round(x/step) + zero, 0, LEVELS)`
 //! with `step` and `zero` from the row's range widened to hold 0 (as ONNX's DynamicQuantizeLinear), so
-//! that zero, and padding, are exact. Plain scalar f32 arithmetic: every build computes the same codes.
+//! that zero is exact. Separately rounded f32 operations (no fused multiply-add) whose results do
+//! not depend on the order of lanes: every build computes the same codes.
 use super::microkernel::MR;
 use super::packing::K_GROUP;
+use crate::simd::*;
 
 /// The largest code: 7 bits, the range of the relaxed dot's second operand on which every engine
 /// agrees (x64 lowers it to `pmaddubsw`, which reads it as unsigned, ARM to `sdot`, as signed).
@@ -18,44 +20,61 @@ pub fn codes_len(batch: usize, inputs: usize) -> Option<usize> {
 }
 
 /// Quantizes the `batch` rows of `x` into `codes` (`codes_len` bytes), laid out as the micro-kernel
-/// reads them: per block of `MR` rows, per k-group, each row's 4 codes; the padding (inputs past the
-/// last, rows past the batch) is 0. Writes each row's step and zero point to `steps` and `zeros`
-/// (one per padded row). A row holding NaN or ±Inf gets step NaN (its outputs are NaN); a row of
-/// zeros gets step 0 (its outputs are the bias).
+/// reads them: per block of `MR` rows, per k-group, each row's 4 codes. Writes each row's step and
+/// zero point to `steps` and `zeros` (one per padded row). A row holding NaN or ±Inf gets step NaN
+/// (its outputs are NaN); a row of zeros, or of values below ~1e-36, step 0 (its outputs are the
+/// bias). Codes that no stored output depends on are left as they are: those of rows past the
+/// batch or with step NaN. The inputs past the last get the code of 0 (their weights are 0).
 pub unsafe fn quantize_rows(x: *const f32, batch: usize, inputs: usize, codes: *mut u8, steps: *mut f32, zeros: *mut i32) {
     let groups = inputs.div_ceil(K_GROUP);
-    let padded = batch.div_ceil(MR) * MR;
-    unsafe { core::ptr::write_bytes(codes, 0, padded * groups * K_GROUP) };
-    for r in 0..padded {
-        let row = unsafe { core::slice::from_raw_parts(x.add(r * inputs), if r < batch { inputs } else { 0 }) };
-        let (mut lo, mut hi, mut finite) = (0.0f32, 0.0f32, true);
-        for &v in row {
-            finite &= v.is_finite();
-            // Comparisons, not f32::min/max: those call fminf/fmaxf, which no_std wasm lacks.
-            lo = if v < lo { v } else { lo };
-            hi = if v > hi { v } else { hi };
-        }
-        // Each bound divided before the difference: hi − lo may overflow where the step does not.
-        let mut step = if finite { hi / LEVELS - lo / LEVELS } else { f32::NAN };
-        let inverse = 1.0 / step;
-        // A row of zeros, or of values so small that the step's inverse overflows: all codes 0.
-        if !inverse.is_finite() && finite {
-            step = 0.0;
-        }
-        unsafe { *steps.add(r) = step };
-        unsafe { *zeros.add(r) = 0 };
-        if !(step > 0.0) {
+    // The last k-group's inputs, loaded with zeros after them (which leave the range as it is).
+    let group = |row: *const f32, g: usize| unsafe {
+        let (at, n) = (row.add(g * K_GROUP), (inputs - g * K_GROUP).min(K_GROUP));
+        if n == K_GROUP { v128_load(at as *const v128) } else { load_partial(at, n, 0.0) }
+    };
+    for r in 0..batch.div_ceil(MR) * MR {
+        unsafe { (*steps.add(r), *zeros.add(r)) = (0.0, 0) };
+        if r >= batch {
             continue;
         }
-        // −lo·inverse ∈ [0, 127]: its rounding is the zero point, and adding it to the rounder makes
-        // each code one rounding of x·inverse + zero.
+        let row = unsafe { x.add(r * inputs) };
+        let block = unsafe { codes.add((r / MR) * MR * groups * K_GROUP + (r % MR) * K_GROUP) as *mut u32 };
+        let (mut lo, mut hi, mut nan) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
+        for g in 0..groups {
+            let v = group(row, g);
+            // v − v is NaN for NaN and ±Inf.
+            let d = f32x4_sub(v, v);
+            (lo, hi, nan) = (f32x4_pmin(lo, v), f32x4_pmax(hi, v), v128_or(nan, f32x4_ne(d, d)));
+        }
+        let lanes = |v: v128| [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)];
+        let lo = lanes(lo).into_iter().fold(0.0, |a, b| if b < a { b } else { a });
+        let hi = lanes(hi).into_iter().fold(0.0, |a, b| if b > a { b } else { a });
+        if v128_any_true(nan) {
+            unsafe { *steps.add(r) = f32::NAN };
+            continue;
+        }
+        // Each bound divided before the difference: hi − lo may overflow where the step does not.
+        let step = hi / LEVELS - lo / LEVELS;
+        let inverse = 1.0 / step;
+        // A row of zeros, or of values so small that the step's inverse overflows: step 0, and codes 0
+        // (so that its outputs are the bias exactly, even a bias of −0).
+        if !(inverse < f32::INFINITY) {
+            for g in 0..groups {
+                unsafe { *block.add(g * MR) = 0 };
+            }
+            continue;
+        }
+        // −lo·inverse ∈ [0, 127]: its rounding is the zero point. Each code is then x·inverse, clamped
+        // to the codes' integer bounds (clamping commutes with rounding there), rounded by the rounder
+        // with the zero point added to it.
         let zero = (-lo * inverse + ROUNDER).to_bits() as i32 - ROUNDER.to_bits() as i32;
-        unsafe { *zeros.add(r) = zero };
-        let offset = ROUNDER + zero as f32;
-        let block = unsafe { codes.add((r / MR) * MR * groups * K_GROUP + (r % MR) * K_GROUP) };
-        for (k, &v) in row.iter().enumerate() {
-            let code = ((v * inverse + offset).to_bits() as i32 - ROUNDER.to_bits() as i32).clamp(0, LEVELS as i32);
-            unsafe { *block.add((k / K_GROUP) * MR * K_GROUP + k % K_GROUP) = code as u8 };
+        unsafe { (*steps.add(r), *zeros.add(r)) = (step, zero) };
+        let (scale, offset) = (f32x4_splat(inverse), f32x4_splat(ROUNDER + zero as f32));
+        let (low, high, rounder) = (f32x4_splat(-zero as f32), f32x4_splat(LEVELS - zero as f32), i32x4_splat(ROUNDER.to_bits() as i32));
+        for g in 0..groups {
+            let clamped = f32x4_pmin(f32x4_pmax(f32x4_mul(group(row, g), scale), low), high);
+            let code = i32x4_sub(f32x4_add(clamped, offset), rounder);
+            unsafe { *block.add(g * MR) = pack_bytes(code) };
         }
     }
 }
