@@ -27,11 +27,6 @@ pub fn codes_len(batch: usize, inputs: usize) -> Option<usize> {
 /// batch or with step NaN. The inputs past the last get the code of 0 (their weights are 0).
 pub unsafe fn quantize_rows(x: *const f32, batch: usize, inputs: usize, codes: *mut u8, steps: *mut f32, zeros: *mut i32) {
     let groups = inputs.div_ceil(K_GROUP);
-    // The last k-group's inputs, loaded with zeros after them (which leave the range as it is).
-    let group = |row: *const f32, g: usize| unsafe {
-        let (at, n) = (row.add(g * K_GROUP), (inputs - g * K_GROUP).min(K_GROUP));
-        if n == K_GROUP { v128_load(at as *const v128) } else { load_partial(at, n, 0.0) }
-    };
     for r in 0..batch.div_ceil(MR) * MR {
         unsafe { (*steps.add(r), *zeros.add(r)) = (0.0, 0) };
         if r >= batch {
@@ -39,17 +34,17 @@ pub unsafe fn quantize_rows(x: *const f32, batch: usize, inputs: usize, codes: *
         }
         let row = unsafe { x.add(r * inputs) };
         let block = unsafe { codes.add((r / MR) * MR * groups * K_GROUP + (r % MR) * K_GROUP) as *mut u32 };
-        let (mut lo, mut hi, mut nan) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
-        for g in 0..groups {
-            let v = group(row, g);
-            // v − v is NaN for NaN and ±Inf.
-            let d = f32x4_sub(v, v);
-            (lo, hi, nan) = (f32x4_pmin(lo, v), f32x4_pmax(hi, v), v128_or(nan, f32x4_ne(d, d)));
-        }
+        // The sum of v·0 is NaN once a NaN or ±Inf has been seen.
+        let (mut lo, mut hi, mut poison, none) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
+        unsafe {
+            for_groups(row, inputs, |_, v| {
+                (lo, hi, poison) = (f32x4_pmin(lo, v), f32x4_pmax(hi, v), f32x4_add(poison, f32x4_mul(v, none)));
+            })
+        };
         let lanes = |v: v128| [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)];
         let lo = lanes(lo).into_iter().fold(0.0, |a, b| if b < a { b } else { a });
         let hi = lanes(hi).into_iter().fold(0.0, |a, b| if b > a { b } else { a });
-        if v128_any_true(nan) {
+        if v128_any_true(f32x4_ne(poison, poison)) {
             unsafe { *steps.add(r) = f32::NAN };
             continue;
         }
@@ -71,10 +66,24 @@ pub unsafe fn quantize_rows(x: *const f32, batch: usize, inputs: usize, codes: *
         unsafe { (*steps.add(r), *zeros.add(r)) = (step, zero) };
         let (scale, offset) = (f32x4_splat(inverse), f32x4_splat(ROUNDER + zero as f32));
         let (low, high, rounder) = (f32x4_splat(-zero as f32), f32x4_splat(LEVELS - zero as f32), i32x4_splat(ROUNDER.to_bits() as i32));
-        for g in 0..groups {
-            let clamped = f32x4_pmin(f32x4_pmax(f32x4_mul(group(row, g), scale), low), high);
-            let code = i32x4_sub(f32x4_add(clamped, offset), rounder);
-            unsafe { *block.add(g * MR) = pack_bytes(code) };
-        }
+        unsafe {
+            for_groups(row, inputs, |g, v| {
+                let clamped = f32x4_pmin(f32x4_pmax(f32x4_mul(v, scale), low), high);
+                *block.add(g * MR) = pack_bytes(i32x4_sub(f32x4_add(clamped, offset), rounder));
+            })
+        };
+    }
+}
+
+/// `f(g, inputs of k-group g)` over a row of `inputs` floats, the last group's inputs followed by
+/// zeros (which leave its range as it is): full groups in a loop without a branch, then the rest.
+#[inline(always)]
+unsafe fn for_groups(row: *const f32, inputs: usize, mut f: impl FnMut(usize, v128)) {
+    let full = inputs / K_GROUP;
+    for g in 0..full {
+        f(g, unsafe { v128_load(row.add(g * K_GROUP) as *const v128) });
+    }
+    if inputs % K_GROUP != 0 {
+        f(full, unsafe { load_partial(row.add(full * K_GROUP), inputs % K_GROUP, 0.0) });
     }
 }
