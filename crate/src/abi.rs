@@ -366,7 +366,7 @@ pub extern "C" fn simdnet_qdense_packed_len(inputs: usize, outputs: usize) -> us
 }
 
 /// Packs int8 `codes` (`[inputs × outputs]` row-major, or `[outputs × inputs]` when `transposed` is
-/// non-zero; each in -127..=127), one `scales` per output (weight = code·scale) and `bias` (null:
+/// non-zero; the full -128..=127), one `scales` per output (weight = code·scale) and `bias` (null:
 /// zeros) into `packed` (`simdnet_qdense_packed_len` words).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_qdense_pack(
