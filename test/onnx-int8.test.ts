@@ -137,3 +137,69 @@ describe('ONNX dynamic quantization', () => {
     expect(model.graph!.node!.length).toBeGreaterThan(0);
   });
 });
+
+describe('ONNX static quantization (QuantizeLinear → QLinearMatMul → DequantizeLinear)', () => {
+  const [k, n] = [23, 11];
+  const { codes, scales } = int8Layer(k, n, 40);
+  const wScale = scales[0]!;
+  const sumW = Math.max(
+    ...Array.from({ length: n }, (_, o) =>
+      Array.from({ length: k }, (_, i) => Math.abs(codes[i * n + o]! * wScale)).reduce((a, b) => a + b),
+    ),
+  );
+  const [xScale, yScale] = [2 / 255, (2 * sumW) / 255];
+  const scalar = (name: string, value: number) => ({
+    name,
+    dims: [],
+    dataType: TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(Float32Array.of(value).buffer),
+  });
+  const zero = (name: string, type: number, value: number) => ({ name, dims: [], dataType: type, rawData: Uint8Array.of(value) });
+  const node = (opType: string, input: string[], output: string) => ({ opType, name: output, input, output: [output] });
+  const valueInfo = (name: string) => ({
+    name,
+    type: { tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'n' }] } } },
+  });
+  const bytes = onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'qlinear',
+        node: [
+          node('QuantizeLinear', ['X', 'xs', 'xz'], 'q'),
+          node('QLinearMatMul', ['q', 'xs', 'xz', 'W', 'ws', 'wz', 'ys', 'yz'], 'yq'),
+          node('DequantizeLinear', ['yq', 'ys', 'yz'], 'Y'),
+        ],
+        initializer: [
+          scalar('xs', xScale),
+          zero('xz', TensorProto.DataType.UINT8, 128),
+          { name: 'W', dims: [k, n], dataType: TensorProto.DataType.INT8, rawData: new Uint8Array(codes.buffer) },
+          scalar('ws', wScale),
+          zero('wz', TensorProto.DataType.INT8, 0),
+          scalar('ys', yScale),
+          zero('yz', TensorProto.DataType.UINT8, 128),
+        ],
+        input: [valueInfo('X')],
+        output: [valueInfo('Y')],
+      },
+    }),
+  ).finish();
+
+  it('imports an int8 layer with the weights as they are, within both quantizations of onnxruntime-node', async () => {
+    const m = await nn.loadModel(bytes);
+    expect(m.layers[0]!.getQuantizedWeights().codes).toEqual(codes);
+    const x = randomArray(12 * k, 41, 1);
+    const session = await ort.InferenceSession.create(bytes);
+    const expected = (await session.run({ X: new ort.Tensor('float32', x, [12, k]) })).Y!.data as Float32Array;
+    const y = m.predict(x);
+    for (let r = 0; r < 12; r++) {
+      const row = x.subarray(r * k, (r + 1) * k);
+      const step = (Math.max(0, ...row) - Math.min(0, ...row)) / 127;
+      // simdnet's input step, ONNX Runtime's input step (times Σ|w| over two each), and its output rounding.
+      const bound = ((step + xScale) / 2) * sumW + yScale / 2 + 1e-5;
+      for (let o = 0; o < n; o++) expect(Math.abs(y[r * n + o]! - expected[r * n + o]!)).toBeLessThanOrEqual(bound);
+    }
+    m.dispose();
+  });
+});

@@ -455,28 +455,76 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
       defined.add(name);
     }
     const w = initializer(product, product.inputs[1], 'weight');
-    if (!(w.bytes instanceof Int8Array) || w.dims.length !== 2 || w.dims.includes(0)) {
-      invalid(`${product.label}: weight ${product.inputs[1]} must be a 2-D INT8 initializer of non-zero sizes`);
-    }
     const wZero = product.inputs[3] ? initializer(product, product.inputs[3], 'weight zero point') : undefined;
-    if (wZero && (!wZero.bytes || wZero.bytes.some((v) => v !== 0)))
+    layers.push(
+      quantizedLayer(
+        product,
+        w,
+        wZero,
+        scales,
+        scales.inputs.find((n) => n !== s),
+        previous,
+      ),
+    );
+    current = result.outputs[0]!;
+    return start + group.length;
+  };
+  /** The int8 layer of `product`'s weight `w` ([inputs × units], INT8) with zero point `zero` (0, or left out) and `scale` (of `owner`). */
+  const quantizedLayer = (
+    product: Node,
+    w: Tensor,
+    zero: Tensor | undefined,
+    owner: Node,
+    scale: string | undefined,
+    previous: ImportedLayer | undefined,
+  ): ImportedLayer => {
+    if (!(w.bytes instanceof Int8Array) || w.dims.length !== 2 || w.dims.includes(0)) {
+      invalid(`${product.label}: its weight must be a 2-D INT8 initializer of non-zero sizes`);
+    }
+    if (zero && (!zero.bytes || zero.bytes.some((v) => v !== 0)))
       invalid(`${product.label}: only a zero weight zero point (symmetric int8 weights) is supported`);
     const [inputDim, units] = w.dims as [number, number];
     if (previous && inputDim !== previous.units)
       invalid(`${product.label} takes ${inputDim} features, but the previous layer has ${previous.units} units`);
-    const scale = perUnitValues(
-      scales,
-      scales.inputs.find((n) => n !== s),
-      'weight scale',
-      units,
-    );
-    layers.push({ inputDim, units, kernel: { codes: w.bytes, scales: scale }, quantize: 'int8', then: [], folded: [] });
-    current = result.outputs[0]!;
-    return start + group.length;
+    const scales = perUnitValues(owner, scale, 'weight scale', units);
+    return { inputDim, units, kernel: { codes: w.bytes, scales }, quantize: 'int8', then: [], folded: [] };
+  };
+  /**
+   * A statically quantized MatMul, from node `start` on: QuantizeLinear(x, s, z) → QLinearMatMul(q, s,
+   * z, W, W_scale, W_zero, y_scale, y_zero) → DequantizeLinear(·, y_scale, y_zero), every scale and
+   * zero point a constant. W (int8, zero point 0) is kept as it is with its scale; simdnet quantizes x
+   * itself and keeps the float32 product, where ONNX Runtime rounds it to y_scale's grid (and
+   * saturates). Returns the last node's index.
+   */
+  const staticallyQuantized = (start: number, previous: ImportedLayer | undefined): number => {
+    const [quantize, product, dequantize] = nodes.slice(start, start + 3) as [Node, Node?, Node?];
+    const q = quantize.outputs[0];
+    if (quantize.inputs[0] !== current || !q) invalid(`${quantize.label} must take ${current}`);
+    if (product?.op !== 'QLinearMatMul' || product.inputs[0] !== q || product.inputs.length !== 8) {
+      invalid(`${quantize.label} is not followed by a QLinearMatMul of ${q} (8 inputs)`);
+    }
+    if (dequantize?.op !== 'DequantizeLinear' || dequantize.inputs[0] !== product.outputs[0] || !dequantize.outputs[0]) {
+      invalid(`${product.label} is not followed by a DequantizeLinear of ${product.outputs[0]}`);
+    }
+    for (const node of [quantize, product, dequantize]) {
+      for (const name of node.inputs.slice(1)) initializer(node, name, 'scale or zero point');
+      for (const name of node.outputs.filter(Boolean)) {
+        if (defined.has(name)) invalid(`${node.label}: output ${name} is already defined`);
+        defined.add(name);
+      }
+    }
+    const [w, wZero] = [initializer(product, product.inputs[3], 'weight'), initializer(product, product.inputs[5], 'weight zero point')];
+    layers.push(quantizedLayer(product, w, wZero, product, product.inputs[4], previous));
+    current = dequantize.outputs[0]!;
+    return start + 2;
   };
   for (let i = 0; i < nodes.length; i++) {
     if (nodes[i]!.op === 'DynamicQuantizeLinear') {
       i = dynamicallyQuantized(i, layers.at(-1));
+      continue;
+    }
+    if (nodes[i]!.op === 'QuantizeLinear') {
+      i = staticallyQuantized(i, layers.at(-1));
       continue;
     }
     const node = consume(i);
