@@ -88,6 +88,16 @@ describe('int8 models', () => {
     expectSameBits(int8.predict(x), second.apply(hidden, 7));
     expect(int8.summary()).toMatch(/Dense, tanh, int8/);
     expect(int8.summary()).toMatch(/Int8 weights: 162 /);
+    // setWeights quantizes the float weights it is given: getWeights' dequantized ones give the same codes back.
+    const predicted = int8.predict(x);
+    int8.setWeights(int8.getWeights());
+    expectSameBits(int8.predict(x), predicted);
+    int8.setWeights(float.getWeights().map((w) => w.map((v) => 2 * v)));
+    const reference = float.quantize('int8');
+    const doubled = reference.layers[1]!.getQuantizedWeights().scales.map((v) => 2 * v);
+    expect(int8.layers[1]!.getQuantizedWeights().scales).toEqual(doubled);
+    reference.dispose();
+    int8.setWeights(float.getWeights());
     // Quantizing again keeps the int8 weights as they are.
     const again = int8.quantize('int8');
     expectSameBits(again.predict(x), int8.predict(x));
