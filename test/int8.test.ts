@@ -163,13 +163,19 @@ describe('int8 dense layers', async () => {
     layer.dispose();
   });
 
-  it('refuses an unknown quantization before touching memory', () => {
+  it('refuses an unknown quantization, and an int8 layer too wide for int32 sums, before touching memory', () => {
     const layer = nn.dense({ inputDim: 4, units: 3, quantize: 'int8' });
     const before = [nn.allocatedBytes, Array.from(layer.getWeights()[0])];
-    for (const quantize of ['int4', 'INT8', 8, null]) {
+    for (const [quantize, inputDim] of [
+      ['int4', 4],
+      ['INT8', 4],
+      [8, 4],
+      [null, 4],
+      ['int8', 132105],
+    ] as const) {
       let error: unknown;
       try {
-        nn.dense({ inputDim: 4, units: 3, quantize: quantize as never });
+        nn.dense({ inputDim, units: 3, quantize: quantize as never });
       } catch (e) {
         error = e;
       }

@@ -13,6 +13,7 @@ import { MAX_BYTES } from './memory.js';
 import {
   type QuantizedWeights,
   type Quantization,
+  MAX_INT8_INPUTS,
   checkQuantization,
   dequantizeWeights,
   quantizeWeights,
@@ -132,6 +133,9 @@ export class DenseLayer {
       fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const transposed = isTransposed(config.kernelLayout);
     this.quantization = config.quantize === undefined ? null : checkQuantization(config.quantize);
+    if (this.quantization && this.inputDim > MAX_INT8_INPUTS) {
+      fail('INVALID_ARGUMENT', `an int8 layer takes at most ${MAX_INT8_INPUTS} inputs (its sums are int32), got ${this.inputDim}`);
+    }
     this.#ctx = ctx;
     const given = this.#checkWeights(config.kernel, config.bias);
     const seed = checkCount(config.seed ?? 0, 'seed');

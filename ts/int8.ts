@@ -6,6 +6,9 @@ import type { Heap } from './memory.js';
 /** The quantization schemes a dense layer takes. */
 export type Quantization = 'int8';
 
+/** The widest int8 layer: its integer sums, each |(q − zero)·code| ≤ 127·128, stay within int32. */
+export const MAX_INT8_INPUTS = Math.floor((2 ** 31 - 1) / (127 * 128));
+
 /** A quantization scheme given as an option, checked. */
 export function checkQuantization(value: unknown): Quantization {
   if (value !== 'int8') fail('INVALID_ARGUMENT', `quantize must be 'int8', got ${String(value)}`);

@@ -1,5 +1,6 @@
 import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
 import { SimdnetError, fail } from '../errors.js';
+import { MAX_INT8_INPUTS } from '../int8.js';
 import { elementCountOf } from '../memory.js';
 import type { LayerSpec, Sequential } from '../sequential.js';
 import type { LayerStep } from '../steps.js';
@@ -214,6 +215,8 @@ export function planModel(document: unknown): ModelPlan {
     };
     if (l.quantize !== undefined && (l.quantize !== 'int8' || doc.version !== 3))
       fail('INVALID_MODEL', `${where}'s quantize must be 'int8', in a version 3 document`);
+    if (l.quantize !== undefined && inputDim > MAX_INT8_INPUTS)
+      fail('INVALID_MODEL', `${where} is int8 with ${inputDim} inputs; int8 layers take at most ${MAX_INT8_INPUTS}`);
     const kernelCount = elementCount([inputDim, units], `${where}'s kernel`);
     if (l.then !== undefined && !Array.isArray(l.then)) fail('INVALID_MODEL', `${where}'s then must be an array of steps`);
     const then = Array.from(l.then ?? [], (step: unknown, j): PlannedStep => {

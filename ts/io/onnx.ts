@@ -10,6 +10,7 @@
  */
 import type { ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import { MAX_INT8_INPUTS } from '../int8.js';
 import { elementCountOf } from '../memory.js';
 import type { LayerSpec } from '../sequential.js';
 import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
@@ -484,6 +485,7 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     if (zero && (!zero.bytes || zero.bytes.some((v) => v !== 0)))
       invalid(`${product.label}: only a zero weight zero point (symmetric int8 weights) is supported`);
     const [inputDim, units] = w.dims as [number, number];
+    if (inputDim > MAX_INT8_INPUTS) invalid(`${product.label} has ${inputDim} inputs; int8 layers take at most ${MAX_INT8_INPUTS}`);
     if (previous && inputDim !== previous.units)
       invalid(`${product.label} takes ${inputDim} features, but the previous layer has ${previous.units} units`);
     const scales = perUnitValues(owner, scale, 'weight scale', units);
