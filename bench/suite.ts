@@ -73,11 +73,23 @@ function layersOf(shapes: [number, number, ActivationName][], seed: number): Pee
 const refLayers = (layers: PeerLayer[]) =>
   layers.map((l) => ({ inputDim: l.inputs, units: l.outputs, activation: l.activation, kernel: l.kernel, bias: l.bias }));
 
-function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs: number, outputs: number, iterations?: number): Workload {
+/** Int8 rows (docs/int8.md): simdnet's layers built with `quantize: 'int8'`, timed with the quantization of
+ * their inputs; their deviation is int8's from the float64 reference. */
+const int8Rows = { quantize: 'int8' as const, label: ' int8' };
+
+function dense(
+  builds: [string, Simdnet][],
+  peers: Peer[],
+  batch: number,
+  inputs: number,
+  outputs: number,
+  iterations?: number,
+  { quantize, label } = { quantize: undefined as 'int8' | undefined, label: '' },
+): Workload {
   const layers = layersOf([[inputs, outputs, 'relu']], 1);
   const input = data(batch * inputs, 3);
   return {
-    name: `dense ${batch}×${inputs}×${outputs} relu`,
+    name: `dense ${batch}×${inputs}×${outputs} relu${label}`,
     unit: 'GFLOP/s',
     work: 2 * batch * inputs * outputs,
     input,
@@ -86,7 +98,7 @@ function dense(builds: [string, Simdnet][], peers: Peer[], batch: number, inputs
     expected: () => ref.dense(refLayers(layers)[0]!, input, batch),
     impls: [
       ...builds.flatMap(([label, nn]) => {
-        const spec = refLayers(layers)[0]!;
+        const spec = { ...refLayers(layers)[0]!, quantize };
         return [
           {
             name: `simdnet ${label}`,
@@ -120,12 +132,17 @@ function kerasShapes(): [number, number, ActivationName][] {
   }, []);
 }
 
-function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workload {
+function model(
+  builds: [string, Simdnet][],
+  peers: Peer[],
+  batch: number,
+  { quantize, label } = { quantize: undefined as 'int8' | undefined, label: '' },
+): Workload {
   const shapes = kerasShapes();
   const layers = layersOf(shapes, 10);
   const input = data(batch * shapes[0]![0], 4);
   return {
-    name: `Keras MLP ${shapes.map((s) => s[0]).join('→')}→${shapes.at(-1)![1]}, batch ${batch}`,
+    name: `Keras MLP ${shapes.map((s) => s[0]).join('→')}→${shapes.at(-1)![1]}, batch ${batch}${label}`,
     unit: 'samples/s',
     work: batch,
     input,
@@ -135,7 +152,7 @@ function model(builds: [string, Simdnet][], peers: Peer[], batch: number): Workl
       ...builds.map(([label, nn]) => ({
         name: `simdnet ${label}`,
         setup: async () => {
-          const m = nn.sequential(refLayers(layers));
+          const m = nn.sequential(refLayers(layers).map((l) => ({ ...l, quantize })));
           return (x: Float32Array, b: number) => m.predict(x, b);
         },
       })),
@@ -191,6 +208,11 @@ export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[
     ...elementwise.map((name) => activation(builds, peers, name, 1024, 1024)),
     activation(builds, peers, 'softmax', 1024, 1000),
     ...training(builds, peers),
+    dense(builds, [], 256, 512, 512, undefined, int8Rows),
+    dense(builds, [], 1024, 1024, 1024, 2, int8Rows),
+    dense(builds, [], 1, 784, 256, undefined, int8Rows),
+    model(builds, [], 1, int8Rows),
+    model(builds, [], 1024, int8Rows),
   ];
 }
 

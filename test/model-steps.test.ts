@@ -183,7 +183,7 @@ describe('hostile saved models with steps (format version 2): INVALID_MODEL nami
     ],
     ['then that is not an array', (d: Doc) => (d.layers[1]!.then = 'sigmoid' as never), /layer 1's then must be an array/],
     ['folded that is not a list of names', (d: Doc) => (d.layers[0]!.folded = [3]), /layer 0's folded must be an array of names/],
-    ['version 3', (d: Doc) => (d.version = 3), /version 1 or 2/],
+    ['version 4', (d: Doc) => (d.version = 4), /version 1 to 3/],
   ])('%s', async (_, change, message) => {
     const source = changed(change);
     await expectRefused(nn, witness, () => nn.loadModel(source), 'INVALID_MODEL', message);

@@ -33,6 +33,32 @@ export interface KernelExports {
     y: number,
     scratch: number,
   ): number;
+  simdnet_qdense_packed_len(inputs: number, outputs: number): number;
+  simdnet_qdense_pack(
+    codes: number,
+    scales: number,
+    bias: number,
+    inputs: number,
+    outputs: number,
+    transposed: number,
+    packed: number,
+  ): void;
+  simdnet_qdense_unpack(packed: number, inputs: number, outputs: number, codes: number, scales: number, bias: number): void;
+  simdnet_qdense_scratch_len(batch: number, inputs: number, outputs: number, act: number): number;
+  simdnet_qdense(
+    x: number,
+    batch: number,
+    inputs: number,
+    outputs: number,
+    packed: number,
+    act: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    slopes: number,
+    y: number,
+    scratch: number,
+  ): number;
   simdnet_model_forward(
     table: number,
     layers: number,
@@ -64,6 +90,11 @@ const KERNEL_FUNCTION_SET: Record<KernelFunction, true> = {
   simdnet_dense_unpack: true,
   simdnet_dense_scratch_len: true,
   simdnet_dense: true,
+  simdnet_qdense_packed_len: true,
+  simdnet_qdense_pack: true,
+  simdnet_qdense_unpack: true,
+  simdnet_qdense_scratch_len: true,
+  simdnet_qdense: true,
   simdnet_model_forward: true,
   simdnet_train_scratch_len: true,
   simdnet_train_step: true,
@@ -187,16 +218,27 @@ export function writeModelStep(memory: WebAssembly.Memory, at: number, step: Mod
   view.setUint32(o.values, step.values, true);
 }
 
-/** An entry of the table `simdnet_model_forward` walks (`ModelLayer`): a `LayerDesc`, then its steps' address and count. */
-export const MODEL_LAYER_BYTES = 40;
-export const MODEL_LAYER_OFFSETS = { desc: 0, steps: 32, stepCount: 36 } as const;
+/** `ModelLayer.weights` (`weight_format`): how a layer's packed weights are stored. */
+export const WeightFormat = { f32: 0, int8: 1 } as const;
 
-export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: LayerDesc, steps: number, stepCount: number): void {
+/** An entry of the table `simdnet_model_forward` walks (`ModelLayer`): a `LayerDesc`, its steps' address and count, its WeightFormat. */
+export const MODEL_LAYER_BYTES = 44;
+export const MODEL_LAYER_OFFSETS = { desc: 0, steps: 32, stepCount: 36, weights: 40 } as const;
+
+export function writeModelLayer(
+  memory: WebAssembly.Memory,
+  at: number,
+  desc: LayerDesc,
+  steps: number,
+  stepCount: number,
+  weights: number,
+): void {
   const view = structView(memory, at, MODEL_LAYER_BYTES);
   const o = MODEL_LAYER_OFFSETS;
   writeLayerDesc(memory, at + o.desc, desc);
   view.setUint32(o.steps, steps, true);
   view.setUint32(o.stepCount, stepCount, true);
+  view.setUint32(o.weights, weights, true);
 }
 
 /** A layer of the training table (`TrainLayer`): its `LayerDesc`, then the byte addresses of its training buffers. */

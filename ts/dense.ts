@@ -6,10 +6,20 @@ import {
   preluSlopes,
   resolveSpec,
 } from './activations.js';
-import type { LayerDesc } from './abi.js';
+import { type LayerDesc, WeightFormat } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { MAX_BYTES } from './memory.js';
+import {
+  type QuantizedWeights,
+  type Quantization,
+  MAX_INT8_INPUTS,
+  checkQuantization,
+  dequantizeWeights,
+  quantizeWeights,
+  readBytes,
+  writeBytes,
+} from './int8.js';
 import { glorotUniform, seededRandom } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -21,14 +31,22 @@ export interface DenseConfig {
   activation?: ActivationSpec;
   /** Shorthand for the activation's `alpha` option (leaky_relu's slope, elu's alpha, ...). */
   alpha?: number;
-  /** `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. */
-  kernel?: ArrayLike<number>;
+  /**
+   * `inputDim × units` floats; default: Glorot-uniform from `seed`, as Keras initializes. With
+   * `quantize: 'int8'`, also int8 weights as they are: `{ codes: Int8Array, scales }` (weight = code·scale, one scale per unit).
+   */
+  kernel?: ArrayLike<number> | QuantizedWeights;
   /** `units` floats; default zeros. */
   bias?: ArrayLike<number>;
   /** 'io': kernel is [inputDim × units] (Keras, TF.js; default); 'oi': [units × inputDim] (PyTorch, ONNX Gemm transB). */
   kernelLayout?: KernelLayout;
   /** Seed of the default kernel initializer (default 0). */
   seed?: number;
+  /**
+   * 'int8': the weights are stored as int8 codes with one scale per unit (quantized from the float
+   * kernel here and at every setWeights), and each call quantizes its inputs row by row (see docs/int8.md).
+   */
+  quantize?: Quantization;
 }
 
 type KernelLayout = 'io' | 'oi';
@@ -43,6 +61,7 @@ export const DENSE_CONFIG_KEYS = [
   'bias',
   'kernelLayout',
   'seed',
+  'quantize',
 ] as const satisfies readonly (keyof DenseConfig)[];
 
 /** Options of `apply` on a Float32Array. */
@@ -84,6 +103,8 @@ export class DenseLayer {
   readonly inputDim: number;
   readonly units: number;
   readonly activation: ResolvedActivation;
+  /** How the weights are stored: 'int8', or null for float32. */
+  readonly quantization: Quantization | null;
   /** The activation as given (name and options). */
   readonly #spec: { name: ActivationName } & ActivationOptions;
   #ctx: Context;
@@ -111,18 +132,23 @@ export class DenseLayer {
     if (this.activation.name === 'glu')
       fail('INVALID_ARGUMENT', 'a dense layer cannot apply glu (it halves the width): apply it with nn.activate');
     const transposed = isTransposed(config.kernelLayout);
-    this.#checkWeights(config.kernel, config.bias);
-    const seed = checkCount(config.seed ?? 0, 'seed');
+    this.quantization = config.quantize === undefined ? null : checkQuantization(config.quantize);
+    if (this.quantization && this.inputDim > MAX_INT8_INPUTS) {
+      fail('INVALID_ARGUMENT', `an int8 layer takes at most ${MAX_INT8_INPUTS} inputs (its sums are int32), got ${this.inputDim}`);
+    }
     this.#ctx = ctx;
+    const given = this.#checkWeights(config.kernel, config.bias);
+    const seed = checkCount(config.seed ?? 0, 'seed');
     const name = `dense ${this.inputDim}→${this.units}`;
-    const packedFloats = ctx.kernelLen(ctx.wasm.simdnet_dense_packed_len(this.inputDim, this.units), `the weights of ${name}`);
-    const [kernel, bias] = [config.kernel && ctx.heap.stable(config.kernel), config.bias && ctx.heap.stable(config.bias)];
+    const packedLen = this.quantization ? ctx.wasm.simdnet_qdense_packed_len : ctx.wasm.simdnet_dense_packed_len;
+    const packedFloats = ctx.kernelLen(packedLen(this.inputDim, this.units), `the weights of ${name}`);
+    const bias = config.bias && ctx.heap.stable(config.bias);
     // Allocated before the default kernel is drawn, so that a layer too large for memory fails fast.
     const [packed, slopesPtr] = ctx.allocAll([packedFloats, ...(slopes ? [slopes.length] : [])]);
     [this.#packed, this.#slopes] = [packed!, slopesPtr ?? 0];
     try {
       if (slopes) ctx.heap.write(this.#slopes, slopes);
-      this.#pack(kernel ?? glorotUniform(this.inputDim, this.units, seededRandom(seed)), bias, transposed);
+      this.#pack(given ?? glorotUniform(this.inputDim, this.units, seededRandom(seed)), bias, transposed);
     } catch (e) {
       this.#release();
       throw e;
@@ -160,28 +186,77 @@ export class DenseLayer {
     if (this.#disposed) fail('DISPOSED', `dense layer ${this.inputDim}→${this.units} was disposed`);
   }
 
-  #checkWeights(kernel: ArrayLike<number> | undefined, bias: ArrayLike<number> | undefined): void {
-    if (kernel !== undefined) checkLength(kernel, this.inputDim * this.units, `kernel of dense ${this.inputDim}→${this.units}`);
-    if (bias !== undefined) checkLength(bias, this.units, `bias of dense ${this.inputDim}→${this.units}`);
+  /** The kernel checked (copied out of wasm memory, whose growth would detach a view of it), or undefined. */
+  #checkWeights(
+    kernel: ArrayLike<number> | QuantizedWeights | undefined,
+    bias: ArrayLike<number> | undefined,
+  ): ArrayLike<number> | QuantizedWeights | undefined {
+    const name = `dense ${this.inputDim}→${this.units}`;
+    if (bias !== undefined) checkLength(bias, this.units, `bias of ${name}`);
+    if (kernel === undefined) return undefined;
+    if (kernel === null || typeof kernel !== 'object' || !('codes' in kernel)) {
+      checkLength(kernel, this.inputDim * this.units, `kernel of ${name}`);
+      return this.#ctx.heap.stable(kernel);
+    }
+    if (!this.quantization) fail('INVALID_ARGUMENT', `int8 codes given to ${name}, which is not quantized: pass quantize: 'int8'`);
+    const { codes, scales } = kernel;
+    if (!(codes instanceof Int8Array)) fail('INVALID_ARGUMENT', `the codes of ${name} must be an Int8Array`);
+    checkLength(codes, this.inputDim * this.units, `codes of ${name}`);
+    checkLength(scales, this.units, `scales of ${name}`);
+    return { codes: codes.slice(), scales: Float32Array.from(this.#ctx.heap.stable(scales)) };
   }
 
   get paramCount(): number {
     return this.inputDim * this.units + this.units;
   }
 
-  #pack(kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
-    this.#ctx.withBlocks([kernel.length, bias?.length ?? 0], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
+  #pack(kernel: ArrayLike<number> | QuantizedWeights, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+    this.#ctx.withBlocks([this.stagingFloats, this.units], (k, b) => this.packVia(k!, b!, kernel, bias, transposed));
+  }
+
+  /** @internal Floats of the block `packVia` stages the kernel in: the floats, or the int8 codes (4 a float) and scales. */
+  get stagingFloats(): number {
+    const count = this.inputDim * this.units;
+    return this.quantization ? Math.ceil(count / 4) + this.units : count;
+  }
+
+  /** The int8 codes ([inputDim × units]), one scale per unit, and the bias of a quantized layer, copies. */
+  getQuantizedWeights(): { codes: Int8Array; scales: Float32Array; bias: Float32Array } {
+    const packed = this.packedPtr;
+    if (!this.quantization) fail('INVALID_ARGUMENT', `dense layer ${this.inputDim}→${this.units} is not quantized`);
+    const { wasm, heap } = this.#ctx;
+    const count = this.inputDim * this.units;
+    return this.#ctx.withBlocks([Math.ceil(count / 4), this.units, this.units], (c, s, b) => {
+      wasm.simdnet_qdense_unpack(packed, this.inputDim, this.units, c!, s!, b!);
+      return { codes: readBytes(heap, c!, count), scales: heap.read(s!, this.units), bias: heap.read(b!, this.units) };
+    });
   }
 
   /**
-   * @internal Packs `kernel` and `bias` (checked, and not views of wasm memory) through the
-   * temporary blocks `k` and `b`, which hold at least their lengths; allocates nothing.
+   * @internal Packs `kernel` (floats, quantized here for an int8 layer, or int8 weights as they are)
+   * and `bias` (checked, and not views of wasm memory) through the temporary blocks `k`
+   * (`stagingFloats`) and `b` (`units` floats); allocates nothing.
    */
-  packVia(k: number, b: number, kernel: ArrayLike<number>, bias: ArrayLike<number> | undefined, transposed: boolean): void {
+  packVia(
+    k: number,
+    b: number,
+    kernel: ArrayLike<number> | QuantizedWeights,
+    bias: ArrayLike<number> | undefined,
+    transposed: boolean,
+  ): void {
     const { wasm, heap } = this.#ctx;
-    heap.write(k, kernel);
     if (bias) heap.write(b, bias);
-    wasm.simdnet_dense_pack(k, bias ? b : 0, this.inputDim, this.units, transposed ? 1 : 0, this.packedPtr);
+    const [inputs, units, t] = [this.inputDim, this.units, transposed ? 1 : 0];
+    if (!this.quantization) {
+      heap.write(k, kernel as ArrayLike<number>);
+      wasm.simdnet_dense_pack(k, bias ? b : 0, inputs, units, t, this.packedPtr);
+      return;
+    }
+    const { codes, scales } = 'codes' in kernel ? kernel : quantizeWeights(kernel, inputs, units, transposed);
+    const scalesAt = k + 4 * Math.ceil(codes.length / 4);
+    writeBytes(heap, k, codes);
+    heap.write(scalesAt, scales);
+    wasm.simdnet_qdense_pack(k, scalesAt, bias ? b : 0, inputs, units, t, this.packedPtr);
   }
 
   /**
@@ -190,10 +265,10 @@ export class DenseLayer {
    * [inputDim × units] layout unless `kernelLayout` is 'oi'. Also on a layer of a model, whose
    * predictions then use them.
    */
-  setWeights(weights: readonly [kernel: ArrayLike<number>, bias?: ArrayLike<number>]): void;
-  setWeights(kernel: ArrayLike<number>, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
+  setWeights(weights: readonly [kernel: ArrayLike<number> | QuantizedWeights, bias?: ArrayLike<number>]): void;
+  setWeights(kernel: ArrayLike<number> | QuantizedWeights, bias?: ArrayLike<number>, kernelLayout?: KernelLayout): void;
   setWeights(
-    kernelOrWeights: ArrayLike<number> | readonly [ArrayLike<number>, ArrayLike<number>?],
+    kernelOrWeights: ArrayLike<number> | QuantizedWeights | readonly [ArrayLike<number> | QuantizedWeights, ArrayLike<number>?],
     bias?: ArrayLike<number>,
     kernelLayout: KernelLayout = 'io',
   ): void {
@@ -208,22 +283,30 @@ export class DenseLayer {
       );
     }
     const [kernel, b] = listed
-      ? (kernelOrWeights as [ArrayLike<number>, ArrayLike<number>?])
-      : [kernelOrWeights as ArrayLike<number>, bias];
-    this.#checkWeights(kernel, b);
+      ? (kernelOrWeights as [ArrayLike<number> | QuantizedWeights, ArrayLike<number>?])
+      : [kernelOrWeights as ArrayLike<number> | QuantizedWeights, bias];
+    const checked = this.#checkWeights(kernel, b)!;
     const transposed = isTransposed(kernelLayout);
-    const { heap } = this.#ctx;
-    this.#pack(heap.stable(kernel), b && heap.stable(b), transposed);
+    this.#pack(checked, b && this.#ctx.heap.stable(b), transposed);
   }
 
-  /** `[kernel [inputDim × units], bias [units]]`, copies. */
+  /** `[kernel [inputDim × units], bias [units]]`, copies; a quantized layer's kernel dequantized (code·scale). */
   getWeights(): [kernel: Float32Array, bias: Float32Array] {
     const packed = this.packedPtr;
+    if (this.quantization) {
+      const { codes, scales, bias } = this.getQuantizedWeights();
+      return [dequantizeWeights(codes, scales), bias];
+    }
     const { wasm, heap } = this.#ctx;
     return this.#ctx.withBlocks([this.inputDim * this.units, this.units], (k, b) => {
       wasm.simdnet_dense_unpack(packed, this.inputDim, this.units, k!, b!);
       return [heap.read(k!, this.inputDim * this.units), heap.read(b!, this.units)];
     });
+  }
+
+  /** @internal How the packed weights are stored (ts/abi.ts `WeightFormat`), for a model's table. */
+  get weightFormat(): number {
+    return this.quantization ? WeightFormat.int8 : WeightFormat.f32;
   }
 
   /** @internal The layer's entry in a model's table (ts/abi.ts `LayerDesc`). */
@@ -235,7 +318,8 @@ export class DenseLayer {
   /** @internal Floats of scratch `run` needs for `batch` rows. */
   scratchFloats(batch: number): number {
     const { wasm } = this.#ctx;
-    return this.#ctx.kernelLen(wasm.simdnet_dense_scratch_len(batch, this.inputDim, this.units, this.activation.code), 'scratch');
+    const scratchLen = this.quantization ? wasm.simdnet_qdense_scratch_len : wasm.simdnet_dense_scratch_len;
+    return this.#ctx.kernelLen(scratchLen(batch, this.inputDim, this.units, this.activation.code), 'scratch');
   }
 
   /** @internal Runs the kernel on addresses already in wasm memory (`x` and `y` disjoint). */
@@ -245,7 +329,8 @@ export class DenseLayer {
       params: [p0, p1, p2],
     } = this.activation;
     const { wasm } = this.#ctx;
-    if (wasm.simdnet_dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
+    const dense = this.quantization ? wasm.simdnet_qdense : wasm.simdnet_dense;
+    if (dense(x, batch, this.inputDim, this.units, this.packedPtr, code, p0, p1, p2, this.#slopes, y, scratch) !== 0) {
       fail('UNKNOWN_ACTIVATION', `the kernel has no dense form of ${this.activation.name} (code ${code})`);
     }
   }

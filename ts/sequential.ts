@@ -13,6 +13,7 @@ import {
 } from './dense.js';
 import { checkCount, checkKeys, fail } from './errors.js';
 import { type SavedModel, saveModel } from './io/format.js';
+import { type Quantization, checkQuantization } from './int8.js';
 import { type CheckedStep, type LayerStep, checkSteps, stepDesc, stepType } from './steps.js';
 import { type TfjsExport, toTfjs } from './io/tfjs-export.js';
 import { Tensor } from './tensor.js';
@@ -118,7 +119,7 @@ export class Sequential {
     let valuesAt = stepAt + stepCount * MODEL_STEP_BYTES;
     this.layers.forEach((layer, i) => {
       const list = this.steps[i]!;
-      writeModelLayer(memory, this.#table + i * MODEL_LAYER_BYTES, layer.desc, list.length ? stepAt : 0, list.length);
+      writeModelLayer(memory, this.#table + i * MODEL_LAYER_BYTES, layer.desc, list.length ? stepAt : 0, list.length, layer.weightFormat);
       for (const step of list) {
         writeModelStep(memory, stepAt, stepDesc(step, valuesAt));
         stepAt += MODEL_STEP_BYTES;
@@ -167,7 +168,7 @@ export class Sequential {
     const { heap } = this.#ctx;
     const values = weights.map((w) => heap.stable(w));
     const largest = (of: (l: DenseLayer) => number) => Math.max(...this.layers.map(of));
-    this.#ctx.withBlocks([largest((l) => l.inputDim * l.units), largest((l) => l.units)], (k, b) => {
+    this.#ctx.withBlocks([largest((l) => l.stagingFloats), largest((l) => l.units)], (k, b) => {
       this.layers.forEach((l, i) => l.packVia(k!, b!, values[2 * i]!, values[2 * i + 1]!, false));
     });
   }
@@ -256,9 +257,53 @@ export class Sequential {
     }
   }
 
+  /** @internal Specs that rebuild the model: each layer's weights (int8 ones as they are), activation, steps and folded layers. */
+  layerSpecs(): LayerSpec[] {
+    this.#assertAlive();
+    return this.layers.map((l, i) => {
+      const [kernel, bias] = l.quantization ? [l.getQuantizedWeights(), l.getWeights()[1]] : l.getWeights();
+      const then = this.steps[i]!.map((step): LayerStep =>
+        step.kind === 'affine'
+          ? { scale: step.values.subarray(0, l.units), shift: step.values.subarray(l.units), label: step.label }
+          : step.spec,
+      );
+      const quantize = l.quantization ? { quantize: l.quantization } : {};
+      return {
+        inputDim: l.inputDim,
+        units: l.units,
+        activation: l.activationSpec,
+        kernel,
+        bias,
+        then,
+        folded: this.folded[i]!,
+        ...quantize,
+      };
+    });
+  }
+
+  /**
+   * A new model with this one's layers, activations and steps, its weights quantized to `scheme`
+   * ('int8': see docs/int8.md); this model stays as it is, and usable.
+   */
+  quantize(scheme: Quantization): Sequential {
+    this.#assertAlive();
+    const quantize = checkQuantization(scheme);
+    return new Sequential(
+      this.#ctx,
+      this.layerSpecs().map((spec) => ({ ...spec, quantize })),
+    );
+  }
+
   /** Prepares training (Keras' `compile`): loss, optimizer (fresh state) and metrics. See docs/training.md. */
   compile(options: CompileOptions): void {
     this.#assertAlive();
+    const quantized = this.layers.findIndex((l) => l.quantization !== null);
+    if (quantized >= 0) {
+      fail(
+        'INVALID_ARGUMENT',
+        `layer ${quantized} has ${this.layers[quantized]!.quantization} weights, which are for inference: train the float32 model, then quantize() it`,
+      );
+    }
     const stepped = this.steps.findIndex((list) => list.length > 0);
     if (stepped >= 0) {
       fail(
@@ -331,10 +376,15 @@ export class Sequential {
     };
     const count = (n: number) => n.toLocaleString('en-US');
     const stepFloats = this.steps.flat().reduce((n, step) => n + (step.values?.length ?? 0), 0);
+    const quantizedKernels = this.layers.reduce((n, l) => n + (l.quantization ? l.inputDim * l.units : 0), 0);
     const rows = this.layers.flatMap((l, i) => {
       const shape = `(None, ${l.units})`;
       return [
-        [named(`Dense${l.activation.name === 'linear' ? '' : `, ${l.activation.name}`}`), shape, count(l.paramCount)],
+        [
+          named(`Dense${l.activation.name === 'linear' ? '' : `, ${l.activation.name}`}${l.quantization ? `, ${l.quantization}` : ''}`),
+          shape,
+          count(l.paramCount),
+        ],
         ...this.folded[i]!.map((type) => [named(`${type}, folded`), shape, '0']),
         ...this.steps[i]!.map((step) => [named(stepType(step)), shape, count(step.values?.length ?? 0)]),
       ];
@@ -357,6 +407,7 @@ export class Sequential {
       `Total params: ${count(this.paramCount + stepFloats)}`,
       // The steps' values are not weights: getWeights() and training leave them out.
       ...(stepFloats > 0 ? [`Trainable params: ${count(this.paramCount)}`, `Non-trainable params: ${count(stepFloats)}`] : []),
+      ...(quantizedKernels > 0 ? [`Int8 weights: ${count(quantizedKernels)} (1 byte each, with one float32 scale per unit)`] : []),
       rule('_'),
     ].join('\n');
   }

@@ -73,6 +73,14 @@ pub mod loss_code {
     pub const CATEGORICAL_CROSSENTROPY: u32 = 4;
 }
 
+/// `ModelLayer::weights`: how the layer's packed weights are stored.
+pub mod weight_format {
+    /// `simdnet_dense_pack`'s float32 panels.
+    pub const F32: u32 = 0;
+    /// `simdnet_qdense_pack`'s int8 panels.
+    pub const INT8: u32 = 1;
+}
+
 /// `OptimizerDesc::kind`.
 pub mod optimizer_kind {
     pub const SGD: u32 = 0;
@@ -140,8 +148,10 @@ pub struct ModelLayer {
     pub(crate) desc: LayerDesc,
     pub(crate) steps: *const ModelStep,
     pub(crate) step_count: u32,
+    /// A `weight_format`: which kernel runs the layer.
+    pub(crate) weights: u32,
 }
-layout!(ModelLayer: 40 { desc: 0, steps: 32, step_count: 36 });
+layout!(ModelLayer: 44 { desc: 0, steps: 32, step_count: 36, weights: 40 });
 
 /// A layer of the training table: its inference descriptor, then its training buffers.
 #[repr(C)]
@@ -346,14 +356,72 @@ pub unsafe extern "C" fn simdnet_dense(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    unsafe { dense::forward(x, batch, inputs, outputs, packed, act, p0, p1, p2, slopes, y, scratch) }
+    unsafe { dense::forward(x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
+}
+
+/// Words (32-bit) of the int8 packed weights of an `inputs × outputs` layer, or `TOO_LARGE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn simdnet_qdense_packed_len(inputs: usize, outputs: usize) -> usize {
+    dense::int8::packing::packed_len(inputs, outputs).unwrap_or(TOO_LARGE)
+}
+
+/// Packs int8 `codes` (`[inputs × outputs]` row-major, or `[outputs × inputs]` when `transposed` is
+/// non-zero; the full -128..=127), one `scales` per output (weight = code·scale) and `bias` (null:
+/// zeros) into `packed` (`simdnet_qdense_packed_len` words).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_qdense_pack(
+    codes: *const i8,
+    scales: *const f32,
+    bias: *const f32,
+    inputs: usize,
+    outputs: usize,
+    transposed: u32,
+    packed: *mut u32,
+) {
+    unsafe { dense::int8::packing::pack(codes, scales, bias, inputs, outputs, transposed != 0, packed) }
+}
+
+/// Writes the packed int8 weights back as `codes[inputs × outputs]` (bytes), `scales[outputs]` and `bias[outputs]`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_qdense_unpack(packed: *const u32, inputs: usize, outputs: usize, codes: *mut i8, scales: *mut f32, bias: *mut f32) {
+    unsafe { dense::int8::packing::unpack(packed, inputs, outputs, codes, scales, bias) }
+}
+
+/// Floats of scratch `simdnet_qdense` needs for `batch` rows of `inputs` with activation `act`, or `TOO_LARGE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn simdnet_qdense_scratch_len(batch: usize, inputs: usize, outputs: usize, act: u32) -> usize {
+    dense::int8::microkernel::scratch_bytes(batch, inputs)
+        .map_or(TOO_LARGE, |bytes| bytes.div_ceil(4).max(activation::rowwise_scratch_len(act, outputs)))
+}
+
+/// `simdnet_dense` over int8 weights packed by `simdnet_qdense_pack`: each row of x is quantized to
+/// 7 bits (its step and zero point from its range with 0 in it; a row with NaN or ±Inf gives NaN
+/// before the activation), multiplied in i32, then dequantized, biased and activated in f32. Same
+/// arguments and result as `simdnet_dense`, with `scratch` of `simdnet_qdense_scratch_len` floats.
+#[allow(clippy::too_many_arguments)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_qdense(
+    x: *const f32,
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    packed: *const u32,
+    act: u32,
+    p0: f32,
+    p1: f32,
+    p2: f32,
+    slopes: *const f32,
+    y: *mut f32,
+    scratch: *mut f32,
+) -> u32 {
+    unsafe { dense::forward_int8(x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,
 /// alternating between `hidden_a` and `hidden_b` (each `batch × widest hidden layer` floats) for the
 /// activations between layers; each layer's steps run in place on its output. `scratch` holds the
 /// largest `simdnet_dense_scratch_len` of the layers and `simdnet_rowwise_scratch_len` of their
-/// steps. Returns 0, or 1 + the index of a layer whose activation or step it cannot apply.
+/// steps. Returns 0, or 1 + the index of a layer whose activation, step or weight format it cannot apply.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_model_forward(
     table: *const ModelLayer,

@@ -1,5 +1,5 @@
 //! A whole Sequential model in one call: no JS↔wasm crossing or copy between layers.
-use crate::abi::{AFFINE, ModelLayer, ModelStep, code, simdnet_activate, simdnet_dense, simdnet_prelu};
+use crate::abi::{AFFINE, ModelLayer, ModelStep, code, simdnet_activate, simdnet_dense, simdnet_prelu, simdnet_qdense, weight_format};
 use crate::activation::rowwise;
 
 /// Behind `abi::simdnet_model_forward`, whose doc states the contract.
@@ -15,7 +15,7 @@ pub unsafe fn forward(
 ) -> u32 {
     let mut src = x;
     for i in 0..layers {
-        let ModelLayer { desc: layer, steps, step_count } = unsafe { &*table.add(i) };
+        let ModelLayer { desc: layer, steps, step_count, weights } = unsafe { &*table.add(i) };
         let dst = if i + 1 == layers {
             y
         } else if i % 2 == 0 {
@@ -25,8 +25,13 @@ pub unsafe fn forward(
         };
         let [p0, p1, p2] = layer.params;
         let outputs = layer.outputs as usize;
+        let (inputs, packed, act) = (layer.inputs as usize, layer.packed, layer.activation);
         let status = unsafe {
-            simdnet_dense(src, batch, layer.inputs as usize, outputs, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
+            match *weights {
+                weight_format::F32 => simdnet_dense(src, batch, inputs, outputs, packed, act, p0, p1, p2, layer.slopes, dst, scratch),
+                weight_format::INT8 => simdnet_qdense(src, batch, inputs, outputs, packed as *const u32, act, p0, p1, p2, layer.slopes, dst, scratch),
+                _ => 1,
+            }
         };
         // By index: `steps` is null when there are none, which a slice may not be.
         if status != 0 || !(0..*step_count as usize).all(|j| unsafe { run_step(&*steps.add(j), dst, batch, outputs, scratch) }) {

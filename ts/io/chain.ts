@@ -5,12 +5,19 @@
  */
 import { type ActivationSpec, resolveSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import type { QuantizedWeights } from '../int8.js';
 import type { LayerSpec } from '../sequential.js';
 import type { LayerStep } from '../steps.js';
 import { modelActivation } from './format.js';
 
-/** A dense layer being imported: its weights as read (shared, never changed in place), then what follows it. */
-export type ImportedLayer = LayerSpec & { inputDim: number; units: number; kernel: Float32Array; then: LayerStep[]; folded: string[] };
+/** A dense layer being imported: its weights as read (shared, never changed in place; int8 ones with a scale per unit), then what follows it. */
+export type ImportedLayer = LayerSpec & {
+  inputDim: number;
+  units: number;
+  kernel: Float32Array | QuantizedWeights;
+  then: LayerStep[];
+  folded: string[];
+};
 
 /** Whether the layer still computes x·W + b: no activation, no step yet. */
 function isLinear(layer: ImportedLayer): boolean {
@@ -33,9 +40,13 @@ export function addAffine(layer: ImportedLayer, scale: Float32Array, shift: Floa
     layer.then.push({ scale, shift, label });
     return;
   }
-  const { inputDim, units } = layer;
+  const { inputDim, units, kernel } = layer;
   const unitOf = layer.kernelLayout === 'oi' ? (i: number) => Math.floor(i / inputDim) : (i: number) => i % units;
-  layer.kernel = layer.kernel.map((w, i) => w * scale[unitOf(i)]!);
+  // Int8 weights keep their codes: the unit's scale takes the factor.
+  layer.kernel =
+    'codes' in kernel
+      ? { codes: kernel.codes, scales: Float32Array.from(kernel.scales, (s, o) => s * scale[o]!) }
+      : kernel.map((w, i) => w * scale[unitOf(i)]!);
   const bias = layer.bias ?? new Float32Array(units);
   layer.bias = Float32Array.from({ length: units }, (_, o) => bias[o]! * scale[o]! + shift[o]!);
   layer.folded.push(label);

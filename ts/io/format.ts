@@ -1,5 +1,6 @@
 import { type ActivationOptions, type ActivationSpec, preluSlopes, resolveSpec } from '../activations.js';
 import { SimdnetError, fail } from '../errors.js';
+import { MAX_INT8_INPUTS } from '../int8.js';
 import { elementCountOf } from '../memory.js';
 import type { LayerSpec, Sequential } from '../sequential.js';
 import type { LayerStep } from '../steps.js';
@@ -12,7 +13,10 @@ import type { LayerStep } from '../steps.js';
 export interface SavedModel {
   /** The JSON document, as text. */
   json: string;
-  /** The weights: every kernel ([in × out]) then bias, layer by layer, little-endian float32. */
+  /**
+   * The weights: every kernel ([in × out]) then bias, layer by layer, little-endian float32; an int8
+   * layer's kernel as its codes (one byte each, padded to 4) then its scales (float32, one per unit).
+   */
   weights: Uint8Array;
 }
 
@@ -25,18 +29,24 @@ interface SavedAffine {
 
 /**
  * Version 2 adds to a layer its steps after the activation (`then`) and the layers folded into its
- * weights (`folded`); a model without either is saved as version 1, which simdnet has always read.
+ * weights (`folded`); version 3 int8 layers (`quantize: 'int8'`, with `codes` and `scales` in place of
+ * `kernel`). A model is saved in the lowest version that holds it, so that older readers still read it.
  */
 interface ModelDocument {
   format: 'simdnet-sequential';
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   /** The binary part's file name, for models saved to disk (beside the JSON). */
   weightsPath: string;
   layers: {
     inputDim: number;
     units: number;
     activation: ActivationSpec;
-    kernel: Place;
+    /** Float32 layers: the kernel's floats. */
+    kernel?: Place;
+    /** Int8 layers: 'int8', the codes (offset in 4-byte words, length in bytes) and the scales. */
+    quantize?: 'int8';
+    codes?: Place;
+    scales?: Place;
     bias: Place;
     then?: (ActivationSpec | SavedAffine)[];
     folded?: string[];
@@ -44,42 +54,59 @@ interface ModelDocument {
 }
 
 export function saveModel(model: Sequential, weightsPath = 'model.bin'): SavedModel {
-  const weights = model.getWeights();
-  const stepValues = model.steps.flat().reduce((n, step) => n + (step.kind === 'affine' ? step.values.length : 0), 0);
-  const floats = new Float32Array(weights.reduce((n, w) => n + w.length, stepValues));
-  let offset = 0;
-  const place = (w: Float32Array): [number, number] => {
-    floats.set(w, offset);
-    offset += w.length;
-    return [offset - w.length, w.length];
+  // Each part is whole 4-byte words; a place's offset counts words.
+  const parts: Uint8Array[] = [];
+  let words = 0;
+  const put = (bytes: Uint8Array, length: number): Place => {
+    parts.push(bytes);
+    words += bytes.length / 4;
+    return [words - bytes.length / 4, length];
   };
+  const place = (w: Float32Array): Place => {
+    const bytes = new Uint8Array(w.length * 4);
+    const view = new DataView(bytes.buffer);
+    w.forEach((v, i) => view.setFloat32(4 * i, v, true));
+    return put(bytes, w.length);
+  };
+  const placeCodes = (codes: Int8Array): Place => {
+    const bytes = new Uint8Array(Math.ceil(codes.length / 4) * 4);
+    bytes.set(new Uint8Array(codes.buffer, codes.byteOffset, codes.length));
+    return put(bytes, codes.length);
+  };
+  const specs = model.layerSpecs();
   const extended = model.steps.some((list) => list.length > 0) || model.folded.some((list) => list.length > 0);
+  const quantized = specs.some((spec) => spec.quantize !== undefined);
   const doc: ModelDocument = {
     format: 'simdnet-sequential',
-    version: extended ? 2 : 1,
+    version: quantized ? 3 : extended ? 2 : 1,
     weightsPath,
-    layers: model.layers.map((l, i) => ({
-      inputDim: l.inputDim,
-      units: l.units,
-      activation: l.activationSpec as ActivationSpec,
-      kernel: place(weights[2 * i]!),
-      bias: place(weights[2 * i + 1]!),
-      ...(model.steps[i]!.length > 0
+    layers: specs.map(({ units, activation, kernel, bias, then, folded }, i) => ({
+      inputDim: model.layers[i]!.inputDim,
+      units: units,
+      activation: activation as ActivationSpec,
+      ...(kernel && 'codes' in kernel
+        ? { quantize: 'int8' as const, codes: placeCodes(kernel.codes), scales: place(Float32Array.from(kernel.scales)) }
+        : { kernel: place(kernel as Float32Array) }),
+      bias: place(bias as Float32Array),
+      ...(then!.length > 0
         ? {
-            then: model.steps[i]!.map((step) =>
-              step.kind === 'affine'
-                ? { scale: place(step.values.subarray(0, l.units)), shift: place(step.values.subarray(l.units)), label: step.label }
-                : step.spec,
+            then: then!.map((step) =>
+              typeof step === 'object' && 'scale' in step
+                ? { scale: place(step.scale as Float32Array), shift: place(step.shift as Float32Array), label: step.label ?? 'Affine' }
+                : step,
             ),
           }
         : {}),
-      ...(model.folded[i]!.length > 0 ? { folded: [...model.folded[i]!] } : {}),
+      ...(folded!.length > 0 ? { folded: [...folded!] } : {}),
     })),
   };
-  const bytes = new Uint8Array(floats.length * 4);
-  const view = new DataView(bytes.buffer);
-  floats.forEach((v, i) => view.setFloat32(4 * i, v, true));
-  return { json: JSON.stringify(doc, null, 1), weights: bytes };
+  const weights = new Uint8Array(words * 4);
+  let at = 0;
+  for (const part of parts) {
+    weights.set(part, at);
+    at += part.length;
+  }
+  return { json: JSON.stringify(doc, null, 1), weights };
 }
 
 /** A model document's JSON, parsed once, or INVALID_MODEL. */
@@ -141,7 +168,8 @@ export interface ModelPlan {
     inputDim: number;
     units: number;
     activation: ActivationSpec;
-    kernel: Place;
+    /** A float32 layer's kernel, or an int8 layer's codes (in bytes) and scales. */
+    kernel: Place | { codes: Place; scales: Place };
     bias: Place;
     then: PlannedStep[];
     folded: string[];
@@ -157,8 +185,8 @@ type PlannedStep = ActivationSpec | SavedAffine;
  */
 export function planModel(document: unknown): ModelPlan {
   const doc = document as Partial<ModelDocument> | null;
-  if (doc === null || typeof doc !== 'object' || doc.format !== 'simdnet-sequential' || (doc.version !== 1 && doc.version !== 2)) {
-    fail('INVALID_MODEL', 'not a simdnet model document (format "simdnet-sequential", version 1 or 2)');
+  if (doc === null || typeof doc !== 'object' || doc.format !== 'simdnet-sequential' || ![1, 2, 3].includes(doc.version!)) {
+    fail('INVALID_MODEL', 'not a simdnet model document (format "simdnet-sequential", version 1 to 3)');
   }
   const weightsPath = doc.weightsPath ?? 'model.bin';
   if (typeof weightsPath !== 'string') fail('INVALID_MODEL', 'weightsPath must be a string');
@@ -175,15 +203,21 @@ export function planModel(document: unknown): ModelPlan {
       fail('INVALID_MODEL', `${where} has inputDim ${inputDim} but the previous layer has ${width} units`);
     }
     width = units;
-    const place = (value: unknown, length: number, part: string): Place => {
+    // `perWord` values share each 4-byte word: 1 for floats, 4 for int8 codes.
+    const place = (value: unknown, length: number, part: string, perWord = 1): Place => {
       const what = `${where}'s ${part}`;
       if (!Array.isArray(value) || value.length !== 2) fail('INVALID_MODEL', `${what} must be [offset, length]`);
       const [offset, count] = [modelCount(value[0], `${what} offset`), modelCount(value[1], `${what} length`)];
       if (count !== length) fail('INVALID_MODEL', `${what} has ${count} values, expected ${length}`);
-      floats += count;
-      places.push([what, [offset, count]]);
+      floats += Math.ceil(count / perWord);
+      places.push([what, [offset, Math.ceil(count / perWord)]]);
       return [offset, count];
     };
+    if (l.quantize !== undefined && (l.quantize !== 'int8' || doc.version !== 3))
+      fail('INVALID_MODEL', `${where}'s quantize must be 'int8', in a version 3 document`);
+    if (l.quantize !== undefined && inputDim > MAX_INT8_INPUTS)
+      fail('INVALID_MODEL', `${where} is int8 with ${inputDim} inputs; int8 layers take at most ${MAX_INT8_INPUTS}`);
+    const kernelCount = elementCount([inputDim, units], `${where}'s kernel`);
     if (l.then !== undefined && !Array.isArray(l.then)) fail('INVALID_MODEL', `${where}'s then must be an array of steps`);
     const then = Array.from(l.then ?? [], (step: unknown, j): PlannedStep => {
       const what = `${where}'s step ${j}`;
@@ -200,7 +234,10 @@ export function planModel(document: unknown): ModelPlan {
       inputDim,
       units,
       activation: modelActivation(l.activation as ActivationSpec, units, where),
-      kernel: place(l.kernel, elementCount([inputDim, units], `${where}'s kernel`), 'kernel'),
+      kernel:
+        l.quantize === 'int8'
+          ? { codes: place(l.codes, kernelCount, 'codes', 4), scales: place(l.scales, units, 'scales') }
+          : place(l.kernel, kernelCount, 'kernel'),
       bias: place(l.bias, units, 'bias'),
       then,
       folded,
@@ -223,11 +260,14 @@ export function parseModel(plan: ModelPlan, weights: Uint8Array): LayerSpec[] {
   }
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const read = ([offset, length]: Place) => Float32Array.from({ length }, (_, i) => view.getFloat32(4 * (offset + i), true));
+  const readCodes = ([offset, length]: Place) => new Int8Array(weights.buffer, weights.byteOffset + 4 * offset, length).slice();
   return plan.layers.map(({ inputDim, units, activation, kernel, bias, then, folded }) => ({
     inputDim,
     units,
     activation,
-    kernel: read(kernel),
+    ...('codes' in kernel
+      ? { quantize: 'int8' as const, kernel: { codes: readCodes(kernel.codes), scales: read(kernel.scales) } }
+      : { kernel: read(kernel) }),
     bias: read(bias),
     folded,
     then: then.map((step): LayerStep =>

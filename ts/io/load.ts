@@ -13,9 +13,14 @@ import { type TfjsArtifacts, isTfjsDocument, parseTfjs, tfjsManifest } from './t
 /** What `loadModel` takes: a saved model, TF.js artifacts, ONNX bytes, or a path or URL of any of them. */
 export type ModelSource = SavedModel | TfjsArtifacts | Uint8Array | string | URL;
 
-/** The layer specs of a model source, fully checked (INVALID_MODEL, IO_ERROR, INVALID_ARGUMENT). */
+/** The layer specs of a model source, fully checked (INVALID_MODEL, IO_ERROR, INVALID_ARGUMENT), quantized as the options ask. */
 export async function readModel(source: ModelSource, options?: LoadModelOptions): Promise<LayerSpec[]> {
-  const allowExternal = allowsExternalWeights(options);
+  const specs = await readSpecs(source, allowsExternalWeights(options));
+  const quantize = options?.quantize;
+  return quantize === undefined ? specs : specs.map((spec) => ({ quantize, ...spec }));
+}
+
+async function readSpecs(source: ModelSource, allowExternal: boolean): Promise<LayerSpec[]> {
   if (source instanceof Uint8Array) return parseOnnx(source);
   if (typeof source === 'string' || source instanceof URL) {
     const url = toUrl(source);

@@ -10,6 +10,7 @@
  */
 import type { ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import { MAX_INT8_INPUTS } from '../int8.js';
 import { elementCountOf } from '../memory.js';
 import type { LayerSpec } from '../sequential.js';
 import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
@@ -133,14 +134,17 @@ function int64s(m: Message, n: number): bigint[] {
   });
 }
 
-/** An initializer: float32 values, or (a Reshape's shape) int64 ones in `ints`. */
+/** An initializer: float32 values, or (a Reshape's shape) int64 ones in `ints`, or (quantized weights and zero points) bytes. */
 interface Tensor {
   dims: number[];
   data: Float32Array;
   ints?: bigint[];
+  bytes?: Int8Array | Uint8Array;
 }
 
 const FLOAT = 1n;
+const UINT8 = 2n;
+const INT8 = 3n;
 const INT64 = 7n;
 const EXTERNAL = 1n;
 
@@ -151,8 +155,11 @@ function tensorOf(t: Message): [string, Tensor] {
   if (!name) invalid(`${t.where} has no name`);
   const what = `initializer ${name}`;
   const type = int64(t, 2);
-  if (type !== FLOAT && type !== INT64)
-    invalid(`${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1), and INT64 (7) for shapes, are supported`);
+  if (type !== FLOAT && type !== INT64 && type !== INT8 && type !== UINT8) {
+    invalid(
+      `${what} has data type ${type ?? 'UNDEFINED'}; only FLOAT (1), INT64 (7) for shapes, INT8 (3) and UINT8 (2) for quantized weights are supported`,
+    );
+  }
   if (int64(t, 14) === EXTERNAL) invalid(`${what} keeps its data in an external file, which is not supported`);
   const dims = int64s(t, 1).map((d) => {
     if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`${what} has dimension ${d}`);
@@ -161,6 +168,14 @@ function tensorOf(t: Message): [string, Tensor] {
   const count = elementCountOf(dims);
   if (!Number.isSafeInteger(count)) invalid(`${what} has dims [${dims.join(', ')}]: too many elements`);
   if (type === INT64) return [name, { dims, data: new Float32Array(0), ints: int64Values(t, count, what) }];
+  if (type === INT8 || type === UINT8) {
+    const raw = all(t, 9)[0] as Uint8Array | undefined;
+    if (raw?.length !== count)
+      invalid(`${what} has ${raw?.length ?? 'no'} bytes of raw_data for ${count} 8-bit values (only raw_data is read)`);
+    // A copy with a buffer of its own (a Node Buffer's slice() would share its pool).
+    const copy = new Uint8Array(raw);
+    return [name, { dims, data: new Float32Array(0), bytes: type === INT8 ? new Int8Array(copy.buffer) : copy }];
+  }
   const [raw, floatData] = [all(t, 9) as Uint8Array[], all(t, 4) as Uint8Array[]];
   if (raw.length > 0 && floatData.length > 0) invalid(`${what} has both raw_data and float_data`);
   const chunks = raw.length > 0 ? raw : floatData;
@@ -362,7 +377,7 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   };
   const weight = (node: Node, name: string | undefined, what: string) => {
     const t = initializer(node, name, what);
-    if (t.ints) invalid(`${node.label}: its ${what} ${name} is an INT64 tensor, not FLOAT`);
+    if (t.ints || t.bytes) invalid(`${node.label}: its ${what} ${name} is ${t.ints ? 'an INT64' : 'an 8-bit'} tensor, not FLOAT`);
     return t;
   };
   /** A per-unit constant (one value, or one per unit) expanded to `units` values, each finite. */
@@ -411,7 +426,109 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
     current = node.outputs[0];
     return node;
   };
+  /**
+   * ONNX Runtime's dynamic quantization of a MatMul, from node `start` on: DynamicQuantizeLinear(x) →
+   * (q, s, z); MatMulInteger(q, W, z[, W_zero]) → Cast(to FLOAT) → Mul(·, s·W_scale), with s·W_scale
+   * from Mul(s, W_scale), the four in any order. W (int8, zero point 0) is kept as it is with its
+   * scale (one, or one per unit); simdnet quantizes x itself (docs/int8.md). Returns the last node's index.
+   */
+  const dynamicallyQuantized = (start: number, previous: ImportedLayer | undefined): number => {
+    const quantize = nodes[start]!;
+    const [q, s, z] = quantize.outputs;
+    if (quantize.inputs.length !== 1 || quantize.inputs[0] !== current || !q || !s || !z) {
+      invalid(`${quantize.label} must take ${current} and give its three outputs`);
+    }
+    const group = nodes.slice(start + 1, start + 5);
+    const find = (op: string, what: string, test: (n: Node) => boolean) =>
+      group.find((n) => n.op === op && test(n)) ?? invalid(`${quantize.label} is not followed by the ${op} ${what}`);
+    const product = find('MatMulInteger', `of ${q} and int8 weights`, (n) => n.inputs[0] === q && n.inputs[2] === z);
+    const cast = find('Cast', `of ${product.outputs[0]} to FLOAT`, (n) => n.inputs[0] === product.outputs[0] && attrInt(n, 'to', 0) === 1);
+    const scales = find('Mul', `of ${s} and the weights' scale`, (n) => n.inputs.length === 2 && n.inputs.includes(s));
+    const result = find('Mul', `of ${cast.outputs[0]} and ${scales.outputs[0]}`, (n) => {
+      const [a, b] = n.inputs;
+      return (a === cast.outputs[0] && b === scales.outputs[0]) || (b === cast.outputs[0] && a === scales.outputs[0]);
+    });
+    if (group.length !== 4 || new Set([product, cast, scales, result]).size !== 4) {
+      invalid(`${quantize.label} must be followed by exactly MatMulInteger, Cast, and the two Muls of the scales`);
+    }
+    for (const name of [quantize, product, cast, scales, result].flatMap((n) => n.outputs).filter(Boolean)) {
+      if (defined.has(name)) invalid(`${quantize.label}: output ${name} is already defined`);
+      defined.add(name);
+    }
+    const w = initializer(product, product.inputs[1], 'weight');
+    const wZero = product.inputs[3] ? initializer(product, product.inputs[3], 'weight zero point') : undefined;
+    layers.push(
+      quantizedLayer(
+        product,
+        w,
+        wZero,
+        scales,
+        scales.inputs.find((n) => n !== s),
+        previous,
+      ),
+    );
+    current = result.outputs[0]!;
+    return start + group.length;
+  };
+  /** The int8 layer of `product`'s weight `w` ([inputs × units], INT8) with zero point `zero` (0, or left out) and `scale` (of `owner`). */
+  const quantizedLayer = (
+    product: Node,
+    w: Tensor,
+    zero: Tensor | undefined,
+    owner: Node,
+    scale: string | undefined,
+    previous: ImportedLayer | undefined,
+  ): ImportedLayer => {
+    if (!(w.bytes instanceof Int8Array) || w.dims.length !== 2 || w.dims.includes(0)) {
+      invalid(`${product.label}: its weight must be a 2-D INT8 initializer of non-zero sizes`);
+    }
+    if (zero && (!zero.bytes || zero.bytes.some((v) => v !== 0)))
+      invalid(`${product.label}: only a zero weight zero point (symmetric int8 weights) is supported`);
+    const [inputDim, units] = w.dims as [number, number];
+    if (inputDim > MAX_INT8_INPUTS) invalid(`${product.label} has ${inputDim} inputs; int8 layers take at most ${MAX_INT8_INPUTS}`);
+    if (previous && inputDim !== previous.units)
+      invalid(`${product.label} takes ${inputDim} features, but the previous layer has ${previous.units} units`);
+    const scales = perUnitValues(owner, scale, 'weight scale', units);
+    return { inputDim, units, kernel: { codes: w.bytes, scales }, quantize: 'int8', then: [], folded: [] };
+  };
+  /**
+   * A statically quantized MatMul, from node `start` on: QuantizeLinear(x, s, z) → QLinearMatMul(q, s,
+   * z, W, W_scale, W_zero, y_scale, y_zero) → DequantizeLinear(·, y_scale, y_zero), every scale and
+   * zero point a constant. W (int8, zero point 0) is kept as it is with its scale; simdnet quantizes x
+   * itself and keeps the float32 product, where ONNX Runtime rounds it to y_scale's grid (and
+   * saturates). Returns the last node's index.
+   */
+  const staticallyQuantized = (start: number, previous: ImportedLayer | undefined): number => {
+    const [quantize, product, dequantize] = nodes.slice(start, start + 3) as [Node, Node?, Node?];
+    const q = quantize.outputs[0];
+    if (quantize.inputs[0] !== current || !q) invalid(`${quantize.label} must take ${current}`);
+    if (product?.op !== 'QLinearMatMul' || product.inputs[0] !== q || product.inputs.length !== 8) {
+      invalid(`${quantize.label} is not followed by a QLinearMatMul of ${q} (8 inputs)`);
+    }
+    if (dequantize?.op !== 'DequantizeLinear' || dequantize.inputs[0] !== product.outputs[0] || !dequantize.outputs[0]) {
+      invalid(`${product.label} is not followed by a DequantizeLinear of ${product.outputs[0]}`);
+    }
+    for (const node of [quantize, product, dequantize]) {
+      for (const name of node.inputs.slice(1)) initializer(node, name, 'scale or zero point');
+      for (const name of node.outputs.filter(Boolean)) {
+        if (defined.has(name)) invalid(`${node.label}: output ${name} is already defined`);
+        defined.add(name);
+      }
+    }
+    const [w, wZero] = [initializer(product, product.inputs[3], 'weight'), initializer(product, product.inputs[5], 'weight zero point')];
+    layers.push(quantizedLayer(product, w, wZero, product, product.inputs[4], previous));
+    current = dequantize.outputs[0]!;
+    return start + 2;
+  };
   for (let i = 0; i < nodes.length; i++) {
+    if (nodes[i]!.op === 'DynamicQuantizeLinear') {
+      i = dynamicallyQuantized(i, layers.at(-1));
+      continue;
+    }
+    if (nodes[i]!.op === 'QuantizeLinear') {
+      i = staticallyQuantized(i, layers.at(-1));
+      continue;
+    }
     const node = consume(i);
     if (PASS_THROUGH.has(node.op)) continue;
     const previous = layers.at(-1);
@@ -498,7 +615,10 @@ export function parseOnnx(bytes: Uint8Array): LayerSpec[] {
   // Nodes may share an initializer, and a scalar constant spreads over a layer's units: without a
   // bound a small file could make the model allocate gigabytes. An honest file holds 4 bytes per
   // float it declares; one float per byte leaves room for sharing and broadcasting.
-  const floats = layers.reduce((n, l) => n + l.kernel.length + 3 * l.units * (1 + l.then.length), 0);
+  const floats = layers.reduce(
+    (n, l) => n + ('codes' in l.kernel ? l.kernel.codes : l.kernel).length + 3 * l.units * (1 + l.then.length),
+    0,
+  );
   if (floats > bytes.length) invalid(`the layers would hold about ${floats} floats, more than a file of ${bytes.length} bytes can justify`);
   const outputs = messages(graph, 12, VALUE_INFO).map((v) => string(v, 1));
   if (outputs.length !== 1 || outputs[0] !== current) {

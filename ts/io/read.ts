@@ -3,6 +3,7 @@
  * files only), with failures as IO_ERROR naming the file; weight files confined to the model's folder.
  */
 import { SimdnetError, fail } from '../errors.js';
+import { type Quantization, checkQuantization } from '../int8.js';
 
 const NODE_FS = 'node:fs/promises';
 export const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -154,17 +155,21 @@ export interface LoadModelOptions {
    * other hosts (for shards hosted elsewhere). Off by default; the size bounds hold either way.
    */
   allowExternalWeights?: boolean;
+  /** 'int8': quantize every float32 layer's weights as the model is built (int8 layers stay as they are); see docs/int8.md. */
+  quantize?: Quantization;
 }
 
-/** `loadModel`'s options, checked: whether weight files may lie outside the model's folder. */
+/** `loadModel`'s options, all checked; whether weight files may lie outside the model's folder. */
 export function allowsExternalWeights(options: unknown): boolean {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', 'loadModel() options must be an object');
   for (const key of Object.keys(options)) {
-    if (key !== 'allowExternalWeights') {
-      fail('INVALID_ARGUMENT', `unknown loadModel() option ${JSON.stringify(key)}; options: allowExternalWeights`);
+    if (key !== 'allowExternalWeights' && key !== 'quantize') {
+      fail('INVALID_ARGUMENT', `unknown loadModel() option ${JSON.stringify(key)}; options: allowExternalWeights, quantize`);
     }
   }
+  const { quantize } = options as LoadModelOptions;
+  if (quantize !== undefined) checkQuantization(quantize);
   const allow = (options as LoadModelOptions).allowExternalWeights ?? false;
   if (typeof allow !== 'boolean') fail('INVALID_ARGUMENT', `allowExternalWeights must be a boolean, got ${String(allow)}`);
   return allow;

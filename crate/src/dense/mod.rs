@@ -3,13 +3,14 @@
 //! The weights are packed once per layer (`packing`) into column panels of `NR` outputs with the bias
 //! folded in as each panel's first row; each call then only runs the register-blocked micro-kernel
 //! (`microkernel`) over `MR`-row blocks of X, with the activation applied to the accumulators
-//! before they are stored.
+//! before they are stored. `int8` is the same layer with int8 weights and dynamically quantized inputs.
+pub(crate) mod int8;
 pub(crate) mod microkernel;
 pub(crate) mod packing;
 
 use crate::abi::code::PRELU;
 use crate::abi::simdnet_prelu;
-use crate::activation::{Linear, keeps_width, rowwise, with_activation};
+use crate::activation::{ActivationLoops, Linear, keeps_width, rowwise, with_activation};
 
 /// Behind `abi::simdnet_dense`, whose doc states the contract.
 #[allow(clippy::too_many_arguments)]
@@ -20,23 +21,56 @@ pub unsafe fn forward(
     outputs: usize,
     packed: *const f32,
     act: u32,
-    p0: f32,
-    p1: f32,
-    p2: f32,
+    p: [f32; 3],
     slopes: *const f32,
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
     let shape = microkernel::Shape { inputs, outputs };
-    if with_activation(act, [p0, p1, p2], &mut |a| unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) }) {
+    unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, &mut |a| microkernel::gemm(a, x, batch, shape, packed, y, scratch)) }
+}
+
+/// Behind `abi::simdnet_qdense`, whose doc states the contract.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn forward_int8(
+    x: *const f32,
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    packed: *const u32,
+    act: u32,
+    p: [f32; 3],
+    slopes: *const f32,
+    y: *mut f32,
+    scratch: *mut f32,
+) -> u32 {
+    let run = &mut |a: &dyn ActivationLoops| unsafe { int8::microkernel::gemm(a, x, batch, inputs, outputs, packed, y, scratch as *mut u8) };
+    unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, run) }
+}
+
+/// Runs `gemm` (which writes `y[batch × outputs]`) with activation `act` fused into its tiles when
+/// it is elementwise, else linear followed by the activation's own pass over `y` (using `scratch`
+/// once `gemm` is done with it). Returns 0, or 1 for an activation a dense layer cannot apply.
+#[allow(clippy::too_many_arguments)]
+unsafe fn with_epilogue(
+    act: u32,
+    p: [f32; 3],
+    slopes: *const f32,
+    batch: usize,
+    outputs: usize,
+    y: *mut f32,
+    scratch: *mut f32,
+    gemm: &mut dyn FnMut(&dyn ActivationLoops),
+) -> u32 {
+    if with_activation(act, p, gemm) {
         0
     } else if keeps_width(act) {
         // A row-wise activation needs the whole row before any output is final: one more pass.
-        unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
+        gemm(&Linear);
         unsafe { rowwise(act, y, batch, outputs, y, scratch) }
     } else if act == PRELU {
         // The slope depends on the column, which the tile epilogue does not see: one more pass.
-        unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
+        gemm(&Linear);
         unsafe { simdnet_prelu(y, batch, outputs, slopes, y) };
         0
     } else {

@@ -92,6 +92,11 @@ pub fn f32x4_extract_lane<const N: usize>(a: v128) -> f32 {
 }
 
 #[inline(always)]
+pub fn i32x4_extract_lane<const N: usize>(a: v128) -> i32 {
+    a.0[N] as i32
+}
+
+#[inline(always)]
 pub fn i32x4_shuffle<const I0: usize, const I1: usize, const I2: usize, const I3: usize>(a: v128, b: v128) -> v128 {
     let pick = |i: usize| if i < 4 { a.0[i] } else { b.0[i - 4] };
     v128([pick(I0), pick(I1), pick(I2), pick(I3)])
@@ -256,4 +261,17 @@ pub fn i32x4_shl(a: v128, amt: u32) -> v128 {
 #[inline(always)]
 pub fn i32x4_shr(a: v128, amt: u32) -> v128 {
     v128(a.0.map(|x| ((x as i32) >> (amt % 32)) as u32))
+}
+
+#[inline(always)]
+pub fn i32x4_mul(a: v128, b: v128) -> v128 {
+    zip(a, b, u32::wrapping_mul)
+}
+
+/// Lane j: `c[j] + Σ a[4j+i]·b[4j+i]` over bytes, `a` signed and `b` 7-bit (the relaxed result the
+/// kernels rely on, which every engine gives for `b` in 0..=127).
+#[inline(always)]
+pub fn i32x4_relaxed_dot_i8x16_i7x16_add(a: v128, b: v128, c: v128) -> v128 {
+    let dot = |a: u32, b: u32| (0..4).fold(0i32, |sum, i| sum + (a >> (8 * i)) as i8 as i32 * ((b >> (8 * i)) & 0x7f) as i32);
+    v128([0, 1, 2, 3].map(|i| c.0[i].wrapping_add(dot(a.0[i], b.0[i]) as u32)))
 }

@@ -112,3 +112,70 @@ pub unsafe fn store_partial(p: *mut f32, n: usize, v: v128) {
         }
     }
 }
+
+/// Vectors of partial sums behind one i32x4 of int8 dot products (`dot4_add`, `dot4_sum`): SIMD128's
+/// widened dot leaves each output's sum in two lanes, added up once after the k-loop instead of on
+/// every step.
+#[cfg(all(target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+pub const DOT_PARTS: usize = 2;
+#[cfg(any(target_feature = "relaxed-simd", not(target_feature = "simd128")))]
+pub const DOT_PARTS: usize = 1;
+
+/// Adds to `acc` lane j's dot product of bytes 4j..4j+3 of `w` (signed) and `x` (each 0..=127), where
+/// `x` is one word splat over the lanes (4 codes of one row): the same integers in every build.
+/// The relaxed build uses `i16x8.relaxed_dot_i8x16_i7x16_s`, exact on every engine for such `x`, and
+/// sums its pairs with a `dot_i16x8_s` by ones: V8 11.3 (Node 20) computes
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` as twice the dot without the addend (and LLVM fuses an
+/// `extadd_pairwise` + add back into that instruction); on x64 V8 lowers either form to the same
+/// `pmaddubsw` + `pmaddwd` + `paddd`. The scalar build emulates the fused instruction. SIMD128
+/// widens to 16 bits: `dot_i16x8_s` sums two products per lane, into `DOT_PARTS` = 2 vectors.
+#[inline(always)]
+pub fn dot4_add(w: v128, x: v128, acc: &mut [v128; DOT_PARTS]) {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(w, x), i16x8_splat(1)));
+    }
+    #[cfg(not(target_feature = "simd128"))]
+    {
+        acc[0] = i32x4_relaxed_dot_i8x16_i7x16_add(w, x, acc[0]);
+    }
+    #[cfg(all(target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+    {
+        // The splat's low half is its 4 codes twice: lanes (2j, 2j+1) of each dot hold two of output
+        // j's products (outputs 0–1 from the low half of w, 2–3 from the high half).
+        let codes = u16x8_extend_low_u8x16(x);
+        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(i16x8_extend_low_i8x16(w), codes));
+        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(i16x8_extend_high_i8x16(w), codes));
+    }
+}
+
+/// The four output sums behind `dot4_add`'s partial sums.
+#[inline(always)]
+pub fn dot4_sum(acc: [v128; DOT_PARTS]) -> v128 {
+    #[cfg(all(target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+    {
+        i32x4_add(i32x4_shuffle::<0, 2, 4, 6>(acc[0], acc[1]), i32x4_shuffle::<1, 3, 5, 7>(acc[0], acc[1]))
+    }
+    #[cfg(any(target_feature = "relaxed-simd", not(target_feature = "simd128")))]
+    {
+        acc[0]
+    }
+}
+
+/// The low bytes of the four lanes (each 0..=255) as one little-endian word.
+#[inline(always)]
+pub fn pack_bytes(v: v128) -> u32 {
+    #[cfg(target_feature = "simd128")]
+    {
+        let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
+        i32x4_extract_lane::<0>(bytes) as u32
+    }
+    #[cfg(not(target_feature = "simd128"))]
+    {
+        let lane = |l: u32, i: u32| (l & 0xff) << (8 * i);
+        lane(i32x4_extract_lane::<0>(v) as u32, 0)
+            | lane(i32x4_extract_lane::<1>(v) as u32, 1)
+            | lane(i32x4_extract_lane::<2>(v) as u32, 2)
+            | lane(i32x4_extract_lane::<3>(v) as u32, 3)
+    }
+}
