@@ -30,16 +30,27 @@ pub unsafe fn forward(
     let shape = microkernel::Shape { inputs, outputs };
     if with_activation(act, [p0, p1, p2], &mut |a| unsafe { microkernel::gemm(a, x, batch, shape, packed, y, scratch) }) {
         0
-    } else if keeps_width(act) {
-        // A row-wise activation needs the whole row before any output is final: one more pass.
+    } else if applies_after(act) {
         unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
-        unsafe { rowwise(act, y, batch, outputs, y, scratch) }
-    } else if act == PRELU {
-        // The slope depends on the column, which the tile epilogue does not see: one more pass.
-        unsafe { microkernel::gemm(&Linear, x, batch, shape, packed, y, scratch) };
+        unsafe { apply_after(act, y, batch, outputs, slopes, scratch) }
+    } else {
+        1
+    }
+}
+
+/// Whether `act` is an activation a layer applies in a pass over its finished output (row-wise ones
+/// need the whole row before any output is final; prelu's slope depends on the column, which the
+/// tile epilogue does not see) rather than in the tiles.
+pub fn applies_after(act: u32) -> bool {
+    keeps_width(act) || act == PRELU
+}
+
+/// That pass, in place over `y[batch × outputs]`: 0, or 1 for a code it cannot apply.
+pub unsafe fn apply_after(act: u32, y: *mut f32, batch: usize, outputs: usize, slopes: *const f32, scratch: *mut f32) -> u32 {
+    if act == PRELU {
         unsafe { simdnet_prelu(y, batch, outputs, slopes, y) };
         0
     } else {
-        1
+        unsafe { rowwise(act, y, batch, outputs, y, scratch) }
     }
 }

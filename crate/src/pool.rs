@@ -1,0 +1,138 @@
+//! The threaded builds' side of the worker pool: every thread (the caller as thread 0, and each
+//! worker) runs `run` over one `PoolJob`, a Sequential model's forward pass (a single dense layer is
+//! a one-layer model). Layer by layer, thread 0 prepares (interleaves x, applies the previous
+//! layer's row-wise activation and steps), a barrier, then every thread claims tiles of the layer
+//! through an atomic counter, a barrier. Each output is computed by one thread with the same
+//! instructions as on one thread, so the results are the same bits whatever the thread count.
+//!
+//! The host wakes the workers (Atomics.notify on `PoolJob::generation`) and only for jobs large
+//! enough to pay for it; inside a job, threads wait for each other by spinning, which a browser's
+//! main thread may do.
+use core::sync::atomic::{AtomicU32, Ordering::*};
+
+use crate::abi::{ModelLayer, PoolJob};
+use crate::activation::{ActivationLoops, Linear, with_activation};
+use crate::dense::microkernel::{self, MR, Shape, Tiles};
+use crate::dense::packing::panel_count;
+use crate::dense::{applies_after, apply_after};
+use crate::model::{destination, run_steps};
+
+/// Tiles per thread a layer is cut into (XNNPACK keeps ≥ 5): a thread the machine slows down
+/// leaves its remaining tiles to the others.
+const TILES_PER_THREAD: usize = 6;
+/// Below this many multiply-adds thread 0 computes a layer alone: the claims would cost more than
+/// they save.
+const MIN_SPLIT_MADDS: usize = 1 << 16;
+
+/// A layer's output cut into `groups` of `panels_per` column panels × `chunks` of `blocks_per` row
+/// blocks (the last chunk also taking the `batch % MR` rows).
+struct Split {
+    panels: usize,
+    panels_per: usize,
+    blocks: usize,
+    blocks_per: usize,
+    chunks: usize,
+    count: usize,
+}
+
+impl Split {
+    fn new(batch: usize, outputs: usize, threads: usize) -> Split {
+        let (panels, blocks) = (panel_count(outputs), batch / MR);
+        let target = TILES_PER_THREAD * threads;
+        let panels_per = panels.div_ceil(target.min(panels));
+        let groups = panels.div_ceil(panels_per);
+        let row_chunks = blocks.max(1);
+        let blocks_per = row_chunks.div_ceil(target.div_ceil(groups).min(row_chunks));
+        let chunks = row_chunks.div_ceil(blocks_per);
+        Split { panels, panels_per, blocks, blocks_per, chunks, count: groups * chunks }
+    }
+
+    fn tile(&self, t: usize) -> Tiles {
+        let (group, chunk) = (t / self.chunks, t % self.chunks);
+        let panels = group * self.panels_per..((group + 1) * self.panels_per).min(self.panels);
+        let blocks = chunk * self.blocks_per..((chunk + 1) * self.blocks_per).min(self.blocks);
+        Tiles { panels, blocks, tail: chunk + 1 == self.chunks }
+    }
+}
+
+/// A barrier over `threads` threads, counting arrivals on a counter that only grows (from `base`,
+/// its value when the job began), so that no thread ever has to reset it.
+struct Barrier<'a> {
+    arrived: &'a AtomicU32,
+    base: u32,
+    threads: u32,
+    passed: u32,
+}
+
+impl Barrier<'_> {
+    fn wait(&mut self) {
+        self.passed += 1;
+        self.arrived.fetch_add(1, AcqRel);
+        while self.arrived.load(Acquire).wrapping_sub(self.base) < self.passed * self.threads {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Behind `abi::simdnet_pool_run`, whose doc states the contract.
+pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
+    let (layers, batch, threads) = (job.layers as usize, job.batch as usize, job.threads);
+    let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads, passed: 0 };
+    let mut src = job.x;
+    let mut previous: Option<(&ModelLayer, *mut f32)> = None;
+    for i in 0..layers {
+        let entry = unsafe { &*job.table.add(i) };
+        let (layer, dst) = (&entry.desc, destination(i, layers, job.hidden_a, job.hidden_b, job.y));
+        let shape = Shape { inputs: layer.inputs as usize, outputs: layer.outputs as usize };
+        if thread == 0 {
+            // The status `simdnet_model_forward` would return: 1 + the index of the layer that fails.
+            let status = if previous.is_some_and(|(done, y)| !unsafe { finish(done, y, batch, job.scratch) }) {
+                i as u32
+            } else if !(applies_after(layer.activation) || with_activation(layer.activation, layer.params, &mut |_| {})) {
+                1 + i as u32
+            } else {
+                unsafe { microkernel::interleave(src, batch, shape, job.scratch) };
+                0
+            };
+            job.next_tile.store(0, Relaxed);
+            job.status.store(status, Relaxed);
+        }
+        barrier.wait();
+        if job.status.load(Relaxed) != 0 {
+            return job.status.load(Relaxed);
+        }
+        let split = (batch * shape.inputs * shape.outputs >= MIN_SPLIT_MADDS).then(|| Split::new(batch, shape.outputs, threads as usize));
+        let mut compute = |act: &dyn ActivationLoops| match &split {
+            Some(split) => loop {
+                let t = job.next_tile.fetch_add(1, Relaxed) as usize;
+                if t >= split.count {
+                    break;
+                }
+                unsafe { microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
+            },
+            None if thread == 0 => unsafe {
+                microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, Tiles::all(batch, shape.outputs))
+            },
+            None => {}
+        };
+        if !with_activation(layer.activation, layer.params, &mut compute) {
+            compute(&Linear);
+        }
+        barrier.wait();
+        previous = Some((entry, dst));
+        src = dst;
+    }
+    match previous {
+        Some((last, y)) if thread == 0 && !unsafe { finish(last, y, batch, job.scratch) } => layers as u32,
+        _ => 0,
+    }
+}
+
+/// What follows a layer's tiles on thread 0: its activation if applied after them, then its steps;
+/// false if one of them cannot be applied.
+unsafe fn finish(entry: &ModelLayer, y: *mut f32, batch: usize, scratch: *mut f32) -> bool {
+    let layer = &entry.desc;
+    let act = layer.activation;
+    (!applies_after(act) || unsafe { apply_after(act, y, batch, layer.outputs as usize, layer.slopes, scratch) } == 0)
+        && unsafe { run_steps(entry, y, batch, scratch) }
+}
