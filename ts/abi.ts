@@ -47,6 +47,20 @@ export interface KernelExports {
   simdnet_train_step(step: number): number;
 }
 
+/** What the threaded builds export besides: they import their shared memory (`env.memory`). */
+export interface PoolExports {
+  /** Each instance's stack top: every thread needs its own stack. */
+  readonly __stack_pointer: WebAssembly.Global;
+  /** Runs the `PoolJob` at `job` as thread `thread` (0: the caller); thread 0's answer is `simdnet_model_forward`'s. */
+  simdnet_pool_run(job: number, thread: number): number;
+}
+
+/** The functions only the threaded builds export (`#[cfg(simdnet_threads)]` in abi.rs), after the others. */
+export const POOL_FUNCTIONS: readonly (keyof PoolExports)[] = ['simdnet_pool_run'];
+
+/** The initial size of the threaded builds' memory, in 64 KiB pages: the `--initial-memory` scripts/build-wasm.mjs links with. */
+export const THREADED_INITIAL_PAGES = 16;
+
 type KernelFunction = Exclude<keyof KernelExports, 'memory' | '__heap_base'>;
 
 /** Every function of `KernelExports` once: a missing or extra key does not compile. */
@@ -197,6 +211,46 @@ export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: La
   writeLayerDesc(memory, at + o.desc, desc);
   view.setUint32(o.steps, steps, true);
   view.setUint32(o.stepCount, stepCount, true);
+}
+
+/** The job the threads of a pool share (`PoolJob`): the counters they synchronise on, then `simdnet_model_forward`'s arguments. */
+export interface PoolJob {
+  table: number;
+  layers: number;
+  x: number;
+  batch: number;
+  hiddenA: number;
+  hiddenB: number;
+  y: number;
+  scratch: number;
+}
+
+export const POOL_JOB_BYTES = 96;
+export const POOL_JOB_OFFSETS = {
+  generation: 0,
+  threads: 4,
+  nextTile: 8,
+  arrived: 12,
+  base: 16,
+  status: 20,
+  table: 24,
+  layers: 28,
+  x: 32,
+  batch: 36,
+  hiddenA: 40,
+  hiddenB: 44,
+  y: 48,
+  scratch: 52,
+  layer: 56,
+} as const;
+
+/** Writes the arguments of the job at `at` (the counters belong to the pool, which sets them with Atomics). */
+export function writePoolJob(memory: WebAssembly.Memory, at: number, job: PoolJob): void {
+  const view = structView(memory, at, POOL_JOB_BYTES);
+  const o = POOL_JOB_OFFSETS;
+  for (const field of ['table', 'layers', 'x', 'batch', 'hiddenA', 'hiddenB', 'y', 'scratch'] as const) {
+    view.setUint32(o[field], job[field], true);
+  }
 }
 
 /** A layer of the training table (`TrainLayer`): its `LayerDesc`, then the byte addresses of its training buffers. */
