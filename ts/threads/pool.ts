@@ -22,6 +22,11 @@ import { WORKER_SOURCE } from './worker-source.js';
 export const WAKE_MIN_MADDS = 1 << 20;
 /** Each worker's stack: the `-zstack-size` the builds link with. */
 const STACK_BYTES = 65536;
+/** Where a `ModelLayer`'s sizes lie, in 32-bit words from its start. */
+const TABLE_WORDS = {
+  inputs: (MODEL_LAYER_OFFSETS.desc + LAYER_DESC_OFFSETS.inputs) / 4,
+  outputs: (MODEL_LAYER_OFFSETS.desc + LAYER_DESC_OFFSETS.outputs) / 4,
+};
 const WORDS = { generation: POOL_JOB_OFFSETS.generation / 4, threads: POOL_JOB_OFFSETS.threads / 4, arrived: POOL_JOB_OFFSETS.arrived / 4 };
 
 const NODE_WORKER_THREADS = 'node:worker_threads';
@@ -91,6 +96,7 @@ export class Pool {
   readonly #blocks: number[];
   readonly #job: number;
   readonly #words: Int32Array;
+  #table: Uint32Array;
   #failure: string | undefined;
   #stopped = false;
   #jobs = 0;
@@ -104,6 +110,7 @@ export class Pool {
     this.#job = blocks[0]!;
     // The job lies in the memory's first pages, which this view keeps covering as the memory grows.
     this.#words = new Int32Array(heap.memory.buffer, this.#job, POOL_JOB_BYTES / 4);
+    this.#table = new Uint32Array(heap.memory.buffer);
   }
 
   /** Starts `threads - 1` workers over `module` and `heap`'s shared memory; throws (having stopped them) if one fails. */
@@ -204,11 +211,22 @@ export class Pool {
       },
       simdnet_model_forward: (table, layers, x, batch, hiddenA, hiddenB, y, scratch) => {
         this.#check();
-        if (!this.#wakes(batch * largestLayer(memory, table, layers)))
-          return forward(table, layers, x, batch, hiddenA, hiddenB, y, scratch);
+        if (!this.#wakes(batch * this.#largestLayer(table, layers))) return forward(table, layers, x, batch, hiddenA, hiddenB, y, scratch);
         return this.#publish({ table, layers, x, batch, hiddenA, hiddenB, y, scratch });
       },
     };
+  }
+
+  /** The most multiply-adds per batch row of any layer of the model table at `table` (read on every call: a batch-1 path). */
+  #largestLayer(table: number, layers: number): number {
+    const stride = MODEL_LAYER_BYTES / 4;
+    // One view for every call: a shared memory's views stay valid when it grows, only too short for what lies beyond.
+    if (table / 4 + layers * stride > this.#table.length) this.#table = new Uint32Array(this.#heap.memory.buffer);
+    let most = 0;
+    for (let at = table / 4; at < table / 4 + layers * stride; at += stride) {
+      most = Math.max(most, this.#table[at + TABLE_WORDS.inputs]! * this.#table[at + TABLE_WORDS.outputs]!);
+    }
+    return most;
   }
 
   #wakes(madds: number): boolean {
@@ -232,15 +250,4 @@ export class Pool {
     Atomics.notify(words, WORDS.generation);
     return this.#run(this.#job, 0);
   }
-}
-
-/** The most multiply-adds per batch row of any layer of the model table at `table`. */
-function largestLayer(memory: WebAssembly.Memory, table: number, layers: number): number {
-  const words = new Uint32Array(memory.buffer, table, (layers * MODEL_LAYER_BYTES) / 4);
-  let most = 0;
-  for (let i = 0; i < layers; i++) {
-    const at = (i * MODEL_LAYER_BYTES + MODEL_LAYER_OFFSETS.desc) / 4;
-    most = Math.max(most, words[at + LAYER_DESC_OFFSETS.inputs / 4]! * words[at + LAYER_DESC_OFFSETS.outputs / 4]!);
-  }
-  return most;
 }
