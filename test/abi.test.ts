@@ -56,6 +56,7 @@ describe('the ABI', () => {
     expect(abi.OptimizerFlag).toEqual(crateCodes('optimizer_flag'));
     // The crate names the modes it tests for; any other mode computes the gradients.
     expect(abi.StepMode).toMatchObject(crateCodes('step_mode'));
+    expect(Object.fromEntries(Object.entries(abi.PoolJobKind).map(([k, v]) => [k.toLowerCase(), v]))).toEqual(crateCodes('job_kind'));
     expect(Number(abiRs.match(/^pub const AFFINE: u32 = (\d+);/m)?.[1])).toBe(abi.AFFINE_CODE);
   });
 

@@ -66,6 +66,21 @@ describe('threads', () => {
     },
   );
 
+  it.each(['relu', 'sigmoid', 'gelu', 'softplus'] as const)('splits %s over large tensors (in place too) into the same bits', (name) => {
+    for (const n of [(1 << 18) + 3, 1_000_003]) {
+      const x = random(n, n).map((v) => v * 10);
+      expectSameOnEveryPool((nn) => {
+        const input = nn.tensor(x);
+        const [y, inPlace] = [nn.activate(name, input), nn.activate(name, input, { inPlace: true })];
+        const results = [y.toArray(), inPlace.toArray()];
+        expectSameBits(results[1]!, results[0]!);
+        y.dispose();
+        input.dispose();
+        return results[0]!;
+      });
+    }
+  });
+
   const models: [string, LayerSpec[], number][] = [
     ['the Keras MLP', [...KERAS_MLP], 1024],
     [

@@ -215,6 +215,8 @@ export function writeModelLayer(memory: WebAssembly.Memory, at: number, desc: La
 
 /** The job the threads of a pool share (`PoolJob`): the counters they synchronise on, then `simdnet_model_forward`'s arguments. */
 export interface PoolJob {
+  /** A PoolJobKind. */
+  kind: number;
   table: number;
   layers: number;
   x: number;
@@ -225,7 +227,10 @@ export interface PoolJob {
   scratch: number;
 }
 
-export const POOL_JOB_BYTES = 96;
+/** `PoolJob.kind` (`job_kind`): a model's forward pass (or a dense layer's, as a one-layer table), or an elementwise activation. */
+export const PoolJobKind = { model: 0, activate: 1 } as const;
+
+export const POOL_JOB_BYTES = 100;
 export const POOL_JOB_OFFSETS = {
   generation: 0,
   threads: 4,
@@ -233,22 +238,23 @@ export const POOL_JOB_OFFSETS = {
   arrived: 12,
   base: 16,
   status: 20,
-  table: 24,
-  layers: 28,
-  x: 32,
-  batch: 36,
-  hiddenA: 40,
-  hiddenB: 44,
-  y: 48,
-  scratch: 52,
-  layer: 56,
+  kind: 24,
+  table: 28,
+  layers: 32,
+  x: 36,
+  batch: 40,
+  hiddenA: 44,
+  hiddenB: 48,
+  y: 52,
+  scratch: 56,
+  layer: 60,
 } as const;
 
 /** Writes the arguments of the job at `at` (the counters belong to the pool, which sets them with Atomics). */
 export function writePoolJob(memory: WebAssembly.Memory, at: number, job: PoolJob): void {
   const view = structView(memory, at, POOL_JOB_BYTES);
   const o = POOL_JOB_OFFSETS;
-  for (const field of ['table', 'layers', 'x', 'batch', 'hiddenA', 'hiddenB', 'y', 'scratch'] as const) {
+  for (const field of ['kind', 'table', 'layers', 'x', 'batch', 'hiddenA', 'hiddenB', 'y', 'scratch'] as const) {
     view.setUint32(o[field], job[field], true);
   }
 }

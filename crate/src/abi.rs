@@ -221,9 +221,16 @@ layout!(TrainStep: 96 {
     layers: 0, count: 4, x: 8, targets: 12, batch: 16, gradient_a: 20, gradient_b: 24, scratch: 28, mode: 32, loss: 36, optimizer: 52,
 });
 
-/// The job the threads of a pool share (threaded builds): a Sequential model's forward pass, which
-/// a single dense layer runs as a one-layer table (`layer`). The host writes it, bumps `generation`
-/// and wakes the workers; every thread then calls `simdnet_pool_run`.
+/// `PoolJob::kind`.
+pub mod job_kind {
+    /// `simdnet_model_forward`'s arguments (a single dense layer: a one-layer table, `layer`).
+    pub const MODEL: u32 = 0;
+    /// `simdnet_activate` of `layer.desc`'s activation and parameters over `batch` floats of `x` into `y`.
+    pub const ACTIVATE: u32 = 1;
+}
+
+/// The job the threads of a pool share (threaded builds), of a `job_kind`. The host writes it, bumps
+/// `generation` and wakes the workers; every thread then calls `simdnet_pool_run`.
 #[cfg_attr(not(simdnet_threads), allow(dead_code))]
 #[repr(C)]
 pub struct PoolJob {
@@ -238,6 +245,7 @@ pub struct PoolJob {
     pub(crate) base: u32,
     /// Set by thread 0 before a barrier: nonzero stops every thread (the status thread 0 returns).
     pub(crate) status: AtomicU32,
+    pub(crate) kind: u32,
     /// `simdnet_model_forward`'s arguments.
     pub(crate) table: *const ModelLayer,
     pub(crate) layers: u32,
@@ -250,9 +258,9 @@ pub struct PoolJob {
     /// The table of a single dense layer's job.
     pub(crate) layer: ModelLayer,
 }
-layout!(PoolJob: 96 {
-    generation: 0, threads: 4, next_tile: 8, arrived: 12, base: 16, status: 20, table: 24, layers: 28, x: 32, batch: 36, hidden_a: 40,
-    hidden_b: 44, y: 48, scratch: 52, layer: 56,
+layout!(PoolJob: 100 {
+    generation: 0, threads: 4, next_tile: 8, arrived: 12, base: 16, status: 20, kind: 24, table: 28, layers: 32, x: 36, batch: 40,
+    hidden_a: 44, hidden_b: 48, y: 52, scratch: 56, layer: 60,
 });
 
 /// Which build this is: 2 relaxed SIMD, 1 SIMD128, 0 scalar; lets the loader report what runs.
@@ -419,8 +427,8 @@ pub unsafe extern "C" fn simdnet_train_step(step: *mut TrainStep) -> u32 {
 }
 
 /// Runs the job at `job` as thread `thread` (0: the caller) of `job.threads` (threaded builds only):
-/// returns, on thread 0, what `simdnet_model_forward` would for the same arguments, with the same
-/// bits in `y`; the workers' answer is unused.
+/// returns, on thread 0, what `simdnet_model_forward` or `simdnet_activate` would for the same
+/// arguments, with the same bits in `y`; the workers' answer is unused.
 #[cfg(simdnet_threads)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_pool_run(job: *const PoolJob, thread: u32) -> u32 {

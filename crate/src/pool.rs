@@ -1,8 +1,9 @@
 //! The threaded builds' side of the worker pool: every thread (the caller as thread 0, and each
-//! worker) runs `run` over one `PoolJob`, a Sequential model's forward pass (a single dense layer is
-//! a one-layer model). Layer by layer, thread 0 prepares (interleaves x, applies the previous
-//! layer's row-wise activation and steps), a barrier, then every thread claims tiles of the layer
-//! through an atomic counter, a barrier. Each output is computed by one thread with the same
+//! worker) runs `run` over one `PoolJob`: a Sequential model's forward pass (a single dense layer is
+//! a one-layer model), or an elementwise activation, whose chunks every thread claims through an
+//! atomic counter. A model runs layer by layer: thread 0 prepares (interleaves x, applies the
+//! previous layer's row-wise activation and steps), a barrier, then every thread claims tiles of the
+//! layer through the counter, a barrier. Each output is computed by one thread with the same
 //! instructions as on one thread, so the results are the same bits whatever the thread count.
 //!
 //! The host wakes the workers (Atomics.notify on `PoolJob::generation`) and only for jobs large
@@ -10,7 +11,7 @@
 //! main thread may do.
 use core::sync::atomic::{AtomicU32, Ordering::*};
 
-use crate::abi::{ModelLayer, PoolJob};
+use crate::abi::{ModelLayer, PoolJob, job_kind};
 use crate::activation::{ActivationLoops, Linear, with_activation};
 use crate::dense::microkernel::{self, MR, Shape, Tiles};
 use crate::dense::packing::panel_count;
@@ -76,8 +77,37 @@ impl Barrier<'_> {
 
 /// Behind `abi::simdnet_pool_run`, whose doc states the contract.
 pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
+    let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads: job.threads, passed: 0 };
+    if job.kind == job_kind::ACTIVATE {
+        unsafe { activate(job, &mut barrier) }
+    } else {
+        unsafe { model_forward(job, thread, &mut barrier) }
+    }
+}
+
+/// Floats per claim of an elementwise activation: a multiple of the vector width, so that every
+/// float sits in the same lane of the same kind of vector as on one thread.
+const ACTIVATE_CHUNK: usize = 16384;
+
+/// `simdnet_activate` by chunks claimed through the counter; 1 (nothing written) for a code it
+/// does not apply elementwise.
+unsafe fn activate(job: &PoolJob, barrier: &mut Barrier) -> u32 {
+    let (n, x, y) = (job.batch as usize, job.x, job.y);
+    let layer = &job.layer.desc;
+    let done = with_activation(layer.activation, layer.params, &mut |act| loop {
+        let start = job.next_tile.fetch_add(1, Relaxed) as usize * ACTIVATE_CHUNK;
+        if start >= n {
+            break;
+        }
+        unsafe { crate::activation::activate(act, x.add(start), ACTIVATE_CHUNK.min(n - start), y.add(start)) };
+    });
+    // The caller reads y once it returns: every chunk must be written by then.
+    barrier.wait();
+    !done as u32
+}
+
+unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u32 {
     let (layers, batch, threads) = (job.layers as usize, job.batch as usize, job.threads);
-    let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads, passed: 0 };
     let mut src = job.x;
     let mut previous: Option<(&ModelLayer, *mut f32)> = None;
     for i in 0..layers {
