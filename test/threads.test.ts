@@ -103,6 +103,20 @@ describe('threads', () => {
     });
   });
 
+  it("gives the relaxed build's bits on its threaded variant", async () => {
+    const [one, two] = [await init({ variant: 'relaxed' }), await init({ variant: 'relaxed', threads: 2 })];
+    const [batch, inputs, units] = [333, 200, 301];
+    const x = random(batch * inputs, 12);
+    const run = (nn: Simdnet) => [
+      nn.dense({ inputDim: inputs, units, activation: 'swish', seed: 2 }).apply(x, batch),
+      nn.sequential([...KERAS_MLP]).predict(random(64 * 1024, 13), 1024),
+    ];
+    const expected = run(one);
+    run(two).forEach((y, i) => expectSameBits(y, expected[i]!));
+    expect(two.threadedCalls).toBe(2);
+    two.dispose();
+  });
+
   it('leaves batch-1 calls on the calling thread', () => {
     const nn = pools.get(2)!;
     const model = nn.sequential([...KERAS_MLP]);

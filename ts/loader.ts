@@ -151,11 +151,6 @@ export function threadedBuildUnavailable(options: InitOptions): string | undefin
   return undefined;
 }
 
-/** The threaded variant of the SIMD build `variant`, compiled. */
-export async function loadThreadedModule(variant: Variant): Promise<WebAssembly.Module> {
-  return readUrl(new URL(`./wasm/simdnet-${variant}-threads.wasm`, import.meta.url));
-}
-
 /** A shared memory for a threaded build, or why the engine refused one. */
 export function sharedMemory(): WebAssembly.Memory | string {
   try {
@@ -165,7 +160,8 @@ export function sharedMemory(): WebAssembly.Memory | string {
   }
 }
 
-export async function loadModule(options: InitOptions): Promise<WebAssembly.Module> {
+/** The module `options` name; of a bundled build, its threaded variant when `threaded` (see `threadedBuildUnavailable`). */
+export async function loadModule(options: InitOptions, threaded = false): Promise<WebAssembly.Module> {
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `init() options must be an object, got ${String(options)}`);
   const unknown = Object.keys(options).filter((key) => !INIT_KEYS.includes(key));
   if (unknown.length > 0) fail('INVALID_ARGUMENT', `unknown init() option ${unknown.join(', ')}; options: ${INIT_KEYS.join(', ')}`);
@@ -193,7 +189,7 @@ export async function loadModule(options: InitOptions): Promise<WebAssembly.Modu
         : '';
     fail('UNSUPPORTED_RUNTIME', `this engine cannot run the '${variant}' build${hint}`);
   }
-  return readUrl(bundledUrl(variant));
+  return readUrl(threaded ? new URL(`./wasm/simdnet-${variant}-threads.wasm`, import.meta.url) : bundledUrl(variant));
 }
 
 /** Instantiates a simdnet module; any other module (imports, missing exports) is an INVALID_ARGUMENT error. */

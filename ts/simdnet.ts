@@ -8,11 +8,9 @@ import type { LoadModelOptions } from './io/read.js';
 import {
   type InitOptions,
   type Variant,
-  bestVariant,
   instantiate,
   instantiateThreaded,
   loadModule,
-  loadThreadedModule,
   requestedThreads,
   sharedMemory,
   threadedBuildUnavailable,
@@ -170,25 +168,21 @@ export class Simdnet {
  * thread, `nn.threadsReason` saying why).
  */
 export async function init(options: InitOptions = {}): Promise<Simdnet> {
-  const module = await loadModule(options);
-  const threads = requestedThreads(options.threads);
-  let reason: string | undefined;
-  if (threads > 1) {
-    reason = threadedBuildUnavailable(options) ?? poolUnavailable();
-    const memory = reason === undefined ? sharedMemory() : reason;
-    if (typeof memory === 'string') reason = memory;
-    else {
-      const threaded = await loadThreadedModule(options.variant ?? bestVariant());
-      const wasm = await instantiateThreaded(threaded, memory);
-      const heap = new Heap(memory, wasm.__heap_base.value as number);
-      try {
-        const pool = await Pool.start(threaded, heap, wasm, threads);
-        return new Simdnet(new Context(pool.wrap(wasm), heap), pool);
-      } catch (e) {
-        reason = `the workers could not start: ${(e as Error).message}`;
-      }
+  const threads = options !== null && typeof options === 'object' ? requestedThreads(options.threads) : 1;
+  let reason = threads > 1 ? (threadedBuildUnavailable(options) ?? poolUnavailable()) : undefined;
+  const memory = threads > 1 && reason === undefined ? sharedMemory() : undefined;
+  if (typeof memory === 'string') reason = memory;
+  else if (memory !== undefined) {
+    const module = await loadModule(options, true);
+    const wasm = await instantiateThreaded(module, memory);
+    const heap = new Heap(memory, wasm.__heap_base.value as number);
+    try {
+      const pool = await Pool.start(module, heap, wasm, threads);
+      return new Simdnet(new Context(pool.wrap(wasm), heap), pool);
+    } catch (e) {
+      reason = `the workers could not start: ${(e as Error).message}`;
     }
   }
-  const wasm = await instantiate(module);
+  const wasm = await instantiate(await loadModule(options));
   return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)), undefined, reason);
 }
