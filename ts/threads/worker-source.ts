@@ -18,12 +18,14 @@ async function start({ module, memory, job, stackTop, thread }, post) {
   }
 }
 // import(), not require: a Node eval worker is an ES module when its parent ran with --input-type=module.
+// Node's parentPort wherever there is one: Bun's node:worker_threads workers also have a \`self\` that never
+// receives their messages.
 (async () => {
-  const node = typeof self === 'undefined';
-  const port = node ? (await import('node:worker_threads')).parentPort : self;
-  const post = (message) => port.postMessage(message);
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  const port = isNode ? (await import('node:worker_threads')).parentPort : null;
+  const post = (message) => (port ?? self).postMessage(message);
   const run = (init) => start(init, post).catch((e) => post({ error: String((e && e.stack) || e) }));
-  if (node) port.once('message', run);
+  if (port) port.once('message', run);
   else self.onmessage = (event) => { self.onmessage = null; run(event.data); };
 })();
 `;
