@@ -187,6 +187,18 @@ describe('threads', () => {
   });
 
   const dist = fileURLToPath(new URL('../dist/ts/index.js', import.meta.url));
+  const runtime = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/.bin/${path}`, import.meta.url));
+  const check = fileURLToPath(new URL('./fixtures/threads-check.mjs', import.meta.url));
+  it.each([
+    ['Deno', runtime('deno'), ['run', '--allow-read', check]],
+    ['Bun', runtime('bun'), [check]],
+    ['Node (installed)', runtime('node'), [check]],
+  ])('splits the same bits under %s, whose process then exits by itself', (_name, bin, args) => {
+    if (!existsSync(dist) || !existsSync(bin)) return void console.warn(`[threads] ${_name}: skipped, ${bin} or ${dist} missing`);
+    const out = execFileSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual({ threads: 2, reason: null, threadedCalls: 1, same: true });
+  });
+
   it.skipIf(!existsSync(dist))('lets a Node process with an idle pool exit by itself', () => {
     const script = `
       const { init } = await import(${JSON.stringify(dist)});
