@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ActivationSpec, KERAS_MLP, type LayerSpec, type Simdnet, SimdnetError, init } from '../ts/index.js';
+import { instantiateThreaded, loadModule, sharedMemory } from '../ts/loader.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import { expectSameBits } from './helpers.js';
 
@@ -115,6 +116,22 @@ describe('threads', () => {
     run(two).forEach((y, i) => expectSameBits(y, expected[i]!));
     expect(two.threadedCalls).toBe(2);
     two.dispose();
+  });
+
+  it('initialises the data segments once: a second instance over the memory leaves them as they are', async () => {
+    const module = await loadModule({ variant }, true);
+    const memory = sharedMemory() as WebAssembly.Memory;
+    const first = await instantiateThreaded(module, memory);
+    const [start, end] = [
+      first.__stack_pointer.value as number,
+      (first as unknown as { __data_end: WebAssembly.Global }).__data_end.value as number,
+    ];
+    expect(end).toBeGreaterThan(start);
+    const data = new Uint8Array(memory.buffer, start, end - start);
+    const marked = data.map((b) => b ^ 0xff);
+    data.set(marked);
+    await instantiateThreaded(module, memory);
+    expect(new Uint8Array(memory.buffer, start, end - start)).toEqual(marked);
   });
 
   it('leaves batch-1 calls on the calling thread', () => {
