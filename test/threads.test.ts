@@ -2,6 +2,11 @@
 // the thread count and tile shapes; growth, dead workers and the process lifecycle.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ActivationSpec, KERAS_MLP, type LayerSpec, type Simdnet, SimdnetError, init } from '../ts/index.js';
@@ -10,6 +15,7 @@ import { seededRandom, uniform } from '../ts/random.js';
 import { expectSameBits } from './helpers.js';
 
 const variant = 'simd';
+const CHROMIUM = '/usr/bin/chromium';
 const single = await init({ variant });
 const pools = new Map<number, Simdnet>();
 for (const threads of [2, 3, 4]) pools.set(threads, await init({ variant, threads }));
@@ -214,6 +220,43 @@ describe('threads', () => {
     if (!existsSync(dist) || !existsSync(bin)) return void console.warn(`[threads] ${_name}: skipped, ${bin} or ${dist} missing`);
     const out = execFileSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
     expect(JSON.parse(out)).toEqual({ threads: 2, reason: null, threadedCalls: 1, same: true });
+  });
+
+  it.skipIf(!existsSync(dist) || !existsSync(CHROMIUM)).each([
+    ['splits the same bits in Chromium on a cross-origin isolated page', true, { threads: 2, reason: null, threadedCalls: 1 }],
+    [
+      'runs one thread in Chromium on a page that is not cross-origin isolated, saying why',
+      false,
+      {
+        threads: 1,
+        reason: expect.stringMatching(/cross-origin isolated/),
+        threadedCalls: 0,
+      },
+    ],
+  ])('%s', async (_name, isolated, expected) => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const server = createServer(async (req, res) => {
+      const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+      const type = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' }[
+        extname(path)
+      ];
+      const body = path.startsWith(root) ? await readFile(path).catch(() => undefined) : undefined;
+      if (body === undefined) return void res.writeHead(404).end();
+      const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      res.writeHead(200, { 'content-type': type ?? 'application/octet-stream', ...isolation }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/test/fixtures/threads-check.html`);
+      await page.waitForFunction(() => (globalThis as { threadsCheck?: unknown }).threadsCheck, null, { timeout: 30_000 });
+      const seen = await page.evaluate(() => (globalThis as { threadsCheck?: unknown }).threadsCheck);
+      expect(seen).toEqual({ ...expected, same: true });
+    } finally {
+      await browser.close();
+      server.close();
+    }
   });
 
   it.skipIf(!existsSync(dist))('lets a Node process with an idle pool exit by itself', () => {

@@ -78,10 +78,11 @@ async function spawn(): Promise<PoolWorker> {
 
 /** Why this engine cannot run a pool, or undefined when it can. */
 export function poolUnavailable(): string | undefined {
-  if (typeof SharedArrayBuffer === 'undefined') return 'this engine has no SharedArrayBuffer';
+  // First: a page that is not cross-origin isolated has no SharedArrayBuffer either, and this says what to do.
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
     return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)';
   }
+  if (typeof SharedArrayBuffer === 'undefined') return 'this engine has no SharedArrayBuffer';
   if (!isNode && typeof Worker === 'undefined') return 'this runtime has no Worker API';
   return undefined;
 }
