@@ -222,6 +222,7 @@ layout!(TrainStep: 96 {
 });
 
 /// `PoolJob::kind`.
+#[cfg_attr(not(simdnet_threads), allow(dead_code))]
 pub mod job_kind {
     /// `simdnet_model_forward`'s arguments (a single dense layer: a one-layer table, `layer`).
     pub const MODEL: u32 = 0;

@@ -37,9 +37,11 @@ struct Split {
 }
 
 impl Split {
-    fn new(batch: usize, outputs: usize, threads: usize) -> Split {
-        let (panels, blocks) = (panel_count(outputs), batch / MR);
-        let target = TILES_PER_THREAD * threads;
+    /// `TILES_PER_THREAD` tiles per thread where the output has that many panels and row blocks, or
+    /// one tile (whichever thread claims it) for a layer under `MIN_SPLIT_MADDS`.
+    fn new(batch: usize, shape: Shape, threads: usize) -> Split {
+        let (panels, blocks) = (panel_count(shape.outputs), batch / MR);
+        let target = if batch * shape.inputs * shape.outputs >= MIN_SPLIT_MADDS { TILES_PER_THREAD * threads } else { 1 };
         let panels_per = panels.div_ceil(target.min(panels));
         let groups = panels.div_ceil(panels_per);
         let row_chunks = blocks.max(1);
@@ -78,10 +80,11 @@ impl Barrier<'_> {
 /// Behind `abi::simdnet_pool_run`, whose doc states the contract.
 pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
     let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads: job.threads, passed: 0 };
-    if job.kind == job_kind::ACTIVATE {
-        unsafe { activate(job, &mut barrier) }
-    } else {
-        unsafe { model_forward(job, thread, &mut barrier) }
+    match job.kind {
+        job_kind::MODEL => unsafe { model_forward(job, thread, &mut barrier) },
+        job_kind::ACTIVATE => unsafe { activate(job, &mut barrier) },
+        // Every thread reads the same kind, so all of them return here, none waiting at a barrier.
+        _ => 1,
     }
 }
 
@@ -131,19 +134,13 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
         if job.status.load(Relaxed) != 0 {
             return job.status.load(Relaxed);
         }
-        let split = (batch * shape.inputs * shape.outputs >= MIN_SPLIT_MADDS).then(|| Split::new(batch, shape.outputs, threads as usize));
-        let mut compute = |act: &dyn ActivationLoops| match &split {
-            Some(split) => loop {
-                let t = job.next_tile.fetch_add(1, Relaxed) as usize;
-                if t >= split.count {
-                    break;
-                }
-                unsafe { microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
-            },
-            None if thread == 0 => unsafe {
-                microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, Tiles::all(batch, shape.outputs))
-            },
-            None => {}
+        let split = Split::new(batch, shape, threads as usize);
+        let mut compute = |act: &dyn ActivationLoops| loop {
+            let t = job.next_tile.fetch_add(1, Relaxed) as usize;
+            if t >= split.count {
+                break;
+            }
+            unsafe { microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
         };
         if !with_activation(layer.activation, layer.params, &mut compute) {
             compute(&Linear);

@@ -195,7 +195,7 @@ pub fn scratch_len(batch: usize, inputs: usize) -> Option<usize> {
 }
 
 /// Interleaves the full `MR`-row blocks of x into `scratch` (`scratch_len` floats), as `tiles` reads them.
-#[inline(never)]
+#[inline(always)]
 pub unsafe fn interleave(x: *const f32, batch: usize, shape: Shape, scratch: *mut f32) {
     let block = MR * shape.inputs;
     for b in 0..batch / MR {
@@ -223,7 +223,7 @@ impl Tiles {
 /// Computes the rectangle `tiles` of `y = act(x · W + b)`, the row blocks of x read from `scratch`
 /// as `interleave` left them: panel by panel, so that one panel (≤ (inputs+1)·32 bytes) stays in L1
 /// while the row blocks stream past it.
-#[inline(never)]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn tiles(
     act: &dyn ActivationLoops,
@@ -261,6 +261,7 @@ pub unsafe fn tiles(
 }
 
 /// `y = act(x · W + b)` on one thread, with `scratch_len` floats of `scratch`.
+#[inline(never)]
 pub unsafe fn gemm(
     act: &dyn ActivationLoops,
     x: *const f32,
