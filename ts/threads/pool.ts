@@ -23,6 +23,8 @@ import { WORKER_SOURCE } from './worker-source.js';
 export const WAKE_MIN_MADDS = 1 << 20;
 /** The same for an elementwise activation, in floats: relu runs ~2^18 floats in 30 µs, sigmoid in 250 µs. */
 export const WAKE_MIN_FLOATS = 1 << 18;
+/** How long `init()` waits for the workers to instantiate the module before running on one thread. */
+const START_TIMEOUT_MS = 10_000;
 /** Each worker's stack: the `-zstack-size` the builds link with. */
 const STACK_BYTES = 65536;
 /** Where a `ModelLayer`'s sizes lie, in 32-bit words from its start. */
@@ -76,6 +78,17 @@ async function spawn(): Promise<PoolWorker> {
   };
 }
 
+/** `promise`, or a rejection with `message` after `ms` (the timer does not outlive the promise). */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Why this engine cannot run a pool, or undefined when it can. */
 export function poolUnavailable(): string | undefined {
   // First: a page that is not cross-origin isolated has no SharedArrayBuffer either, and this says what to do.
@@ -124,8 +137,8 @@ export class Pool {
     try {
       for (let i = 1; i < threads; i++) blocks.push(heap.alloc(STACK_BYTES));
       const job = blocks[0]!;
-      new Int32Array(heap.memory.buffer, job, POOL_JOB_BYTES / 4).fill(0);
-      Atomics.store(new Int32Array(heap.memory.buffer, job, POOL_JOB_BYTES / 4), WORDS.threads, threads);
+      const words = new Int32Array(heap.memory.buffer, job, POOL_JOB_BYTES / 4).fill(0);
+      Atomics.store(words, WORDS.threads, threads);
       const ready = [];
       for (let thread = 1; thread < threads; thread++) {
         const worker = await spawn();
@@ -140,7 +153,7 @@ export class Pool {
         );
         worker.post({ module, memory: heap.memory, job, stackTop: blocks[thread]! + STACK_BYTES, thread });
       }
-      await Promise.all(ready);
+      await withTimeout(Promise.all(ready), START_TIMEOUT_MS, `the workers did not start within ${START_TIMEOUT_MS / 1000} s`);
     } catch (e) {
       for (const worker of workers) worker.terminate();
       for (const block of blocks) heap.release(block);
