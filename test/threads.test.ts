@@ -88,6 +88,23 @@ describe('threads', () => {
     }
   });
 
+  it.each([
+    ['softmax', 1000],
+    ['log_softmax', 333],
+    ['softmin', 70_000],
+    ['glu', 4096],
+  ] as const)('splits %s over large tensors by rows (axis %i) into the same bits', (name, axisSize) => {
+    const x = random(300 * 1000, axisSize).map((v) => v * 20);
+    expectSameOnEveryPool((nn) => {
+      const input = nn.tensor(x.subarray(0, Math.floor(x.length / axisSize) * axisSize));
+      const y = nn.activate(name, input, { axisSize });
+      const result = y.toArray();
+      y.dispose();
+      input.dispose();
+      return result;
+    });
+  });
+
   const models: [string, LayerSpec[], number][] = [
     ['the Keras MLP', [...KERAS_MLP], 1024],
     [

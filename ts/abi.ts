@@ -227,8 +227,8 @@ export interface PoolJob {
   scratch: number;
 }
 
-/** `PoolJob.kind` (`job_kind`): a model's forward pass (or a dense layer's, as a one-layer table), or an elementwise activation. */
-export const PoolJobKind = { model: 0, activate: 1 } as const;
+/** `PoolJob.kind` (`job_kind`): a model's forward pass (or a dense layer's, as a one-layer table), an elementwise or a row-wise activation. */
+export const PoolJobKind = { model: 0, activate: 1, rowwise: 2 } as const;
 
 export const POOL_JOB_BYTES = 100;
 export const POOL_JOB_OFFSETS = {

@@ -228,6 +228,9 @@ pub mod job_kind {
     pub const MODEL: u32 = 0;
     /// `simdnet_activate` of `layer.desc`'s activation and parameters over `batch` floats of `x` into `y`.
     pub const ACTIVATE: u32 = 1;
+    /// `simdnet_rowwise` of `layer.desc.activation` over `batch` rows of `layer.desc.inputs` floats of
+    /// `x` into `y`, for the codes that need no scratch (every thread would share it).
+    pub const ROWWISE: u32 = 2;
 }
 
 /// The job the threads of a pool share (threaded builds), of a `job_kind`. The host writes it, bumps

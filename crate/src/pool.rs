@@ -12,7 +12,7 @@
 use core::sync::atomic::{AtomicU32, Ordering::*};
 
 use crate::abi::{ModelLayer, PoolJob, job_kind};
-use crate::activation::{ActivationLoops, Linear, with_activation};
+use crate::activation::{ActivationLoops, Linear, rowwise, with_activation};
 use crate::dense::microkernel::{self, MR, Shape, Tiles};
 use crate::dense::packing::panel_count;
 use crate::dense::{applies_after, apply_after};
@@ -83,6 +83,7 @@ pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
     match job.kind {
         job_kind::MODEL => unsafe { model_forward(job, thread, &mut barrier) },
         job_kind::ACTIVATE => unsafe { activate(job, &mut barrier) },
+        job_kind::ROWWISE => unsafe { rowwise_rows(job, &mut barrier) },
         // Every thread reads the same kind, so all of them return here, none waiting at a barrier.
         _ => 1,
     }
@@ -107,6 +108,25 @@ unsafe fn activate(job: &PoolJob, barrier: &mut Barrier) -> u32 {
     // The caller reads y once it returns: every chunk must be written by then.
     barrier.wait();
     !done as u32
+}
+
+/// `rowwise` by blocks of whole rows (about `ACTIVATE_CHUNK` floats) claimed through the counter;
+/// 1 (nothing written) for a code or width it cannot apply, which every thread finds alike.
+unsafe fn rowwise_rows(job: &PoolJob, barrier: &mut Barrier) -> u32 {
+    let (rows, cols, code) = (job.batch as usize, job.layer.desc.inputs as usize, job.layer.desc.activation);
+    let out_cols = if code == crate::abi::code::GLU { cols / 2 } else { cols };
+    let per_claim = (ACTIVATE_CHUNK / cols.max(1)).max(1);
+    let mut status = 0;
+    loop {
+        let first = job.next_tile.fetch_add(1, Relaxed) as usize * per_claim;
+        if first >= rows {
+            break;
+        }
+        let (x, y) = unsafe { (job.x.add(first * cols), job.y.add(first * out_cols)) };
+        status |= unsafe { rowwise(code, x, per_claim.min(rows - first), cols, y, core::ptr::null_mut()) };
+    }
+    barrier.wait();
+    status
 }
 
 unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u32 {

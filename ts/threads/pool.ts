@@ -5,6 +5,7 @@ import {
   POOL_JOB_BYTES,
   POOL_JOB_OFFSETS,
   PoolJobKind,
+  RowwiseCode,
   type KernelExports,
   type PoolExports,
   type PoolJob,
@@ -210,11 +211,11 @@ export class Pool {
   }
 
   /**
-   * `wasm` with `simdnet_dense`, `simdnet_model_forward` and `simdnet_activate` running on the pool when the work is
+   * `wasm` with `simdnet_dense`, `simdnet_model_forward`, `simdnet_activate` and `simdnet_rowwise` running on the pool when the work is
    * large enough; every other call (and every call once the pool is stopped) goes to `wasm` itself.
    */
   wrap(wasm: KernelExports): KernelExports {
-    const { simdnet_dense: dense, simdnet_model_forward: forward, simdnet_activate: activate } = wasm;
+    const { simdnet_dense: dense, simdnet_model_forward: forward, simdnet_activate: activate, simdnet_rowwise: rowwise } = wasm;
     const memory = this.#heap.memory;
     return {
       ...wasm,
@@ -239,6 +240,14 @@ export class Pool {
         const layer = this.#job + POOL_JOB_OFFSETS.layer;
         writeModelLayer(memory, layer, { packed: 0, inputs: 0, outputs: 0, activation: code, params: [p0, p1, p2], slopes: 0 }, 0, 0);
         return this.#publish({ kind: PoolJobKind.activate, table: 0, layers: 0, x, batch: n, hiddenA: 0, hiddenB: 0, y, scratch: 0 });
+      },
+      simdnet_rowwise: (code, x, rows, cols, y, scratch) => {
+        this.#check();
+        // sparsemax sorts each row in the scratch, which the threads would share.
+        if (code === RowwiseCode.sparsemax || !this.#wakes(rows * cols, WAKE_MIN_FLOATS)) return rowwise(code, x, rows, cols, y, scratch);
+        const layer = this.#job + POOL_JOB_OFFSETS.layer;
+        writeModelLayer(memory, layer, { packed: 0, inputs: cols, outputs: 0, activation: code, params: [0, 0, 0], slopes: 0 }, 0, 0);
+        return this.#publish({ kind: PoolJobKind.rowwise, table: 0, layers: 0, x, batch: rows, hiddenA: 0, hiddenB: 0, y, scratch: 0 });
       },
     };
   }
