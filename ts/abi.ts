@@ -227,7 +227,7 @@ export interface PoolJob {
   scratch: number;
 }
 
-/** `PoolJob.kind` (`job_kind`): a model's forward pass (or a dense layer's, as a one-layer table), an elementwise or a row-wise activation. */
+/** `PoolJob.kind` (`job_kind`): a model's forward pass (a dense layer's: a one-layer table), an elementwise or row-wise activation. */
 export const PoolJobKind = { model: 0, activate: 1, rowwise: 2 } as const;
 
 export const POOL_JOB_BYTES = 100;

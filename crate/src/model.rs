@@ -18,8 +18,9 @@ pub unsafe fn forward(
         let entry = unsafe { &*table.add(i) };
         let (layer, dst) = (&entry.desc, destination(i, layers, hidden_a, hidden_b, y));
         let [p0, p1, p2] = layer.params;
+        let outputs = layer.outputs as usize;
         let status = unsafe {
-            simdnet_dense(src, batch, layer.inputs as usize, layer.outputs as usize, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
+            simdnet_dense(src, batch, layer.inputs as usize, outputs, layer.packed, layer.activation, p0, p1, p2, layer.slopes, dst, scratch)
         };
         if status != 0 || !unsafe { run_steps(entry, dst, batch, scratch) } {
             return 1 + i as u32;

@@ -90,8 +90,9 @@ relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000.
         return;
       }
       const runtime = `Node ${process.versions.node} (V8 ${process.versions.v8})`;
+      const threadsNote = threads > 1 ? `one thread, and ${threads} (the rows marked ×${threads})` : 'one thread';
       console.log(
-        `simdnet bench: builds ${variants.join(', ')}; peers ${peers.join(', ') || 'none installed'}; ${runtime}; ${threads > 1 ? `one thread, and ${threads} (×${threads})` : 'one thread'}\n`,
+        `simdnet bench: builds ${variants.join(', ')}; peers ${peers.join(', ') || 'none installed'}; ${runtime}; ${threadsNote}\n`,
       );
       console.log(formatTable(rows));
     },

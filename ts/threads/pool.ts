@@ -164,7 +164,7 @@ export class Pool {
     for (const worker of workers) {
       worker.listen(
         () => {},
-        (why) => pool.#fail(why),
+        (why) => pool.#noteDeath(why),
       );
       // Only now: while they start, the workers are what the process waits for; an idle pool must not keep it alive.
       worker.unref();
@@ -177,7 +177,7 @@ export class Pool {
     return this.#stopped ? 0 : Math.ceil(POOL_JOB_BYTES / ALIGN) * ALIGN + (this.threads - 1) * STACK_BYTES;
   }
 
-  /** Whether calls still go to the workers (false once the pool is stopped or has failed). */
+  /** Whether calls still go to the workers: false once `stop()` ran (`nn.dispose()`, or the call that found a worker dead). */
   get running(): boolean {
     return !this.#stopped;
   }
@@ -192,7 +192,7 @@ export class Pool {
     return this.#failure;
   }
 
-  #fail(why: string): void {
+  #noteDeath(why: string): void {
     if (this.#stopped) return;
     this.#failure ??= why;
   }
@@ -211,8 +211,10 @@ export class Pool {
   }
 
   /**
-   * `wasm` with `simdnet_dense`, `simdnet_model_forward`, `simdnet_activate` and `simdnet_rowwise` running on the pool when the work is
-   * large enough; every other call (and every call once the pool is stopped) goes to `wasm` itself.
+   * `wasm` with `simdnet_dense`, `simdnet_model_forward`, `simdnet_activate` and `simdnet_rowwise`
+   * running on the pool when the work is large enough; every other call (and every call once the
+   * pool is stopped) goes to `wasm` itself. Other kernels (int8 GEMMs, training) can join the same
+   * way: a `job_kind` of their own in crate/src/abi.rs, split in crate/src/pool.rs, wrapped here.
    */
   wrap(wasm: KernelExports): KernelExports {
     const { simdnet_dense: dense, simdnet_model_forward: forward, simdnet_activate: activate, simdnet_rowwise: rowwise } = wasm;
