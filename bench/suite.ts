@@ -54,6 +54,8 @@ export interface BenchOptions {
   filter?: string;
   /** Leave the peers out even when installed. */
   noPeers?: boolean;
+  /** Above 1: each SIMD build also runs with this many threads (`init({ threads })`), as its own rows. */
+  threads?: number;
   /** Called after each task has run. */
   onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -349,7 +351,14 @@ function deviation(actual: Float32Array, expected: Float32Array): number {
 
 export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[]; variants: string[]; peers: string[] }> {
   const { Bench } = await loadTinybench();
-  const builds = await Promise.all(VARIANTS.filter(supports).map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]));
+  const threads = options.threads ?? 1;
+  const variants = VARIANTS.filter(supports);
+  const single = variants.map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]);
+  const pooled =
+    threads > 1 ? variants.filter((v) => v !== 'scalar').map(async (v) => [`${v} ×${threads}`, await init({ variant: v, threads })]) : [];
+  const builds = await Promise.all([...single, ...pooled] as Promise<[string, Simdnet]>[]);
+  const fallback = builds.find(([, nn]) => nn.threadsReason !== undefined);
+  if (fallback) throw new Error(`${fallback[0]}: ${fallback[1].threadsReason}`);
   const peers = options.noPeers ? [] : await loadPeers();
   const selected = workloads(builds, peers).filter((w) => !options.filter || w.name.includes(options.filter));
   let total = selected.reduce((n, w) => n + w.impls.length + 1, 0);

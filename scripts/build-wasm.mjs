@@ -19,6 +19,9 @@ const crateDir = join(root, 'crate');
 const outDir = join(root, 'ts', 'wasm');
 const targetDir = join(root, 'target');
 const sysroot = join(targetDir, 'wasm-sysroot');
+// wasm-ld links shared memory only if every object, `core` included, was compiled with atomics.
+const atomicsSysroot = join(targetDir, 'wasm-sysroot-atomics');
+const ATOMICS = '+atomics,+bulk-memory,+mutable-globals';
 const TARGET = 'wasm32-unknown-unknown';
 const DEBIAN_RUST_SRC = '/usr/src/rustc-1.96.0/library/core/src/lib.rs';
 const DEBIAN_PACKAGES = ['rustc-web', 'cargo-web', 'rust-web-src', 'rust-web-llvm', 'lld-22'];
@@ -28,7 +31,22 @@ export const VARIANTS = {
   relaxed: '+simd128,+relaxed-simd',
   simd: '+simd128',
   scalar: '-simd128',
+  // Shared memory for the worker pool (ts/threads/): a separate file, so that one thread costs nothing.
+  'relaxed-threads': `+simd128,+relaxed-simd,${ATOMICS}`,
+  'simd-threads': `+simd128,${ATOMICS}`,
 };
+
+/**
+ * The threaded builds import their (shared) memory: 16 pages to start with (THREADED_INITIAL_PAGES in
+ * ts/abi.ts, which creates it), wasm32's whole 4 GiB at most.
+ */
+const THREADED_LINK_ARGS = [
+  '--shared-memory',
+  '--import-memory',
+  '--initial-memory=1048576',
+  '--max-memory=4294967296',
+  '--export=__stack_pointer',
+];
 
 const log = (msg) => process.stderr.write(`[build-wasm] ${msg}\n`);
 
@@ -53,7 +71,7 @@ function debianRustc() {
     : null;
 }
 
-function sysrootReady(rustc) {
+function sysrootReady(rustc, sysroot) {
   const stamp = join(sysroot, 'rustc-version');
   const libdir = join(sysroot, 'lib', 'rustlib', TARGET, 'lib');
   return (
@@ -64,10 +82,11 @@ function sysrootReady(rustc) {
   );
 }
 
-function buildSysroot(rustc) {
+/** Builds `core` (with target `features`, if any) and an empty compiler_builtins into `sysroot`. */
+function buildSysroot(rustc, sysroot, features) {
   const libdir = join(sysroot, 'lib', 'rustlib', TARGET, 'lib');
   mkdirSync(libdir, { recursive: true });
-  log(`building core for ${TARGET} into ${relative(root, sysroot)} (about 25 s, once)`);
+  log(`building core for ${TARGET}${features ? ` (${features})` : ''} into ${relative(root, sysroot)} (about 25 s, once)`);
   const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
   const common = [
     '--edition',
@@ -82,6 +101,7 @@ function buildSysroot(rustc) {
     'panic=abort',
     '-C',
     'debuginfo=0',
+    ...(features ? ['-C', `target-feature=${features}`] : []),
   ];
   let r = run(rustc, [...common, '--crate-name', 'core', DEBIAN_RUST_SRC, '-o', join(libdir, 'libcore.rlib')], { env });
   if (!r.ok) throw new Error(`building core failed:\n${r.stderr}`);
@@ -115,7 +135,7 @@ function resolveToolchain() {
   const cargo = which('cargo');
   if (rustc && cargo && hasWasmTarget(rustc)) return { rustc, cargo, rustflags: [] };
   let deb = debianRustc();
-  if (deb && sysrootReady(deb.rustc)) return { ...deb, rustflags: ['--sysroot', sysroot] };
+  if (deb && sysrootReady(deb.rustc, sysroot)) return { ...deb, rustflags: ['--sysroot', sysroot] };
   if (which('rustup')) {
     const r = run('rustup', ['target', 'add', TARGET]);
     if (r.ok && rustc && cargo && hasWasmTarget(rustc)) return { rustc, cargo, rustflags: [] };
@@ -123,7 +143,7 @@ function resolveToolchain() {
   }
   if (!deb && aptInstall()) deb = debianRustc();
   if (deb) {
-    if (!sysrootReady(deb.rustc)) buildSysroot(deb.rustc);
+    if (!sysrootReady(deb.rustc, sysroot)) buildSysroot(deb.rustc, sysroot);
     return { ...deb, rustflags: ['--sysroot', sysroot] };
   }
   throw new Error(
@@ -131,6 +151,20 @@ function resolveToolchain() {
       `  - rustup (https://rustup.rs), then: rustup target add ${TARGET}\n` +
       `  - on Debian/Ubuntu: sudo apt-get install ${DEBIAN_PACKAGES.join(' ')} (then rerun this build)`,
   );
+}
+
+/**
+ * The sysroot of a `core` compiled with atomics, for the threaded builds: built from the library
+ * source Debian's rust-web-src ships (rustup's prebuilt `core` has no atomics; building it needs a
+ * nightly toolchain's -Zbuild-std, which this script does not attempt).
+ */
+function atomicsSysrootFor(tc) {
+  const deb = debianRustc();
+  if (!deb || deb.rustc !== tc.rustc) {
+    throw new Error(`the threaded builds need Debian's rustc-web and rust-web-src (sudo apt-get install ${DEBIAN_PACKAGES.join(' ')})`);
+  }
+  if (!sysrootReady(tc.rustc, atomicsSysroot)) buildSysroot(tc.rustc, atomicsSysroot, ATOMICS);
+  return atomicsSysroot;
 }
 
 function filesUnder(dir) {
@@ -205,6 +239,7 @@ function main() {
   mkdirSync(outDir, { recursive: true });
   for (const [variant, features] of Object.entries(VARIANTS)) {
     const variantTarget = join(targetDir, variant);
+    const threaded = features.includes('+atomics');
     const env = {
       ...process.env,
       RUSTC: tc.rustc,
@@ -213,13 +248,14 @@ function main() {
       // offset folding cannot undo (it needs inbounds/nuw address arithmetic); without it the loads
       // of one k-step share a base pointer and take their offsets as immediates.
       RUSTFLAGS: [
-        ...tc.rustflags,
+        ...(threaded ? ['--sysroot', atomicsSysrootFor(tc)] : tc.rustflags),
         '-C',
         `target-feature=${features}`,
         '-C',
         'link-arg=-zstack-size=65536',
         '-C',
         'llvm-args=-disable-lsr',
+        ...(threaded ? ['--cfg', 'simdnet_threads', ...THREADED_LINK_ARGS.flatMap((arg) => ['-C', `link-arg=${arg}`])] : []),
       ].join(' '),
       CARGO_TARGET_DIR: variantTarget,
     };
@@ -231,7 +267,7 @@ function main() {
     if (r.status !== 0) throw new Error(`cargo build (${variant}) failed`);
     const out = join(outDir, `simdnet-${variant}.wasm`);
     const built = join(variantTarget, TARGET, 'release', 'simdnet.wasm');
-    const imports = importsOf(readFileSync(built));
+    const imports = importsOf(readFileSync(built)).filter((name) => !(threaded && name === 'env.memory'));
     if (imports.length) throw new Error(`the ${variant} build imports ${imports.join(', ')}; the kernels must be self-contained`);
     copyFileSync(built, out);
     log(`${variant}: ${relative(root, out)} ${statSync(out).size} bytes (${((performance.now() - t0) / 1000).toFixed(1)} s, ${version})`);

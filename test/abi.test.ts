@@ -57,14 +57,22 @@ describe('the ABI', () => {
     // The crate names the modes it tests for; any other mode computes the gradients.
     expect(abi.StepMode).toMatchObject(crateCodes('step_mode'));
     expect(abi.WeightFormat).toEqual(crateCodes('weight_format'));
+    expect(Object.fromEntries(Object.entries(abi.PoolJobKind).map(([k, v]) => [k.toLowerCase(), v]))).toEqual(crateCodes('job_kind'));
     expect(Number(abiRs.match(/^pub const AFFINE: u32 = (\d+);/m)?.[1])).toBe(abi.AFFINE_CODE);
   });
 
   it('lists the exported functions in abi.rs order, and no other crate file exports or lays out anything', () => {
     const exports = [...abiRs.matchAll(/#\[unsafe\(no_mangle\)\]\npub (?:unsafe )?extern "C" fn (\w+)/g)].map(([, name]) => name);
-    expect(abi.KERNEL_FUNCTIONS).toEqual(exports);
+    expect([...abi.KERNEL_FUNCTIONS, ...abi.POOL_FUNCTIONS]).toEqual(exports);
+    const threadedOnly = [...abiRs.matchAll(/#\[cfg\(simdnet_threads\)\]\n#\[unsafe\(no_mangle\)\]\npub (?:unsafe )?extern "C" fn (\w+)/g)];
+    expect(threadedOnly.map(([, name]) => name)).toEqual(abi.POOL_FUNCTIONS);
     const others = readdirSync(crateSrc, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.rs') && file !== 'abi.rs');
     expect(others.length).toBeGreaterThan(0);
     expect(others.filter((file) => /no_mangle|repr\(C\)|extern "C" fn \w/.test(readFileSync(new URL(file, crateSrc), 'utf8')))).toEqual([]);
+  });
+
+  it("creates the threaded builds' shared memory at the initial size they are linked with", () => {
+    const buildScript = readFileSync(new URL('../scripts/build-wasm.mjs', import.meta.url), 'utf8');
+    expect(Number(buildScript.match(/'--initial-memory=(\d+)'/)?.[1])).toBe(abi.THREADED_INITIAL_PAGES * 65536);
   });
 });

@@ -73,6 +73,20 @@ export interface KernelExports {
   simdnet_train_step(step: number): number;
 }
 
+/** What the threaded builds export besides: they import their shared memory (`env.memory`). */
+export interface PoolExports {
+  /** Each instance's stack top: every thread needs its own stack. */
+  readonly __stack_pointer: WebAssembly.Global;
+  /** Runs the `PoolJob` at `job` as thread `thread` (0: the caller); thread 0's answer is `simdnet_model_forward`'s. */
+  simdnet_pool_run(job: number, thread: number): number;
+}
+
+/** The functions only the threaded builds export (`#[cfg(simdnet_threads)]` in abi.rs), after the others. */
+export const POOL_FUNCTIONS: readonly (keyof PoolExports)[] = ['simdnet_pool_run'];
+
+/** The initial size of the threaded builds' memory, in 64 KiB pages: the `--initial-memory` scripts/build-wasm.mjs links with. */
+export const THREADED_INITIAL_PAGES = 16;
+
 type KernelFunction = Exclude<keyof KernelExports, 'memory' | '__heap_base'>;
 
 /** Every function of `KernelExports` once: a missing or extra key does not compile. */
@@ -239,6 +253,52 @@ export function writeModelLayer(
   view.setUint32(o.steps, steps, true);
   view.setUint32(o.stepCount, stepCount, true);
   view.setUint32(o.weights, weights, true);
+}
+
+/** The job the threads of a pool share (`PoolJob`): the counters they synchronise on, then `simdnet_model_forward`'s arguments. */
+export interface PoolJob {
+  /** A PoolJobKind. */
+  kind: number;
+  table: number;
+  layers: number;
+  x: number;
+  batch: number;
+  hiddenA: number;
+  hiddenB: number;
+  y: number;
+  scratch: number;
+}
+
+/** `PoolJob.kind` (`job_kind`): a model's forward pass (a dense layer's: a one-layer table), an elementwise or row-wise activation. */
+export const PoolJobKind = { model: 0, activate: 1, rowwise: 2 } as const;
+
+export const POOL_JOB_BYTES = 104;
+export const POOL_JOB_OFFSETS = {
+  generation: 0,
+  threads: 4,
+  nextTile: 8,
+  arrived: 12,
+  base: 16,
+  status: 20,
+  kind: 24,
+  table: 28,
+  layers: 32,
+  x: 36,
+  batch: 40,
+  hiddenA: 44,
+  hiddenB: 48,
+  y: 52,
+  scratch: 56,
+  layer: 60,
+} as const;
+
+/** Writes the arguments of the job at `at` (the counters belong to the pool, which sets them with Atomics). */
+export function writePoolJob(memory: WebAssembly.Memory, at: number, job: PoolJob): void {
+  const view = structView(memory, at, POOL_JOB_BYTES);
+  const o = POOL_JOB_OFFSETS;
+  for (const field of ['kind', 'table', 'layers', 'x', 'batch', 'hiddenA', 'hiddenB', 'y', 'scratch'] as const) {
+    view.setUint32(o[field], job[field], true);
+  }
 }
 
 /** A layer of the training table (`TrainLayer`): its `LayerDesc`, then the byte addresses of its training buffers. */

@@ -9,7 +9,9 @@ export type ErrorCode =
   /** A model file (simdnet, TF.js or ONNX) that is malformed, inconsistent, or names weights outside its folder. */
   | 'INVALID_MODEL'
   /** A file or URL that could not be read or fetched (the message names it). */
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  /** A worker of the thread pool died (the message says how); the call did nothing, and later ones run on one thread. */
+  | 'WORKER_FAILED';
 
 /** The one error class simdnet throws. Every check runs before any wasm memory is touched. */
 export class SimdnetError extends Error {

@@ -1,4 +1,4 @@
-import { KERNEL_FUNCTIONS, type KernelExports } from './abi.js';
+import { KERNEL_FUNCTIONS, type KernelExports, POOL_FUNCTIONS, type PoolExports, THREADED_INITIAL_PAGES } from './abi.js';
 import { fail } from './errors.js';
 import { isNode, readBytes, toUrl } from './io/read.js';
 
@@ -15,6 +15,13 @@ export interface InitOptions {
   url?: string | URL;
   /** Which bundled build to load when none of the above is given; default: the fastest this engine validates. */
   variant?: Variant;
+  /**
+   * Threads that split large dense layers and models (default 1); 'auto': one per core. Where the
+   * engine cannot run them (no Worker or SharedArrayBuffer, a page that is not cross-origin isolated,
+   * the scalar build, a module given by `module`, `bytes` or `url`), one thread runs and
+   * `nn.threadsReason` says why.
+   */
+  threads?: number | 'auto';
 }
 
 // Tiny modules, each running the instruction that its build needs: a v128 op for the SIMD builds;
@@ -116,9 +123,45 @@ async function readUrl(url: URL): Promise<WebAssembly.Module> {
   return compile(await response.arrayBuffer(), url.href);
 }
 
-const INIT_KEYS: readonly string[] = ['module', 'bytes', 'url', 'variant'];
+const INIT_KEYS: readonly string[] = ['module', 'bytes', 'url', 'variant', 'threads'];
 
-export async function loadModule(options: InitOptions): Promise<WebAssembly.Module> {
+/** The most threads `init()` starts: beyond, the shared memory's bandwidth is the limit anyway. */
+export const MAX_THREADS = 64;
+
+/** `init()`'s `threads` option as a count (1 when absent), or an INVALID_ARGUMENT error. */
+export function requestedThreads(threads: InitOptions['threads']): number {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') {
+    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    const cores = isNode ? (process as unknown as { availableParallelism?: () => number }).availableParallelism?.() : undefined;
+    return Math.min(MAX_THREADS, Math.max(1, cores ?? nav?.hardwareConcurrency ?? 1));
+  }
+  if (!Number.isSafeInteger(threads) || (threads as number) < 1 || (threads as number) > MAX_THREADS) {
+    fail('INVALID_ARGUMENT', `init({ threads }) must be 'auto' or an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  }
+  return threads as number;
+}
+
+/** Why `options` cannot load a threaded build (the engine's own limits aside), or undefined. */
+export function threadedBuildUnavailable(options: InitOptions): string | undefined {
+  if (options.module !== undefined || options.bytes !== undefined || options.url !== undefined) {
+    return 'threads need a bundled build (init without module, bytes or url)';
+  }
+  if ((options.variant ?? bestVariant()) === 'scalar') return 'the scalar build has no threaded variant (it is for engines without SIMD)';
+  return undefined;
+}
+
+/** A shared memory for a threaded build, or why the engine refused one. */
+export function sharedMemory(): WebAssembly.Memory | string {
+  try {
+    return new WebAssembly.Memory({ initial: THREADED_INITIAL_PAGES, maximum: 65536, shared: true });
+  } catch (e) {
+    return `this engine cannot create a shared WebAssembly.Memory (${(e as Error).message})`;
+  }
+}
+
+/** The module `options` name; of a bundled build, its threaded variant when `threaded` (see `threadedBuildUnavailable`). */
+export async function loadModule(options: InitOptions, threaded = false): Promise<WebAssembly.Module> {
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `init() options must be an object, got ${String(options)}`);
   const unknown = Object.keys(options).filter((key) => !INIT_KEYS.includes(key));
   if (unknown.length > 0) fail('INVALID_ARGUMENT', `unknown init() option ${unknown.join(', ')}; options: ${INIT_KEYS.join(', ')}`);
@@ -146,21 +189,41 @@ export async function loadModule(options: InitOptions): Promise<WebAssembly.Modu
         : '';
     fail('UNSUPPORTED_RUNTIME', `this engine cannot run the '${variant}' build${hint}`);
   }
-  return readUrl(bundledUrl(variant));
+  return readUrl(threaded ? new URL(`./wasm/simdnet-${variant}-threads.wasm`, import.meta.url) : bundledUrl(variant));
 }
 
 /** Instantiates a simdnet module; any other module (imports, missing exports) is an INVALID_ARGUMENT error. */
 export async function instantiate(module: WebAssembly.Module): Promise<KernelExports> {
+  const exports = await instantiateWith(module, {}, 'it cannot be instantiated without imports', true);
+  return exports as unknown as KernelExports;
+}
+
+/** Instantiates a threaded build over the shared `memory`. */
+export async function instantiateThreaded(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports & PoolExports> {
+  const exports = await instantiateWith(module, { env: { memory } }, 'it is not a threaded build', false);
+  const missing: string[] = POOL_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  if (!(exports.__stack_pointer instanceof WebAssembly.Global)) missing.push('__stack_pointer');
+  if (missing.length > 0) fail('INVALID_ARGUMENT', `not a threaded simdnet build: it lacks the exports ${missing.join(', ')}`);
+  return { ...exports, memory } as unknown as KernelExports & PoolExports;
+}
+
+/** The exports of `module` instantiated with `imports`, which must include the kernels (and `memory` if `exportsMemory`). */
+async function instantiateWith(
+  module: WebAssembly.Module,
+  imports: WebAssembly.Imports,
+  why: string,
+  exportsMemory: boolean,
+): Promise<Record<string, unknown>> {
   let instance: WebAssembly.Instance;
   try {
-    instance = await WebAssembly.instantiate(module, {});
+    instance = await WebAssembly.instantiate(module, imports);
   } catch (e) {
-    fail('INVALID_ARGUMENT', `not a simdnet module: it cannot be instantiated without imports (${(e as Error).message})`);
+    fail('INVALID_ARGUMENT', `not a simdnet module: ${why} (${(e as Error).message})`);
   }
   const exports = instance.exports as Record<string, unknown>;
   const missing: string[] = KERNEL_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
-  if (!(exports.memory instanceof WebAssembly.Memory)) missing.push('memory');
+  if (exportsMemory && !(exports.memory instanceof WebAssembly.Memory)) missing.push('memory');
   if (!(exports.__heap_base instanceof WebAssembly.Global)) missing.push('__heap_base');
   if (missing.length > 0) fail('INVALID_ARGUMENT', `not a simdnet module: it lacks the exports ${missing.join(', ')}`);
-  return exports as unknown as KernelExports;
+  return exports;
 }

@@ -161,6 +161,8 @@ export class Heap {
     } catch (e) {
       fail('OUT_OF_MEMORY', `the engine refused to grow wasm memory from ${end} by ${pages * PAGE} bytes (${(e as Error).message})`);
     }
+    // A shared memory's old views keep their old length rather than emptying: `f32` would not notice.
+    this.view = new Float32Array(this.memory.buffer);
     this.free.push({ start: end, size: pages * PAGE });
     this.mergeAround(this.free.length - 1);
     return this.free.length - 1;

@@ -5,10 +5,20 @@ import { type DenseConfig, DenseLayer } from './dense.js';
 import { fail } from './errors.js';
 import { type ModelSource, readModel } from './io/load.js';
 import type { LoadModelOptions } from './io/read.js';
-import { type InitOptions, type Variant, instantiate, loadModule } from './loader.js';
+import {
+  type InitOptions,
+  type Variant,
+  instantiate,
+  instantiateThreaded,
+  loadModule,
+  requestedThreads,
+  sharedMemory,
+  threadedBuildUnavailable,
+} from './loader.js';
 import { Heap } from './memory.js';
 import { type LayerSpec, Sequential } from './sequential.js';
 import { Tensor, checkShape } from './tensor.js';
+import { Pool, poolUnavailable } from './threads/pool.js';
 
 /** Builds by `simdnet_build()`'s answer. */
 const BUILDS: readonly Variant[] = ['scalar', 'simd', 'relaxed'];
@@ -18,11 +28,45 @@ export class Simdnet {
   /** Which build runs: 'relaxed' (relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
   readonly variant: Variant;
   readonly #ctx: Context;
+  readonly #pool: Pool | undefined;
+  readonly #threadsReason: string | undefined;
 
   /** @internal Use `init()`. */
-  constructor(ctx: Context) {
+  constructor(ctx: Context, pool?: Pool, threadsReason?: string) {
     this.#ctx = ctx;
     this.variant = BUILDS[ctx.wasm.simdnet_build()]!;
+    this.#pool = pool;
+    this.#threadsReason = threadsReason;
+  }
+
+  /** The threads that run large dense layers and models: 1 unless `init({ threads })` started more and they still run. */
+  get threads(): number {
+    return this.#pool?.running ? this.#pool.threads : 1;
+  }
+
+  /** @internal For tests. */
+  get pool(): Pool | undefined {
+    return this.#pool;
+  }
+
+  /** Calls split across the threads so far (smaller ones run on the calling thread alone): a diagnostic. */
+  get threadedCalls(): number {
+    return this.#pool?.jobs ?? 0;
+  }
+
+  /** Why fewer threads run than `init({ threads })` asked for (undefined when they all run, or one was asked for). */
+  get threadsReason(): string | undefined {
+    if (this.#pool?.failure !== undefined) return this.#pool.failure;
+    if (this.#pool !== undefined && !this.#pool.running) return 'dispose() stopped the pool';
+    return this.#threadsReason;
+  }
+
+  /**
+   * Stops the worker threads (a Node process with an idle pool exits anyway: they do not hold it);
+   * later calls run on one thread. Tensors, layers and models stay usable.
+   */
+  dispose(): void {
+    this.#pool?.stop();
   }
 
   /** The module's memory (for diagnostics; views of it die when it grows). */
@@ -32,7 +76,7 @@ export class Simdnet {
 
   /** Bytes held by live tensors, layers and models (not the kernels' shared scratch). */
   get allocatedBytes(): number {
-    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes;
+    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes - (this.#pool?.bytes ?? 0);
   }
 
   /** Copies `data` into wasm memory as a tensor of `shape` (default: one axis of data.length). */
@@ -118,8 +162,27 @@ export class Simdnet {
   }
 }
 
-/** Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL. */
+/**
+ * Loads simdnet: the bundled build for this engine unless `options` gives a module, bytes or URL;
+ * with `threads` > 1, its threaded variant and a pool of workers where the engine allows (else one
+ * thread, `nn.threadsReason` saying why).
+ */
 export async function init(options: InitOptions = {}): Promise<Simdnet> {
+  const threads = options !== null && typeof options === 'object' ? requestedThreads(options.threads) : 1;
+  let reason = threads > 1 ? (threadedBuildUnavailable(options) ?? poolUnavailable()) : undefined;
+  const memory = threads > 1 && reason === undefined ? sharedMemory() : undefined;
+  if (typeof memory === 'string') reason = memory;
+  else if (memory !== undefined) {
+    const module = await loadModule(options, true);
+    const wasm = await instantiateThreaded(module, memory);
+    const heap = new Heap(memory, wasm.__heap_base.value as number);
+    try {
+      const pool = await Pool.start(module, heap, wasm, threads);
+      return new Simdnet(new Context(pool.wrap(wasm), heap), pool);
+    } catch (e) {
+      reason = `the workers could not start: ${(e as Error).message}`;
+    }
+  }
   const wasm = await instantiate(await loadModule(options));
-  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)));
+  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)), undefined, reason);
 }

@@ -6,6 +6,7 @@
 //! Modules call the entry points here too, not the implementations behind them: each
 //! implementation then has one caller, is inlined into its export, and is compiled once.
 use core::mem::{offset_of, size_of};
+use core::sync::atomic::AtomicU32;
 
 use crate::activation::{self, rowwise, with_activation};
 use crate::{dense, model, train};
@@ -230,6 +231,52 @@ layout!(TrainStep: 96 {
     layers: 0, count: 4, x: 8, targets: 12, batch: 16, gradient_a: 20, gradient_b: 24, scratch: 28, mode: 32, loss: 36, optimizer: 52,
 });
 
+/// `PoolJob::kind`.
+#[cfg_attr(not(simdnet_threads), allow(dead_code))]
+pub mod job_kind {
+    /// `simdnet_model_forward`'s arguments (a single dense layer: a one-layer table, `layer`).
+    pub const MODEL: u32 = 0;
+    /// `simdnet_activate` of `layer.desc`'s activation and parameters over `batch` floats of `x` into `y`.
+    pub const ACTIVATE: u32 = 1;
+    /// `simdnet_rowwise` of `layer.desc.activation` over `batch` rows of `layer.desc.inputs` floats of
+    /// `x` into `y`, for the codes that need no scratch (every thread would share it).
+    pub const ROWWISE: u32 = 2;
+}
+
+/// The job the threads of a pool share (threaded builds), of a `job_kind`. The host writes it, bumps
+/// `generation` and wakes the workers; every thread then calls `simdnet_pool_run`.
+#[cfg_attr(not(simdnet_threads), allow(dead_code))]
+#[repr(C)]
+pub struct PoolJob {
+    /// Bumped by the host for each job the workers join (they wait on it with Atomics.wait).
+    pub(crate) generation: AtomicU32,
+    /// Workers + 1 (the calling thread).
+    pub(crate) threads: u32,
+    /// The next tile of the current layer to claim.
+    pub(crate) next_tile: AtomicU32,
+    /// Barrier arrivals, ever growing; `base` is its value when the job was published.
+    pub(crate) arrived: AtomicU32,
+    pub(crate) base: u32,
+    /// Set by thread 0 before a barrier: nonzero stops every thread (the status thread 0 returns).
+    pub(crate) status: AtomicU32,
+    pub(crate) kind: u32,
+    /// `simdnet_model_forward`'s arguments.
+    pub(crate) table: *const ModelLayer,
+    pub(crate) layers: u32,
+    pub(crate) x: *const f32,
+    pub(crate) batch: u32,
+    pub(crate) hidden_a: *mut f32,
+    pub(crate) hidden_b: *mut f32,
+    pub(crate) y: *mut f32,
+    pub(crate) scratch: *mut f32,
+    /// The table of a single dense layer's job.
+    pub(crate) layer: ModelLayer,
+}
+layout!(PoolJob: 104 {
+    generation: 0, threads: 4, next_tile: 8, arrived: 12, base: 16, status: 20, kind: 24, table: 28, layers: 32, x: 36, batch: 40,
+    hidden_a: 44, hidden_b: 48, y: 52, scratch: 56, layer: 60,
+});
+
 /// Which build this is: 2 relaxed SIMD, 1 SIMD128, 0 scalar; lets the loader report what runs.
 #[unsafe(no_mangle)]
 pub extern "C" fn simdnet_build() -> u32 {
@@ -449,4 +496,13 @@ pub unsafe extern "C" fn simdnet_train_scratch_len(table: *const TrainLayer, cou
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_train_step(step: *mut TrainStep) -> u32 {
     unsafe { train::run(&mut *step) }
+}
+
+/// Runs the job at `job` as thread `thread` (0: the caller) of `job.threads` (threaded builds only):
+/// returns, on thread 0, what `simdnet_model_forward` or `simdnet_activate` would for the same
+/// arguments, with the same bits in `y`; the workers' answer is unused.
+#[cfg(simdnet_threads)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn simdnet_pool_run(job: *const PoolJob, thread: u32) -> u32 {
+    unsafe { crate::pool::run(&*job, thread) }
 }

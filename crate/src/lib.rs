@@ -14,6 +14,8 @@ mod activation;
 mod dense;
 mod math;
 mod model;
+#[cfg(simdnet_threads)]
+mod pool;
 mod simd;
 mod train;
 

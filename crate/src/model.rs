@@ -15,31 +15,43 @@ pub unsafe fn forward(
 ) -> u32 {
     let mut src = x;
     for i in 0..layers {
-        let ModelLayer { desc: layer, steps, step_count, weights } = unsafe { &*table.add(i) };
-        let dst = if i + 1 == layers {
-            y
-        } else if i % 2 == 0 {
-            hidden_a
-        } else {
-            hidden_b
-        };
+        let entry = unsafe { &*table.add(i) };
+        let (layer, weights, dst) = (&entry.desc, entry.weights, destination(i, layers, hidden_a, hidden_b, y));
         let [p0, p1, p2] = layer.params;
         let outputs = layer.outputs as usize;
         let (inputs, packed, act) = (layer.inputs as usize, layer.packed, layer.activation);
         let status = unsafe {
-            match *weights {
+            match weights {
                 weight_format::F32 => simdnet_dense(src, batch, inputs, outputs, packed, act, p0, p1, p2, layer.slopes, dst, scratch),
                 weight_format::INT8 => simdnet_qdense(src, batch, inputs, outputs, packed as *const u32, act, p0, p1, p2, layer.slopes, dst, scratch),
                 _ => 1,
             }
         };
-        // By index: `steps` is null when there are none, which a slice may not be.
-        if status != 0 || !(0..*step_count as usize).all(|j| unsafe { run_step(&*steps.add(j), dst, batch, outputs, scratch) }) {
+        if status != 0 || !unsafe { run_steps(entry, dst, batch, scratch) } {
             return 1 + i as u32;
         }
         src = dst;
     }
     0
+}
+
+/// Where layer `i` of `layers` writes: `y` for the last, else `hidden_a` and `hidden_b` in turn.
+pub fn destination(i: usize, layers: usize, hidden_a: *mut f32, hidden_b: *mut f32, y: *mut f32) -> *mut f32 {
+    if i + 1 == layers {
+        y
+    } else if i % 2 == 0 {
+        hidden_a
+    } else {
+        hidden_b
+    }
+}
+
+/// Applies the steps of `entry` in place to its output `y[rows × outputs]`; false (stopping at the
+/// first) for a step it cannot apply.
+pub unsafe fn run_steps(entry: &ModelLayer, y: *mut f32, rows: usize, scratch: *mut f32) -> bool {
+    let ModelLayer { desc, steps, step_count, .. } = entry;
+    // By index: `steps` is null when there are none, which a slice may not be.
+    (0..*step_count as usize).all(|j| unsafe { run_step(&*steps.add(j), y, rows, desc.outputs as usize, scratch) })
 }
 
 /// Applies `step` in place to `y[rows × cols]`; false (nothing written) for a code it cannot apply.

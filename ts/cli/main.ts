@@ -48,44 +48,64 @@ async function modelPath(path: string | undefined, command: string): Promise<str
 
 const COMMANDS: Record<string, Command> = {
   bench: {
-    usage: 'bench [--time ms] [--filter text] [--json] [--no-peers]',
+    usage: 'bench [--time ms] [--filter text] [--threads n] [--json] [--no-peers]',
     summary: `benchmark simdnet's builds against the plain-TS reference and the installed peers
 (@tensorflow/tfjs-backend-wasm, onnxruntime-web, onnxruntime-node with onnx-proto): dense 256×512×512,
 1024³, 37×300×200, 1×784×256 (+relu), the Keras MLP 64→128→64→1 at batch 1 and 1024,
 relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000.
   --time ms      measuring time per row (default: the suite's)
   --filter text  only the rows whose label contains text
+  --threads n    also run each SIMD build on n threads (rows labelled ×n)
   --json         the rows as JSON
   --no-peers     simdnet and the reference only`,
-    options: { time: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' }, 'no-peers': { type: 'boolean' } },
+    options: {
+      time: { type: 'string' },
+      filter: { type: 'string' },
+      threads: { type: 'string' },
+      json: { type: 'boolean' },
+      'no-peers': { type: 'boolean' },
+    },
     async run(values) {
       const time = values.time === undefined ? undefined : Number(values.time);
       if (time !== undefined && !(time > 0))
         throw new Error(`--time must be a positive number of milliseconds, got ${String(values.time)}`);
+      const threads = values.threads === undefined ? 1 : Number(values.threads);
+      if (!Number.isSafeInteger(threads) || threads < 1)
+        throw new Error(`--threads must be a positive integer, got ${String(values.threads)}`);
       const { runBench, formatTable } = await import('../../bench/suite.js');
       const tty = process.stderr.isTTY;
       const progress = (done: number, total: number, label: string) =>
         process.stderr.write(tty ? `\r\x1b[K[${done}/${total}] ${label}` : `[${done}/${total}] ${label}\n`);
       const filter = values.filter as string | undefined;
-      const { rows, variants, peers } = await runBench({ time, filter, noPeers: values['no-peers'] === true, onProgress: progress });
+      const { rows, variants, peers } = await runBench({
+        time,
+        filter,
+        noPeers: values['no-peers'] === true,
+        threads,
+        onProgress: progress,
+      });
       if (tty) process.stderr.write('\r\x1b[K');
       if (values.json) {
-        console.log(JSON.stringify({ variants, peers, runtime: `Node ${process.versions.node}`, rows }, null, 2));
+        console.log(JSON.stringify({ variants, peers, threads, runtime: `Node ${process.versions.node}`, rows }, null, 2));
         return;
       }
       const runtime = `Node ${process.versions.node} (V8 ${process.versions.v8})`;
-      console.log(`simdnet bench: builds ${variants.join(', ')}; peers ${peers.join(', ') || 'none installed'}; ${runtime}; one thread\n`);
+      const threadsNote = threads > 1 ? `one thread, and ${threads} (the rows marked ×${threads})` : 'one thread';
+      console.log(
+        `simdnet bench: builds ${variants.join(', ')}; peers ${peers.join(', ') || 'none installed'}; ${runtime}; ${threadsNote}\n`,
+      );
       console.log(formatTable(rows));
     },
   },
   info: {
-    usage: 'info [model] [--variant relaxed|simd|scalar]',
-    summary: `the build that runs here, its size, the runtime and its wasm features; with a model (simdnet,
-TF.js model.json or .onnx), its summary.`,
-    options: VARIANT_OPTION,
+    usage: 'info [model] [--variant relaxed|simd|scalar] [--threads n|auto]',
+    summary: `the build that runs here, its size, the runtime and its wasm features, the threads it would run
+(--threads: as init({ threads }) would, default 'auto'); with a model (simdnet, TF.js model.json or .onnx), its summary.`,
+    options: { ...VARIANT_OPTION, threads: { type: 'string' } },
     positionals: true,
     async run(values, [path]) {
-      const nn = await init({ variant: variantOf(values.variant) });
+      const threads = values.threads === undefined || values.threads === 'auto' ? 'auto' : Number(values.threads);
+      const nn = await init({ variant: variantOf(values.variant), threads });
       if (path !== undefined) {
         console.log((await nn.loadModel(await modelPath(path, 'info'))).summary());
         return;
@@ -96,6 +116,7 @@ TF.js model.json or .onnx), its summary.`,
           `simdnet      ${await version()}, running the '${nn.variant}' build`,
           `runtime      Node ${process.versions.node}, V8 ${process.versions.v8}, ${process.arch}`,
           `features     ${VARIANTS.map((v) => `${v}: ${supports(v) ? 'yes' : 'no'}`).join(', ')}`,
+          `threads      ${nn.threads}${nn.threadsReason === undefined ? '' : ` (${nn.threadsReason})`}`,
           ...sizes.map(([v, size]) => `wasm ${v.padEnd(8)}${(size / 1024).toFixed(1)} KiB (${size} bytes)`),
           '',
           'default model (Keras MLP):',

@@ -5,6 +5,8 @@
 //! on x64 allocates xmm0–xmm14 only, so larger tiles spill. The last `batch % MR` rows (all of them
 //! at batch 1) would leave a 1×8 tile with only two dependency chains, bound by the add latency, so
 //! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
+use core::ops::Range;
+
 use super::packing::{interleave_rows, panel_count, panel_len};
 use crate::activation::ActivationLoops;
 use crate::simd::*;
@@ -155,9 +157,10 @@ unsafe fn tile<R: Rows<ROWS>, const ROWS: usize, const PANELS: usize>(
     }
 }
 
-/// The last `ROWS < MR` rows, `PANELS` panels per tile. Each tile's k-loop is bound by the
-/// multiply-add latency (one k-step per latency whatever the tile's width), so the time is the number
-/// of tiles: a remainder of four panels runs as 2 + 2 rather than 3 + 1, and of two as one tile.
+/// The last `ROWS < MR` rows over panels `panels`, `PANELS` panels per tile. Each tile's k-loop is
+/// bound by the multiply-add latency (one k-step per latency whatever the tile's width), so the time
+/// is the number of tiles: a remainder of four panels runs as 2 + 2 rather than 3 + 1, and of two as
+/// one tile.
 #[inline(always)]
 unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
     act: &dyn ActivationLoops,
@@ -165,12 +168,12 @@ unsafe fn row_tail<const ROWS: usize, const PANELS: usize>(
     shape: Shape,
     packed: *const f32,
     y: *mut f32,
+    panels: Range<usize>,
 ) {
     let stride = panel_len(shape.inputs);
-    let panels = panel_count(shape.outputs);
-    let mut p = 0;
-    while p < panels {
-        let (col, rows, left) = (p * NR, unsafe { Strided::<ROWS>::new(x, shape.inputs) }, panels - p);
+    let mut p = panels.start;
+    while p < panels.end {
+        let (col, rows, left) = (p * NR, unsafe { Strided::<ROWS>::new(x, shape.inputs) }, panels.end - p);
         let (panel, out, cols) = (unsafe { packed.add(p * stride) }, unsafe { y.add(col) }, shape.outputs - col);
         p += if left >= PANELS && left != PANELS + 1 {
             unsafe { tile::<_, ROWS, PANELS>(act, rows, shape, panel, out, cols) };
@@ -191,9 +194,73 @@ pub fn scratch_len(batch: usize, inputs: usize) -> Option<usize> {
     (batch - batch % MR).checked_mul(inputs)
 }
 
-/// `y = act(x · W + b)`. The full `MR`-row blocks of x are first interleaved into `scratch`
-/// (`scratch_len` floats); then they run panel by panel, so that one panel (≤ (inputs+1)·32 bytes)
-/// stays in L1 while the row blocks stream past it.
+/// Interleaves the full `MR`-row blocks of x into `scratch` (`scratch_len` floats), as `tiles` reads them.
+#[inline(always)]
+pub unsafe fn interleave(x: *const f32, batch: usize, shape: Shape, scratch: *mut f32) {
+    let block = MR * shape.inputs;
+    for b in 0..batch / MR {
+        unsafe { interleave_rows::<MR>(x.add(b * block), shape.inputs, scratch.add(b * block)) };
+    }
+}
+
+/// A rectangle of Y: the column panels `panels` of the full row blocks `blocks`, and, when `tail`,
+/// of the last `batch % MR` rows too. Every output is computed by the same instructions whichever
+/// rectangle holds it (bias, then one multiply-add per input in order), so any cover of Y by
+/// rectangles gives the same bits: this is how threads split a layer.
+pub struct Tiles {
+    pub panels: Range<usize>,
+    pub blocks: Range<usize>,
+    pub tail: bool,
+}
+
+impl Tiles {
+    /// All of Y.
+    pub fn all(batch: usize, outputs: usize) -> Tiles {
+        Tiles { panels: 0..panel_count(outputs), blocks: 0..batch / MR, tail: true }
+    }
+}
+
+/// Computes the rectangle `tiles` of `y = act(x · W + b)`, the row blocks of x read from `scratch`
+/// as `interleave` left them: panel by panel, so that one panel (≤ (inputs+1)·32 bytes) stays in L1
+/// while the row blocks stream past it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn tiles(
+    act: &dyn ActivationLoops,
+    x: *const f32,
+    batch: usize,
+    shape: Shape,
+    packed: *const f32,
+    y: *mut f32,
+    scratch: *const f32,
+    tiles: Tiles,
+) {
+    let block = MR * shape.inputs;
+    let stride = panel_len(shape.inputs);
+    for p in tiles.panels.clone() {
+        let col = p * NR;
+        let panel = unsafe { packed.add(p * stride) };
+        for b in tiles.blocks.clone() {
+            let rows = Interleaved(unsafe { scratch.add(b * block) });
+            unsafe { tile::<_, MR, 1>(act, rows, shape, panel, y.add(b * MR * shape.outputs + col), shape.outputs - col) };
+        }
+    }
+    if !tiles.tail {
+        return;
+    }
+    let full_rows = batch - batch % MR;
+    let (x, y, panels) = unsafe { (x.add(full_rows * shape.inputs), y.add(full_rows * shape.outputs), tiles.panels) };
+    unsafe {
+        match batch - full_rows {
+            1 => row_tail::<1, 3>(act, x, shape, packed, y, panels),
+            2 => row_tail::<2, 2>(act, x, shape, packed, y, panels),
+            3 => row_tail::<3, 1>(act, x, shape, packed, y, panels),
+            _ => {}
+        }
+    }
+}
+
+/// `y = act(x · W + b)` on one thread, with `scratch_len` floats of `scratch`.
 #[inline(never)]
 pub unsafe fn gemm(
     act: &dyn ActivationLoops,
@@ -204,27 +271,8 @@ pub unsafe fn gemm(
     y: *mut f32,
     scratch: *mut f32,
 ) {
-    let full_rows = batch - batch % MR;
-    let block = MR * shape.inputs;
-    for b in 0..full_rows / MR {
-        unsafe { interleave_rows::<MR>(x.add(b * block), shape.inputs, scratch.add(b * block)) };
-    }
-    let stride = panel_len(shape.inputs);
-    for p in 0..panel_count(shape.outputs) {
-        let col = p * NR;
-        let panel = unsafe { packed.add(p * stride) };
-        for b in 0..full_rows / MR {
-            let rows = Interleaved(unsafe { scratch.add(b * block) });
-            unsafe { tile::<_, MR, 1>(act, rows, shape, panel, y.add(b * MR * shape.outputs + col), shape.outputs - col) };
-        }
-    }
-    let (x, y) = unsafe { (x.add(full_rows * shape.inputs), y.add(full_rows * shape.outputs)) };
     unsafe {
-        match batch - full_rows {
-            1 => row_tail::<1, 3>(act, x, shape, packed, y),
-            2 => row_tail::<2, 2>(act, x, shape, packed, y),
-            3 => row_tail::<3, 1>(act, x, shape, packed, y),
-            _ => {}
-        }
+        interleave(x, batch, shape, scratch);
+        tiles(act, x, batch, shape, packed, y, scratch, Tiles::all(batch, shape.outputs));
     }
 }

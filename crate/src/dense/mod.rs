@@ -64,16 +64,27 @@ unsafe fn with_epilogue(
 ) -> u32 {
     if with_activation(act, p, gemm) {
         0
-    } else if keeps_width(act) {
-        // A row-wise activation needs the whole row before any output is final: one more pass.
+    } else if applies_after(act) {
         gemm(&Linear);
-        unsafe { rowwise(act, y, batch, outputs, y, scratch) }
-    } else if act == PRELU {
-        // The slope depends on the column, which the tile epilogue does not see: one more pass.
-        gemm(&Linear);
+        unsafe { apply_after(act, y, batch, outputs, slopes, scratch) }
+    } else {
+        1
+    }
+}
+
+/// Whether `act` is an activation a layer applies in a pass over its finished output (row-wise ones
+/// need the whole row before any output is final; prelu's slope depends on the column, which the
+/// tile epilogue does not see) rather than in the tiles.
+pub fn applies_after(act: u32) -> bool {
+    keeps_width(act) || act == PRELU
+}
+
+/// That pass, in place over `y[batch × outputs]`: 0, or 1 for a code it cannot apply.
+pub unsafe fn apply_after(act: u32, y: *mut f32, batch: usize, outputs: usize, slopes: *const f32, scratch: *mut f32) -> u32 {
+    if act == PRELU {
         unsafe { simdnet_prelu(y, batch, outputs, slopes, y) };
         0
     } else {
-        1
+        unsafe { rowwise(act, y, batch, outputs, y, scratch) }
     }
 }

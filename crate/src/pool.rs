@@ -1,0 +1,197 @@
+//! The threaded builds' side of the worker pool: every thread (the caller as thread 0, and each
+//! worker) runs `run` over one `PoolJob`: a Sequential model's forward pass (a single dense layer is
+//! a one-layer model), or an elementwise activation, whose chunks every thread claims through an
+//! atomic counter. A model runs layer by layer: thread 0 prepares (interleaves x, applies the
+//! previous layer's row-wise activation and steps), a barrier, then every thread claims tiles of the
+//! layer through the counter, a barrier. Each output is computed by one thread with the same
+//! instructions as on one thread, so the results are the same bits whatever the thread count.
+//!
+//! The host wakes the workers (Atomics.notify on `PoolJob::generation`) and only for jobs large
+//! enough to pay for it; inside a job, threads wait for each other by spinning, which a browser's
+//! main thread may do.
+use core::sync::atomic::{AtomicU32, Ordering::*};
+
+use crate::abi::{ModelLayer, PoolJob, job_kind, simdnet_qdense, weight_format};
+use crate::activation::{ActivationLoops, Linear, rowwise, with_activation};
+use crate::dense::microkernel::{self, MR, Shape, Tiles};
+use crate::dense::packing::panel_count;
+use crate::dense::{applies_after, apply_after};
+use crate::model::{destination, run_steps};
+
+/// Tiles per thread a layer is cut into (XNNPACK keeps ≥ 5): a thread the machine slows down
+/// leaves its remaining tiles to the others.
+const TILES_PER_THREAD: usize = 6;
+/// Below this many multiply-adds thread 0 computes a layer alone: the claims would cost more than
+/// they save.
+const MIN_SPLIT_MADDS: usize = 1 << 16;
+
+/// A layer's output cut into `groups` of `panels_per` column panels × `chunks` of `blocks_per` row
+/// blocks (the last chunk also taking the `batch % MR` rows).
+struct Split {
+    panels: usize,
+    panels_per: usize,
+    blocks: usize,
+    blocks_per: usize,
+    chunks: usize,
+    count: usize,
+}
+
+impl Split {
+    /// `TILES_PER_THREAD` tiles per thread where the output has that many panels and row blocks, or
+    /// one tile (whichever thread claims it) for a layer under `MIN_SPLIT_MADDS`.
+    fn new(batch: usize, shape: Shape, threads: usize) -> Split {
+        let (panels, blocks) = (panel_count(shape.outputs), batch / MR);
+        let target = if batch * shape.inputs * shape.outputs >= MIN_SPLIT_MADDS { TILES_PER_THREAD * threads } else { 1 };
+        let panels_per = panels.div_ceil(target.min(panels));
+        let groups = panels.div_ceil(panels_per);
+        let row_chunks = blocks.max(1);
+        let blocks_per = row_chunks.div_ceil(target.div_ceil(groups).min(row_chunks));
+        let chunks = row_chunks.div_ceil(blocks_per);
+        Split { panels, panels_per, blocks, blocks_per, chunks, count: groups * chunks }
+    }
+
+    fn tile(&self, t: usize) -> Tiles {
+        let (group, chunk) = (t / self.chunks, t % self.chunks);
+        let panels = group * self.panels_per..((group + 1) * self.panels_per).min(self.panels);
+        let blocks = chunk * self.blocks_per..((chunk + 1) * self.blocks_per).min(self.blocks);
+        Tiles { panels, blocks, tail: chunk + 1 == self.chunks }
+    }
+}
+
+/// A barrier over `threads` threads, counting arrivals on a counter that only grows (from `base`,
+/// its value when the job began), so that no thread ever has to reset it.
+struct Barrier<'a> {
+    arrived: &'a AtomicU32,
+    base: u32,
+    threads: u32,
+    passed: u32,
+}
+
+impl Barrier<'_> {
+    fn wait(&mut self) {
+        self.passed += 1;
+        self.arrived.fetch_add(1, AcqRel);
+        while self.arrived.load(Acquire).wrapping_sub(self.base) < self.passed * self.threads {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Behind `abi::simdnet_pool_run`, whose doc states the contract.
+pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
+    let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads: job.threads, passed: 0 };
+    match job.kind {
+        job_kind::MODEL => unsafe { model_forward(job, thread, &mut barrier) },
+        job_kind::ACTIVATE => unsafe { activate(job, &mut barrier) },
+        job_kind::ROWWISE => unsafe { rowwise_rows(job, &mut barrier) },
+        // Every thread reads the same kind, so all of them return here, none waiting at a barrier.
+        _ => 1,
+    }
+}
+
+/// Floats per claim of an elementwise activation: a multiple of the vector width, so that every
+/// float sits in the same lane of the same kind of vector as on one thread.
+const ACTIVATE_CHUNK: usize = 16384;
+
+/// `simdnet_activate` by chunks claimed through the counter; 1 (nothing written) for a code it
+/// does not apply elementwise.
+unsafe fn activate(job: &PoolJob, barrier: &mut Barrier) -> u32 {
+    let (n, x, y) = (job.batch as usize, job.x, job.y);
+    let layer = &job.layer.desc;
+    let done = with_activation(layer.activation, layer.params, &mut |act| loop {
+        let start = job.next_tile.fetch_add(1, Relaxed) as usize * ACTIVATE_CHUNK;
+        if start >= n {
+            break;
+        }
+        unsafe { crate::activation::activate(act, x.add(start), ACTIVATE_CHUNK.min(n - start), y.add(start)) };
+    });
+    // The caller reads y once it returns: every chunk must be written by then.
+    barrier.wait();
+    !done as u32
+}
+
+/// `rowwise` by blocks of whole rows (about `ACTIVATE_CHUNK` floats) claimed through the counter;
+/// 1 (nothing written) for a code or width it cannot apply, which every thread finds alike.
+unsafe fn rowwise_rows(job: &PoolJob, barrier: &mut Barrier) -> u32 {
+    let (rows, cols, code) = (job.batch as usize, job.layer.desc.inputs as usize, job.layer.desc.activation);
+    let out_cols = if code == crate::abi::code::GLU { cols / 2 } else { cols };
+    let per_claim = (ACTIVATE_CHUNK / cols.max(1)).max(1);
+    let mut status = 0;
+    loop {
+        let first = job.next_tile.fetch_add(1, Relaxed) as usize * per_claim;
+        if first >= rows {
+            break;
+        }
+        let (x, y) = unsafe { (job.x.add(first * cols), job.y.add(first * out_cols)) };
+        status |= unsafe { rowwise(code, x, per_claim.min(rows - first), cols, y, core::ptr::null_mut()) };
+    }
+    barrier.wait();
+    status
+}
+
+unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u32 {
+    let (layers, batch, threads) = (job.layers as usize, job.batch as usize, job.threads);
+    let mut src = job.x;
+    let mut previous: Option<(&ModelLayer, *mut f32, bool)> = None;
+    for i in 0..layers {
+        let entry = unsafe { &*job.table.add(i) };
+        let (layer, dst) = (&entry.desc, destination(i, layers, job.hidden_a, job.hidden_b, job.y));
+        let shape = Shape { inputs: layer.inputs as usize, outputs: layer.outputs as usize };
+        // The int8 GEMM is not split yet: thread 0 runs such a layer whole (activation included).
+        let whole = entry.weights != weight_format::F32;
+        if thread == 0 {
+            // The status `simdnet_model_forward` would return: 1 + the index of the layer that fails.
+            let [p0, p1, p2] = layer.params;
+            let status = if previous.is_some_and(|(done, y, whole)| !unsafe { finish(done, y, batch, job.scratch, whole) }) {
+                i as u32
+            } else if whole {
+                let status = match entry.weights {
+                    weight_format::INT8 => unsafe {
+                        let packed = layer.packed as *const u32;
+                        simdnet_qdense(src, batch, shape.inputs, shape.outputs, packed, layer.activation, p0, p1, p2, layer.slopes, dst, job.scratch)
+                    },
+                    _ => 1,
+                };
+                if status == 0 { 0 } else { 1 + i as u32 }
+            } else if !(applies_after(layer.activation) || with_activation(layer.activation, layer.params, &mut |_| {})) {
+                1 + i as u32
+            } else {
+                unsafe { microkernel::interleave(src, batch, shape, job.scratch) };
+                0
+            };
+            job.next_tile.store(0, Relaxed);
+            job.status.store(status, Relaxed);
+        }
+        barrier.wait();
+        if job.status.load(Relaxed) != 0 {
+            return job.status.load(Relaxed);
+        }
+        let split = Split::new(batch, shape, threads as usize);
+        let mut compute = |act: &dyn ActivationLoops| loop {
+            let t = job.next_tile.fetch_add(1, Relaxed) as usize;
+            if t >= split.count {
+                break;
+            }
+            unsafe { microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
+        };
+        if !whole && !with_activation(layer.activation, layer.params, &mut compute) {
+            compute(&Linear);
+        }
+        barrier.wait();
+        previous = Some((entry, dst, whole));
+        src = dst;
+    }
+    match previous {
+        Some((last, y, whole)) if thread == 0 && !unsafe { finish(last, y, batch, job.scratch, whole) } => layers as u32,
+        _ => 0,
+    }
+}
+
+/// What follows a layer's tiles on thread 0: its activation if applied after them (not for a layer
+/// run whole, whose kernel applied it), then its steps; false if one of them cannot be applied.
+unsafe fn finish(entry: &ModelLayer, y: *mut f32, batch: usize, scratch: *mut f32, whole: bool) -> bool {
+    let layer = &entry.desc;
+    let act = layer.activation;
+    (whole || !applies_after(act) || unsafe { apply_after(act, y, batch, layer.outputs as usize, layer.slopes, scratch) } == 0)
+        && unsafe { run_steps(entry, y, batch, scratch) }
+}

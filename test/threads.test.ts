@@ -1,0 +1,305 @@
+// The worker pool (ts/threads/, crate/src/pool.rs): results equal one thread's bit for bit, whatever
+// the thread count and tile shapes; growth, dead workers and the process lifecycle.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ActivationSpec, KERAS_MLP, type LayerSpec, type Simdnet, SimdnetError, init } from '../ts/index.js';
+import { instantiateThreaded, loadModule, sharedMemory } from '../ts/loader.js';
+import { seededRandom, uniform } from '../ts/random.js';
+import { expectSameBits } from './helpers.js';
+
+const variant = 'simd';
+const CHROMIUM = '/usr/bin/chromium';
+const single = await init({ variant });
+const pools = new Map<number, Simdnet>();
+for (const threads of [2, 3, 4]) pools.set(threads, await init({ variant, threads }));
+afterAll(() => pools.forEach((nn) => nn.dispose()));
+
+const random = (n: number, seed: number) => uniform(n, 1, seededRandom(seed));
+
+/** Runs `body` on one thread and on each pool: the pool must have split every call, with the same bits. */
+function expectSameOnEveryPool(body: (nn: Simdnet) => Float32Array): void {
+  const expected = body(single);
+  for (const [threads, nn] of pools) {
+    expect(nn.threads).toBe(threads);
+    const calls = nn.threadedCalls;
+    expectSameBits(body(nn), expected);
+    expect(nn.threadedCalls, `${threads} threads`).toBeGreaterThan(calls);
+  }
+}
+
+describe('threads', () => {
+  // Batches with every remainder of the 4-row block (tails of 1, 2, 3 rows: 1×24, 2×16, 3×8 tiles),
+  // widths with partial panels, and sizes above the wake threshold (2^20 multiply-adds).
+  it.each([
+    [1, 1024, 1030],
+    [2, 700, 777],
+    [3, 520, 700],
+    [4, 512, 520],
+    [7, 300, 517],
+    [64, 128, 129],
+    [257, 64, 70],
+    [1023, 129, 9],
+    [4096, 256, 1],
+  ])('splits a dense layer of batch %i, %i → %i into the same bits as one thread', (batch, inputs, units) => {
+    const kernel = random(inputs * units, batch);
+    const bias = random(units, batch + 1);
+    const x = random(batch * inputs, batch + 2);
+    expectSameOnEveryPool((nn) => {
+      const layer = nn.dense({ inputDim: inputs, units, activation: 'tanh', kernel, bias });
+      const y = layer.apply(x, batch);
+      layer.dispose();
+      return y;
+    });
+  });
+
+  it.each<ActivationSpec>(['softmax', { name: 'prelu', slope: 0.25 }, 'gelu', 'linear'])(
+    'applies the activation %j of a split layer as one thread does',
+    (activation) => {
+      const [batch, inputs, units] = [300, 130, 67];
+      const x = random(batch * inputs, 7);
+      expectSameOnEveryPool((nn) => {
+        const layer = nn.dense({ inputDim: inputs, units, activation, seed: 3 });
+        const y = layer.apply(x, batch);
+        layer.dispose();
+        return y;
+      });
+    },
+  );
+
+  it.each(['relu', 'sigmoid', 'gelu', 'softplus'] as const)('splits %s over large tensors (in place too) into the same bits', (name) => {
+    for (const n of [(1 << 18) + 3, 1_000_003]) {
+      const x = random(n, n).map((v) => v * 10);
+      expectSameOnEveryPool((nn) => {
+        const input = nn.tensor(x);
+        const [y, inPlace] = [nn.activate(name, input), nn.activate(name, input, { inPlace: true })];
+        const results = [y.toArray(), inPlace.toArray()];
+        expectSameBits(results[1]!, results[0]!);
+        y.dispose();
+        input.dispose();
+        return results[0]!;
+      });
+    }
+  });
+
+  it.each([
+    ['softmax', 1000],
+    ['log_softmax', 333],
+    ['softmin', 70_000],
+    ['glu', 4096],
+  ] as const)('splits %s over large tensors by rows (axis %i) into the same bits', (name, axisSize) => {
+    const x = random(300 * 1000, axisSize).map((v) => v * 20);
+    expectSameOnEveryPool((nn) => {
+      const input = nn.tensor(x.subarray(0, Math.floor(x.length / axisSize) * axisSize));
+      const y = nn.activate(name, input, { axisSize });
+      const result = y.toArray();
+      y.dispose();
+      input.dispose();
+      return result;
+    });
+  });
+
+  const models: [string, LayerSpec[], number][] = [
+    ['the Keras MLP', [...KERAS_MLP], 1024],
+    [
+      'a model with softmax, prelu and a narrow layer',
+      [
+        { inputDim: 96, units: 200, activation: { name: 'prelu', slope: 0.1 } },
+        { units: 3, activation: 'relu' },
+        { units: 150, activation: 'softmax' },
+      ],
+      2049,
+    ],
+  ];
+  it.each(models)('splits %s layer by layer into the same bits as one thread', (_name, specs, batch) => {
+    const x = random(batch * (specs[0]!.inputDim ?? 0), 11);
+    expectSameOnEveryPool((nn) => {
+      const model = nn.sequential(specs.map((spec, i) => ({ ...spec, seed: i + 1 })));
+      const y = model.predict(x, batch);
+      model.dispose();
+      return y;
+    });
+  });
+
+  it('runs an int8 layer of a model on one thread and the float layers split, with the same bits', () => {
+    const x = random(64 * 512, 41);
+    const specs: LayerSpec[] = [
+      { inputDim: 512, units: 700, activation: 'relu', seed: 1 },
+      { units: 600, activation: 'gelu', seed: 2 },
+    ];
+    expectSameOnEveryPool((nn) => {
+      const model = nn.sequential(specs);
+      const mixed = model.quantize('int8');
+      const y = Float32Array.from([...model.predict(x, 64), ...mixed.predict(x, 64)]);
+      model.dispose();
+      mixed.dispose();
+      return y;
+    });
+  });
+
+  it("gives the relaxed build's bits on its threaded variant", async () => {
+    const [one, two] = [await init({ variant: 'relaxed' }), await init({ variant: 'relaxed', threads: 2 })];
+    const [batch, inputs, units] = [333, 200, 301];
+    const x = random(batch * inputs, 12);
+    const run = (nn: Simdnet) => [
+      nn.dense({ inputDim: inputs, units, activation: 'swish', seed: 2 }).apply(x, batch),
+      nn.sequential([...KERAS_MLP]).predict(random(64 * 1024, 13), 1024),
+    ];
+    const expected = run(one);
+    run(two).forEach((y, i) => expectSameBits(y, expected[i]!));
+    expect(two.threadedCalls).toBe(2);
+    two.dispose();
+  });
+
+  it('initialises the data segments once: a second instance over the memory leaves them as they are', async () => {
+    const module = await loadModule({ variant }, true);
+    const memory = sharedMemory() as WebAssembly.Memory;
+    const first = await instantiateThreaded(module, memory);
+    const [start, end] = [
+      first.__stack_pointer.value as number,
+      (first as unknown as { __data_end: WebAssembly.Global }).__data_end.value as number,
+    ];
+    expect(end).toBeGreaterThan(start);
+    const data = new Uint8Array(memory.buffer, start, end - start);
+    const marked = data.map((b) => b ^ 0xff);
+    data.set(marked);
+    await instantiateThreaded(module, memory);
+    expect(new Uint8Array(memory.buffer, start, end - start)).toEqual(marked);
+  });
+
+  it('leaves batch-1 calls on the calling thread', () => {
+    const nn = pools.get(2)!;
+    const model = nn.sequential([...KERAS_MLP]);
+    const calls = nn.threadedCalls;
+    model.predict(random(64, 1), 1);
+    expect(nn.threadedCalls).toBe(calls);
+    model.dispose();
+  });
+
+  it('keeps working, and keeps every tensor, when the memory grows with workers alive', async () => {
+    const nn = await init({ variant, threads: 2 });
+    const data = random(1000, 5);
+    const kept = nn.tensor(data);
+    const before = nn.memory.buffer.byteLength;
+    const big = nn.zeros([16 * 1024 * 1024]);
+    expect(nn.memory.buffer.byteLength).toBeGreaterThan(before);
+    expectSameBits(kept.toArray(), data);
+    expect(big.toArray().length).toBe(16 * 1024 * 1024);
+    const [batch, inputs, units] = [1000, 100, 300];
+    const x = random(batch * inputs, 6);
+    const run = (on: Simdnet) => on.dense({ inputDim: inputs, units, seed: 9 }).apply(x, batch);
+    const calls = nn.threadedCalls;
+    expectSameBits(run(nn), run(single));
+    expect(nn.threadedCalls).toBe(calls + 1);
+    nn.dispose();
+  });
+
+  it('fails the next call with WORKER_FAILED when a worker died, changing nothing, then runs on one thread', async () => {
+    const nn = await init({ variant, threads: 2 });
+    const [batch, inputs, units] = [512, 64, 64];
+    const layer = nn.dense({ inputDim: inputs, units, seed: 4 });
+    const x = random(batch * inputs, 8);
+    const expected = layer.apply(x, batch);
+    const input = nn.tensor(x, [batch, inputs]);
+    const output = nn.zeros([batch, units]);
+    const bytes = nn.allocatedBytes;
+    nn.pool!.crashWorker(0);
+    while (nn.pool!.failure === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    let error: unknown;
+    try {
+      layer.apply(input, { into: output });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SimdnetError);
+    expect((error as SimdnetError).code).toBe('WORKER_FAILED');
+    expect(nn.allocatedBytes).toBe(bytes);
+    expectSameBits(output.toArray(), new Float32Array(batch * units));
+    expect(nn.threads).toBe(1);
+    expect(nn.threadsReason).toMatch(/worker/);
+    expectSameBits(layer.apply(x, batch), expected);
+  });
+
+  it('falls back to one thread, saying why, where threads cannot run', async () => {
+    const scalar = await init({ variant: 'scalar', threads: 2 });
+    expect(scalar.threads).toBe(1);
+    expect(scalar.threadsReason).toMatch(/scalar/);
+    const one = await init({ variant, threads: 1 });
+    expect([one.threads, one.threadsReason]).toEqual([1, undefined]);
+    const auto = await init({ variant, threads: 'auto' });
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    auto.dispose();
+    expect(auto.threads).toBe(1);
+  });
+
+  it.each([0, -1, 1.5, 65, 'all', null])('refuses threads: %j with INVALID_ARGUMENT', async (threads) => {
+    await expect(init({ variant, threads: threads as number })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  const dist = fileURLToPath(new URL('../dist/ts/index.js', import.meta.url));
+  const runtime = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/.bin/${path}`, import.meta.url));
+  const check = fileURLToPath(new URL('./fixtures/threads-check.mjs', import.meta.url));
+  it.each([
+    ['Deno', runtime('deno'), ['run', '--allow-read', check]],
+    ['Bun', runtime('bun'), [check]],
+    ['Node (installed)', runtime('node'), [check]],
+  ])('splits the same bits under %s, whose process then exits by itself', (_name, bin, args) => {
+    if (!existsSync(dist) || !existsSync(bin)) return void console.warn(`[threads] ${_name}: skipped, ${bin} or ${dist} missing`);
+    const out = execFileSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual({ threads: 2, reason: null, threadedCalls: 1, same: true });
+  });
+
+  it.skipIf(!existsSync(dist) || !existsSync(CHROMIUM)).each([
+    ['splits the same bits in Chromium on a cross-origin isolated page', true, { threads: 2, reason: null, threadedCalls: 1 }],
+    [
+      'runs one thread in Chromium on a page that is not cross-origin isolated, saying why',
+      false,
+      {
+        threads: 1,
+        reason: expect.stringMatching(/cross-origin isolated/),
+        threadedCalls: 0,
+      },
+    ],
+  ])('%s', async (_name, isolated, expected) => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const server = createServer(async (req, res) => {
+      const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+      const type = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' }[
+        extname(path)
+      ];
+      const body = path.startsWith(root) ? await readFile(path).catch(() => undefined) : undefined;
+      if (body === undefined) return void res.writeHead(404).end();
+      const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      res.writeHead(200, { 'content-type': type ?? 'application/octet-stream', ...isolation }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/test/fixtures/threads-check.html`);
+      await page.waitForFunction(() => (globalThis as { threadsCheck?: unknown }).threadsCheck, null, { timeout: 30_000 });
+      const seen = await page.evaluate(() => (globalThis as { threadsCheck?: unknown }).threadsCheck);
+      expect(seen).toEqual({ ...expected, same: true });
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
+
+  it.skipIf(!existsSync(dist))('lets a Node process with an idle pool exit by itself', () => {
+    const script = `
+      const { init } = await import(${JSON.stringify(dist)});
+      const nn = await init({ variant: 'simd', threads: 3 });
+      const layer = nn.dense({ inputDim: 256, units: 256, seed: 1 });
+      const y = layer.apply(new Float32Array(256 * 64).fill(1), 64);
+      console.log(nn.threads, nn.threadedCalls, y.length);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('3 1 16384');
+  });
+});
