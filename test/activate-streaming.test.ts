@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STREAM_BLOCK } from '../ts/activate.js';
+import { ROWWISE_NAMES } from '../ts/activations.js';
 import { type ActivationName, type ActivationOptions, type ErrorCode, type Simdnet, SimdnetError, type Tensor, init } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
 import { CASES, expectActivation } from './activation-cases.js';
@@ -32,7 +33,8 @@ const ROW_SHAPES: [number, number[]][] = [
 
 const STREAMED: Streamed[] = [
   ...CASES.map((c) => ({ label: c.label, name: c.name, options: c.options, sizes: ELEMENTWISE_SIZES })),
-  ...(['softmax', 'log_softmax', 'softmin', 'sparsemax', 'glu'] as const).flatMap((name) =>
+  // Every row-wise function but prelu, whose slopes the prelu cases below give.
+  ...ROWWISE_NAMES.filter((n) => n !== 'prelu').flatMap((name) =>
     ROW_SHAPES.map(([cols, sizes]) => ({ label: `${name} rows of ${cols}`, name, cols, sizes })),
   ),
   ...ROW_SHAPES.map(([cols, sizes]) => ({

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -259,6 +259,19 @@ describe.skipIf(absent('Chromium', [CHROMIUM]))('the playground page, in headles
       [8, 'relu'],
       [3, 'softmax'],
     ]);
+    const [tfjsJson, tfjsBin] = await Promise.all([
+      page.waitForEvent('download', (d) => d.suggestedFilename() === 'model.json'),
+      page.waitForEvent('download', (d) => d.suggestedFilename() === 'model.weights.bin'),
+      page.click('#export-tfjs'),
+    ]);
+    const tfjsDir = join(outputs, 'tfjs');
+    mkdirSync(tfjsDir, { recursive: true });
+    await tfjsJson.saveAs(join(tfjsDir, 'model.json'));
+    await tfjsBin.saveAs(join(tfjsDir, 'model.weights.bin'));
+    // simdnet reads the TF.js files back as the same model (TF.js itself reading them is tested in test/train-*.test.ts).
+    const fromTfjs = await (await init()).loadModel(join(tfjsDir, 'model.json'));
+    const probe = new Float32Array([0.3, -0.7, 1.1, 0.2]);
+    expect(fromTfjs.predict(probe, 2)).toEqual(model.predict(probe, 2));
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-boundary')]);
     expect([...readFileSync((await png.path())!).subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
     const [plot] = await Promise.all([page.waitForEvent('download'), page.click('#export-activation')]);

@@ -61,6 +61,9 @@ function checkFolded(folded: unknown, where: string): readonly string[] {
 export class Sequential {
   /** The model's layers, frozen: the model owns them (it alone disposes them) and its table holds their addresses. */
   readonly layers: readonly DenseLayer[];
+  /** The first layer's input width and the last layer's units (the layers are frozen: read once, on the hot path). */
+  readonly inputDim: number;
+  readonly outputDim: number;
   /** @internal Each layer's steps after its activation, checked (what the table's step lists hold). */
   readonly steps: readonly (readonly CheckedStep[])[];
   /** @internal Each layer's folded-in layers, as `LayerSpec.folded`. */
@@ -107,6 +110,8 @@ export class Sequential {
     }
     for (const layer of layers) layer.ownBy(this);
     this.layers = Object.freeze(layers);
+    this.inputDim = layers[0]!.inputDim;
+    this.outputDim = layers.at(-1)!.units;
     this.steps = Object.freeze(steps.map((list) => Object.freeze(list)));
     this.folded = Object.freeze(folded);
     this.#ctx = ctx;
@@ -130,13 +135,6 @@ export class Sequential {
     });
   }
 
-  get inputDim(): number {
-    return this.layers[0]!.inputDim;
-  }
-
-  get outputDim(): number {
-    return this.layers.at(-1)!.units;
-  }
 
   get paramCount(): number {
     return this.layers.reduce((n, l) => n + l.paramCount, 0);

@@ -21,6 +21,13 @@ document.getElementById('export-model')!.addEventListener('click', () => {
   download('model.json', saved.json, 'application/json');
   download('model.bin', saved.weights.slice(), 'application/octet-stream');
 });
+document.getElementById('export-tfjs')!.addEventListener('click', () => {
+  const exported = training.toTfjs();
+  if (!exported) return;
+  // tf.loadLayersModel('model.json') (with tfjs-node's file:// handler, or served beside it) reads both.
+  download('model.json', JSON.stringify(exported.modelJson), 'application/json');
+  download('model.weights.bin', exported.weightsBin.slice(), 'application/octet-stream');
+});
 document.getElementById('export-activation')!.addEventListener('click', () => download('activation.svg', activationSvg(), 'image/svg+xml'));
 document.getElementById('export-boundary')!.addEventListener('click', () => {
   (document.getElementById('boundary') as HTMLCanvasElement).toBlob((png) => png && download('decision-boundary.png', png, 'image/png'));

@@ -417,4 +417,9 @@ export class TrainingPanel {
   save(): ReturnType<TrainingSession['model']['save']> | null {
     return this.#session?.model.save() ?? null;
   }
+
+  /** The current model as TF.js Layers files (`model.toTfjs()`), or null before the first reset. */
+  toTfjs(): ReturnType<TrainingSession['model']['toTfjs']> | null {
+    return this.#session?.model.toTfjs() ?? null;
+  }
 }
