@@ -135,7 +135,6 @@ export class Sequential {
     });
   }
 
-
   get paramCount(): number {
     return this.layers.reduce((n, l) => n + l.paramCount, 0);
   }
