@@ -17,7 +17,9 @@ const probe = `
 const t0 = performance.now();
 const { init } = await import(${JSON.stringify(new URL('../dist/ts/index.js', import.meta.url).href)});
 const t1 = performance.now();
-const nn = await init({ variant: process.argv[1] });
+// A threaded build ('relaxed-threads') is what init({ variant, threads: 2 }) loads: timed with its workers started.
+const [variant, threaded] = process.argv[1].split('-');
+const nn = await init(threaded ? { variant, threads: 2 } : { variant });
 const t2 = performance.now();
 console.log(JSON.stringify({ importMs: t1 - t0, initMs: t2 - t1 }));`;
 
@@ -37,6 +39,6 @@ for (const file of readdirSync(wasmDir)
   const initMs = median(runs.map((r) => r.initMs));
   const importMs = median(runs.map((r) => r.importMs));
   console.log(
-    `| ${variant} | ${(bytes.length / 1024).toFixed(1)} KiB | ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB | ${(budgets.wasmBytes[variant] / 1024).toFixed(0)} KiB: ${verdict(bytes.length <= budgets.wasmBytes[variant])} | ${initMs.toFixed(2)} ms | ${importMs.toFixed(2)} ms | ${verdict(initMs <= budgets.initMs)} |`,
+    `| ${variant} | ${(bytes.length / 1024).toFixed(1)} KiB | ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB | ${(budgets.wasmBytes[variant] / 1024).toFixed(0)} KiB: ${verdict(bytes.length <= budgets.wasmBytes[variant])} | ${initMs.toFixed(2)} ms | ${importMs.toFixed(2)} ms | ${variant.endsWith('-threads') ? 'not budgeted (starts a worker)' : verdict(initMs <= budgets.initMs)} |`,
   );
 }
