@@ -16,7 +16,23 @@ describe('CLI input rows', () => {
   });
 
   it('takes only finite decimal numbers', () => {
-    for (const cell of ['1e400', '-1e400', '0x10', 'Infinity', 'NaN', 'nan', '1_000', '', ' ', '0b1', '1e', '.', '+-1']) {
+    for (const cell of [
+      '1e400',
+      '-1e400',
+      '1e39',
+      '-3.5e38',
+      '0x10',
+      'Infinity',
+      'NaN',
+      'nan',
+      '1_000',
+      '',
+      ' ',
+      '0b1',
+      '1e',
+      '.',
+      '+-1',
+    ]) {
       expect(() => parseRows(`1,${cell}`), cell).toThrow(/line 1/);
     }
     expect(parseRows('-1.5e3, .25 ,+7.\n3.4028234e38,0,-0').rows).toEqual([
@@ -42,6 +58,7 @@ describe('CLI input rows', () => {
       [3, 4],
     ]);
     expect(() => parseRows('[[1,"2"]]')).toThrow(/JSON row 1/);
+    expect(() => parseRows('[[1,1e39]]')).toThrow(/JSON row 1 is not an array of numbers finite in float32/);
     expect(() => parseRows('[1,2]')).toThrow(/JSON row 1/);
     expect(() => parseRows('[[1,2]')).toThrow(/not valid JSON/);
   });

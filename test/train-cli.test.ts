@@ -173,6 +173,40 @@ describe('simdnet train', () => {
     writeFileSync(join(dir, 'bad.csv'), 'a,b\n1,2\n3,x\n');
     const r = run(['train', 'bad.csv', '--layers', '1', '--loss', 'mse', '--out', 'rejected.json'], dir);
     expect(r.stderr.trim()).toBe('simdnet: line 3: "x" is not a finite decimal number');
+    // Beyond float32's range the model would compute with Infinity and save NaN weights.
+    writeFileSync(join(dir, 'big.csv'), 'a,b\n1,2\n3,1e39\n');
+    const big = run(['train', 'big.csv', '--layers', '1', '--loss', 'mse', '--out', 'rejected.json'], dir);
+    expect(big.stderr.trim()).toBe('simdnet: line 3: "1e39" is not a finite decimal number');
+    expect(existsSync(join(dir, 'rejected.json'))).toBe(false);
+  });
+
+  it('--format tfjs refuses an activation TF.js cannot express before training, writing nothing', () => {
+    writeFileSync(
+      join(dir, 'small.csv'),
+      csv(
+        'a,b,y',
+        Array.from({ length: 20 }, (_, i) => [i % 2, (i >> 1) % 2, i % 3 === 0 ? 1 : 0]),
+      ),
+    );
+    const r = run(
+      [
+        'train',
+        'small.csv',
+        '--layers',
+        '3:hard_sigmoid,1:sigmoid',
+        '--loss',
+        'binary_crossentropy',
+        '--format',
+        'tfjs',
+        '--out',
+        'hs.json',
+      ],
+      dir,
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(/epoch/i);
+    expect(r.stderr.trim()).toMatch(/^simdnet: INVALID_ARGUMENT: .*TF\.js Layers has no activation/);
+    expect(existsSync(join(dir, 'hs.json'))).toBe(false);
   });
 });
 

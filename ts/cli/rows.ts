@@ -3,12 +3,17 @@
 /** A decimal number as CSV and JSON write them: no hex, no `Infinity`/`NaN`, no empty cell. */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** The value of one cell, or undefined when it is not a finite decimal number (`1e400` overflows: not finite). */
+/**
+ * The value of one cell, or undefined when it is not a decimal number finite in float32 (the models
+ * compute in float32: `1e39` would become Infinity there, as `1e400` does in a double).
+ */
 function decimal(cell: string): number | undefined {
   const text = cell.trim();
   const value = DECIMAL.test(text) ? Number(text) : NaN;
-  return Number.isFinite(value) ? value : undefined;
+  return finiteFloat32(value) ? value : undefined;
 }
+
+const finiteFloat32 = (v: unknown) => typeof v === 'number' && Number.isFinite(Math.fround(v));
 
 export interface ParsedRows {
   rows: number[][];
@@ -32,8 +37,8 @@ export function parseRows(text: string, header?: boolean): ParsedRows {
     }
     if (!Array.isArray(rows)) throw new Error('JSON input must be an array of rows of numbers');
     rows.forEach((row: unknown, i) => {
-      if (!Array.isArray(row) || !row.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-        throw new Error(`JSON row ${i + 1} is not an array of finite numbers`);
+      if (!Array.isArray(row) || !row.every(finiteFloat32)) {
+        throw new Error(`JSON row ${i + 1} is not an array of numbers finite in float32`);
       }
     });
     return { rows: rows as number[][] };

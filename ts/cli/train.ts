@@ -183,6 +183,8 @@ export async function train(nn: Simdnet, values: Values, [path]: string[]): Prom
   const scaling = standardization(data.x, trainRows, data.width);
   const model = nn.sequential(specs);
   try {
+    // An activation TF.js cannot express fails now, not after every epoch has run.
+    if (o.format === 'tfjs') model.toTfjs();
     model.compile({ optimizer: o.optimizer as OptimizerSpec, loss: o.loss.name, metrics: o.metricNames });
     console.log(`simdnet train: ${data.n} rows × ${data.width} features, ${trainRows} training; seed ${o.seed}; '${nn.variant}' build`);
     const lastBatch = Math.ceil(trainRows / o.batchSize) - 1;
