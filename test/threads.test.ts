@@ -226,6 +226,30 @@ describe('threads', () => {
     expectSameBits(layer.apply(x, batch), expected);
   });
 
+  it('fails with WORKER_FAILED, not a hang, when a worker dies right before a call (before its death is reported)', async () => {
+    const nn = await init({ variant, threads: 2 });
+    const [batch, inputs, units] = [512, 64, 64];
+    const model = nn.sequential([
+      { inputDim: inputs, units, seed: 4 },
+      { units, activation: 'relu', seed: 5 },
+    ]);
+    const x = random(batch * inputs, 9);
+    const expected = model.predict(x, batch);
+    nn.pool!.crashWorker(0);
+    // No await: the worker's exit event cannot arrive before this call, which must give up waiting for it.
+    let error: unknown;
+    try {
+      model.predict(x, batch);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SimdnetError);
+    expect((error as SimdnetError).code).toBe('WORKER_FAILED');
+    expect(nn.threads).toBe(1);
+    expectSameBits(model.predict(x, batch), expected);
+    nn.dispose();
+  });
+
   it('falls back to one thread, saying why, where threads cannot run', async () => {
     const scalar = await init({ variant: 'scalar', threads: 2 });
     expect(scalar.threads).toBe(1);

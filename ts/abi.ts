@@ -271,6 +271,8 @@ export interface PoolJob {
 
 /** `PoolJob.kind` (`job_kind`): a model's forward pass (a dense layer's: a one-layer table), an elementwise or row-wise activation. */
 export const PoolJobKind = { model: 0, activate: 1, rowwise: 2 } as const;
+/** `simdnet_pool_run`'s answer on thread 0 when the other threads stopped making progress (`STALLED`). */
+export const STALLED = 0xfffffffe;
 
 export const POOL_JOB_BYTES = 104;
 export const POOL_JOB_OFFSETS = {

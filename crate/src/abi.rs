@@ -498,9 +498,14 @@ pub unsafe extern "C" fn simdnet_train_step(step: *mut TrainStep) -> u32 {
     unsafe { train::run(&mut *step) }
 }
 
+/// What `simdnet_pool_run` returns on thread 0 when the other threads stopped making progress (a
+/// worker died before or during the job): the host then stops the pool.
+pub const STALLED: u32 = 0xffff_fffe;
+
 /// Runs the job at `job` as thread `thread` (0: the caller) of `job.threads` (threaded builds only):
 /// returns, on thread 0, what `simdnet_model_forward` or `simdnet_activate` would for the same
 /// arguments, with the same bits in `y`; the workers' answer is unused.
+/// `STALLED` when the other threads stopped making progress.
 #[cfg(simdnet_threads)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn simdnet_pool_run(job: *const PoolJob, thread: u32) -> u32 {

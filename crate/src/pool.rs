@@ -11,7 +11,7 @@
 //! main thread may do.
 use core::sync::atomic::{AtomicU32, Ordering::*};
 
-use crate::abi::{ModelLayer, PoolJob, job_kind, simdnet_qdense, weight_format};
+use crate::abi::{ModelLayer, PoolJob, STALLED, job_kind, simdnet_qdense, weight_format};
 use crate::activation::{ActivationLoops, Linear, rowwise, with_activation};
 use crate::dense::microkernel::{self, MR, Shape, Tiles};
 use crate::dense::packing::panel_count;
@@ -62,24 +62,51 @@ impl Split {
 /// its value when the job began), so that no thread ever has to reset it.
 struct Barrier<'a> {
     arrived: &'a AtomicU32,
+    /// The job's tile counter: a thread claiming work is progress too.
+    claims: &'a AtomicU32,
     base: u32,
     threads: u32,
     passed: u32,
+    /// Thread 0 (the caller) gives up when the others stop making progress; workers wait.
+    caller: bool,
 }
 
+/// Spins without any arrival or claim after which the caller takes a thread for dead (0.5–2 s here):
+/// a live thread at most finishes one tile in that time, or is descheduled that long only on a
+/// machine far more oversubscribed than the pool allows.
+const STALL_SPINS: u32 = 1 << 27;
+
 impl Barrier<'_> {
-    fn wait(&mut self) {
+    /// Waits for every thread; false (the caller only) when they stopped making progress before.
+    #[must_use]
+    fn wait(&mut self) -> bool {
         self.passed += 1;
         self.arrived.fetch_add(1, AcqRel);
-        while self.arrived.load(Acquire).wrapping_sub(self.base) < self.passed * self.threads {
+        let mut seen = (self.arrived.load(Acquire), self.claims.load(Relaxed));
+        let mut stalled = 0;
+        while seen.0.wrapping_sub(self.base) < self.passed * self.threads {
             core::hint::spin_loop();
+            let now = (self.arrived.load(Acquire), self.claims.load(Relaxed));
+            stalled = if now == seen { stalled + 1 } else { 0 };
+            if self.caller && stalled == STALL_SPINS {
+                return false;
+            }
+            seen = now;
         }
+        true
     }
 }
 
 /// Behind `abi::simdnet_pool_run`, whose doc states the contract.
 pub unsafe fn run(job: &PoolJob, thread: u32) -> u32 {
-    let mut barrier = Barrier { arrived: &job.arrived, base: job.base, threads: job.threads, passed: 0 };
+    let mut barrier = Barrier {
+        arrived: &job.arrived,
+        claims: &job.next_tile,
+        base: job.base,
+        threads: job.threads,
+        passed: 0,
+        caller: thread == 0,
+    };
     match job.kind {
         job_kind::MODEL => unsafe { model_forward(job, thread, &mut barrier) },
         job_kind::ACTIVATE => unsafe { activate(job, &mut barrier) },
@@ -106,7 +133,9 @@ unsafe fn activate(job: &PoolJob, barrier: &mut Barrier) -> u32 {
         unsafe { crate::activation::activate(act, x.add(start), ACTIVATE_CHUNK.min(n - start), y.add(start)) };
     });
     // The caller reads y once it returns: every chunk must be written by then.
-    barrier.wait();
+    if !barrier.wait() {
+        return STALLED;
+    }
     !done as u32
 }
 
@@ -125,7 +154,9 @@ unsafe fn rowwise_rows(job: &PoolJob, barrier: &mut Barrier) -> u32 {
         let (x, y) = unsafe { (job.x.add(first * cols), job.y.add(first * out_cols)) };
         status |= unsafe { rowwise(code, x, per_claim.min(rows - first), cols, y, core::ptr::null_mut()) };
     }
-    barrier.wait();
+    if !barrier.wait() {
+        return STALLED;
+    }
     status
 }
 
@@ -162,7 +193,9 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
             job.next_tile.store(0, Relaxed);
             job.status.store(status, Relaxed);
         }
-        barrier.wait();
+        if !barrier.wait() {
+            return STALLED;
+        }
         if job.status.load(Relaxed) != 0 {
             return job.status.load(Relaxed);
         }
@@ -177,7 +210,9 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
         if !whole && !with_activation(layer.activation, layer.params, &mut compute) {
             compute(&Linear);
         }
-        barrier.wait();
+        if !barrier.wait() {
+            return STALLED;
+        }
         previous = Some((entry, dst, whole));
         src = dst;
     }

@@ -6,6 +6,7 @@ import {
   POOL_JOB_OFFSETS,
   PoolJobKind,
   RowwiseCode,
+  STALLED,
   WeightFormat,
   type KernelExports,
   type PoolExports,
@@ -301,6 +302,13 @@ export class Pool {
     this.#jobs++;
     Atomics.add(words, WORDS.generation, 1);
     Atomics.notify(words, WORDS.generation);
-    return this.#run(this.#job, 0);
+    const status = this.#run(this.#job, 0);
+    // A worker that died before or during the job never arrives: the caller gave up waiting. The
+    // event that reports its death cannot have come yet (this thread never left the call).
+    if (status >>> 0 === STALLED) {
+      this.#noteDeath('a worker stopped answering during a call');
+      this.#check();
+    }
+    return status;
   }
 }
