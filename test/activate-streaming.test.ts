@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { STREAM_BLOCK } from '../ts/activate.js';
 import { ROWWISE_NAMES } from '../ts/activations.js';
-import { type ActivationName, type ActivationOptions, type ErrorCode, type Simdnet, SimdnetError, type Tensor, init } from '../ts/index.js';
+import { type ActivationName, type ActivationOptions, type ErrorCode, type Tensor, init } from '../ts/index.js';
 import * as ref from '../ts/reference.js';
 import { CASES, expectActivation } from './activation-cases.js';
-import { expectSameBits, instances, randomArray } from './helpers.js';
+import { expectSameBits, instances, randomArray, rejectsCleanly } from './helpers.js';
 
 const B = STREAM_BLOCK;
 
@@ -45,21 +45,6 @@ const STREAMED: Streamed[] = [
     options: { slope: randomArray(cols, 3) },
   })),
 ];
-
-/** `fn` must throw a SimdnetError with `code`, leaving allocatedBytes and `kept()`'s values as they were. */
-function rejectsCleanly(nn: Simdnet, code: ErrorCode, fn: () => unknown, kept: () => Float32Array[]): void {
-  const [bytes, before] = [nn.allocatedBytes, kept().map((a) => a.slice())];
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SimdnetError);
-  expect((error as SimdnetError).code).toBe(code);
-  expect(nn.allocatedBytes).toBe(bytes);
-  kept().forEach((a, i) => expectSameBits(a, before[i]!));
-}
 
 describe.each(await instances())('streamed activations on the %s build', (_variant, nn) => {
   describe.each(STREAMED)('$label', ({ name, options, cols, sizes }) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { type Simdnet, VARIANTS, type Variant, init, supports } from '../ts/index.js';
+import { type ErrorCode, type Simdnet, SimdnetError, VARIANTS, type Variant, init, supports } from '../ts/index.js';
 import { seededRandom, uniform } from '../ts/random.js';
 
 /** One instance per build; every build must be runnable here (the suite enables relaxed SIMD). */
@@ -155,4 +155,19 @@ export function expectClose(actual: Float32Array, expected: Float32Array, tolera
     else if (a !== e && !(Math.abs(a - e) <= tolerance(e, i)))
       expect.fail(`index ${i}: got ${a}, expected ${e} (tolerance ${tolerance(e, i)})`);
   }
+}
+
+/** `fn` must throw a SimdnetError with `code`, leaving `nn.allocatedBytes` and `kept()`'s values as they were. */
+export function rejectsCleanly(nn: Simdnet, code: ErrorCode, fn: () => unknown, kept: () => Float32Array[] = () => []): void {
+  const [bytes, before] = [nn.allocatedBytes, kept().map((a) => a.slice())];
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SimdnetError);
+  expect((error as SimdnetError).code).toBe(code);
+  expect(nn.allocatedBytes).toBe(bytes);
+  kept().forEach((a, i) => expectSameBits(a, before[i]!));
 }

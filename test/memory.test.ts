@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Context } from '../ts/context.js';
 import { fail } from '../ts/errors.js';
-import { type DenseLayer, type ErrorCode, Sequential, Simdnet, Tensor, init } from '../ts/index.js';
+import { type DenseLayer, Sequential, Simdnet, Tensor, init } from '../ts/index.js';
 import { instantiate, loadModule } from '../ts/loader.js';
 import { Heap, MAX_PAGES } from '../ts/memory.js';
-import { randomArray } from './helpers.js';
+import { randomArray, rejectsCleanly } from './helpers.js';
 
 const PAGE = 65536;
 
@@ -104,11 +104,6 @@ describe('memory growth with live objects', () => {
 });
 
 /** Runs `fn`, which must throw a SimdnetError with `code`, and checks that it allocated nothing. */
-function rejectsCleanly(nn: Simdnet, code: ErrorCode, fn: () => unknown): void {
-  const before = nn.allocatedBytes;
-  expect(fn).toThrow(expect.objectContaining({ name: 'SimdnetError', code }));
-  expect(nn.allocatedBytes).toBe(before);
-}
 
 describe('size computations that do not fit in wasm32', () => {
   it('the crate answers usize::MAX (-1 as a JS i32) instead of a wrapped size', async () => {
