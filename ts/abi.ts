@@ -386,11 +386,15 @@ export const OPTIMIZER_DESC_OFFSETS = {
 
 function writeOptimizerDesc(memory: WebAssembly.Memory, at: number, optimizer: OptimizerDesc): void {
   const view = structView(memory, at, OPTIMIZER_DESC_BYTES);
-  const { kind, flags, ...floats } = OPTIMIZER_DESC_OFFSETS;
-  view.setUint32(kind, optimizer.kind, true);
-  view.setUint32(flags, optimizer.flags, true);
-  for (const [field, offset] of Object.entries(floats)) view.setFloat32(offset, optimizer[field as keyof typeof floats], true);
+  view.setUint32(OPTIMIZER_DESC_OFFSETS.kind, optimizer.kind, true);
+  view.setUint32(OPTIMIZER_DESC_OFFSETS.flags, optimizer.flags, true);
+  for (const [field, offset] of OPTIMIZER_FLOAT_FIELDS) view.setFloat32(offset, optimizer[field], true);
 }
+
+// The fields written by a loop, listed once: the writers run on every training step, where an
+// object rest and Object.entries per call made garbage.
+const { kind: _kind, flags: _flags, ...OPTIMIZER_FLOATS } = OPTIMIZER_DESC_OFFSETS;
+const OPTIMIZER_FLOAT_FIELDS = Object.entries(OPTIMIZER_FLOATS) as [keyof typeof OPTIMIZER_FLOATS, number][];
 
 /** What `simdnet_train_step` runs (`TrainStep`): byte addresses of its table and buffers, its mode, loss and optimizer. */
 export interface TrainStep {
@@ -427,11 +431,13 @@ export const TRAIN_STEP_OFFSETS = {
 
 export function writeTrainStep(memory: WebAssembly.Memory, at: number, step: TrainStep): void {
   const view = structView(memory, at, TRAIN_STEP_BYTES);
-  const { loss, optimizer, ...words } = TRAIN_STEP_OFFSETS;
-  for (const [field, offset] of Object.entries(words)) view.setUint32(offset, step[field as keyof typeof words], true);
-  writeLossDesc(memory, at + loss, step.loss);
-  writeOptimizerDesc(memory, at + optimizer, step.optimizer);
+  for (const [field, offset] of TRAIN_STEP_WORD_FIELDS) view.setUint32(offset, step[field], true);
+  writeLossDesc(memory, at + TRAIN_STEP_OFFSETS.loss, step.loss);
+  writeOptimizerDesc(memory, at + TRAIN_STEP_OFFSETS.optimizer, step.optimizer);
 }
+
+const { loss: _loss, optimizer: _optimizer, ...TRAIN_STEP_WORDS } = TRAIN_STEP_OFFSETS;
+const TRAIN_STEP_WORD_FIELDS = Object.entries(TRAIN_STEP_WORDS) as [keyof typeof TRAIN_STEP_WORDS, number][];
 
 /** The batch's mean loss, which `simdnet_train_step` wrote into the `TrainStep` at `at`. */
 export function readTrainStepLoss(memory: WebAssembly.Memory, at: number): number {
