@@ -151,12 +151,18 @@ function onnxModel(proto: OnnxProto['onnx'], layers: PeerLayer[], activationOnly
 
 type Ort = typeof import('onnxruntime-node');
 
-async function onnxPeer(name: string, ort: Ort | null, proto: OnnxProto | null, executionProvider: string): Promise<Peer | null> {
+async function onnxPeer(
+  name: string,
+  ort: Ort | null,
+  proto: OnnxProto | null,
+  executionProvider: string,
+  threads = 1,
+): Promise<Peer | null> {
   if (!ort || !proto) return null;
   const session = async (model: Uint8Array, width: number): Promise<PeerModel> => {
     const s = await ort.InferenceSession.create(model, {
       executionProviders: [executionProvider],
-      intraOpNumThreads: 1,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
@@ -173,8 +179,12 @@ async function onnxPeer(name: string, ort: Ort | null, proto: OnnxProto | null, 
   };
 }
 
-/** Every peer whose packages are installed, set up for one thread. */
-export async function loadPeers(): Promise<Peer[]> {
+/**
+ * Every peer whose packages are installed, set up for one thread; with `threads` above 1, also
+ * onnxruntime-node on that many (its intra-op pool; onnxruntime-web's thread count is global to the
+ * process and fixed at its first session, so its threaded rows would need a process of their own).
+ */
+export async function loadPeers(threads = 1): Promise<Peer[]> {
   // onnx-proto is CommonJS: under ESM its exports arrive as the default export.
   const proto = (await optional<{ default: OnnxProto }>('onnx-proto'))?.default ?? null;
   const ortWeb = await optional<Ort>('onnxruntime-web');
@@ -182,10 +192,12 @@ export async function loadPeers(): Promise<Peer[]> {
     ortWeb.env.wasm.numThreads = 1;
     ortWeb.env.wasm.wasmPaths = `${join(dirname(require.resolve('onnxruntime-web')), '/')}`;
   }
+  const ortNode = await optional<Ort>('onnxruntime-node');
   const peers = await Promise.all([
     tfjsWasm(),
     onnxPeer('onnxruntime-web 1.30 (wasm)', ortWeb, proto, 'wasm'),
-    onnxPeer('onnxruntime-node 1.30 (native)', await optional<Ort>('onnxruntime-node'), proto, 'cpu'),
+    onnxPeer('onnxruntime-node 1.30 (native)', ortNode, proto, 'cpu'),
+    threads > 1 ? onnxPeer(`onnxruntime-node 1.30 (native) ×${threads}`, ortNode, proto, 'cpu', threads) : null,
   ]);
   return peers.filter((p): p is Peer => p !== null);
 }

@@ -359,7 +359,7 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
   const builds = await Promise.all([...single, ...pooled] as Promise<[string, Simdnet]>[]);
   const fallback = builds.find(([, nn]) => nn.threadsReason !== undefined);
   if (fallback) throw new Error(`${fallback[0]}: ${fallback[1].threadsReason}`);
-  const peers = options.noPeers ? [] : await loadPeers();
+  const peers = options.noPeers ? [] : await loadPeers(threads);
   const selected = workloads(builds, peers).filter((w) => !options.filter || w.name.includes(options.filter));
   let total = selected.reduce((n, w) => n + w.impls.length + 1, 0);
   const rows: Row[] = [];
