@@ -6,7 +6,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, absent as absentRuntime, launchChromium } from './browser.js';
 import { describe, expect, it } from 'vitest';
 import { KERAS_MLP, VARIANTS, init } from '../ts/index.js';
 import { seededRandom, uniform } from '../ts/random.js';
@@ -16,16 +16,11 @@ import { denseTolerance, expectClose, expectDense, expectUlp, softmaxTolerance }
 // Installed by scripts/install-runtimes.mjs, which `npm test` runs first.
 const bin = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/${path}`, import.meta.url));
 
-/** The first of `paths` that is not installed, outside CI; under CI nothing is skipped (the checks below fail instead). */
-function absent(name: string, paths: string[]): string | undefined {
-  const missing = process.env.CI ? undefined : paths.find((p) => !existsSync(p));
-  if (missing) console.warn(`[runtimes] ${name}: skipped, ${missing} is not installed (npm run test:runtimes installs it where it can)`);
-  return missing;
-}
+/** A runtime this suite needs that is not installed (outside CI): its tests are skipped. */
+const absent = (name: string, paths: string[]) => absentRuntime('runtimes', name, paths, 'npm run test:runtimes installs it where it can');
 const script = fileURLToPath(new URL('./fixtures/kernel-outputs.mjs', import.meta.url));
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const MIME: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -63,17 +58,7 @@ async function serve(): Promise<Server> {
 async function inChromium(): Promise<unknown> {
   expect(existsSync(CHROMIUM), `${CHROMIUM} missing: run node scripts/install-runtimes.mjs as root (apt-get install chromium)`).toBe(true);
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/test/fixtures/kernel-outputs.html`);

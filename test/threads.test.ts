@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ActivationSpec, KERAS_MLP, type LayerSpec, type Simdnet, SimdnetError, init } from '../ts/index.js';
@@ -15,7 +15,6 @@ import { seededRandom, uniform } from '../ts/random.js';
 import { expectSameBits } from './helpers.js';
 
 const variant = 'simd';
-const CHROMIUM = '/usr/bin/chromium';
 const single = await init({ variant });
 const pools = new Map<number, Simdnet>();
 for (const threads of [2, 3, 4]) pools.set(threads, await init({ variant, threads }));
@@ -303,7 +302,7 @@ describe('threads', () => {
       res.writeHead(200, { 'content-type': type ?? 'application/octet-stream', ...isolation }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/test/fixtures/threads-check.html`);
