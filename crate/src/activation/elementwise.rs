@@ -2,7 +2,7 @@
 //! see `opaque_splat`) whose `apply` maps four lanes. NaN in gives NaN out unless the function's
 //! definition says otherwise (`Threshold`).
 use super::Activation;
-use crate::math::{Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, pow2, sigmoid_with_slope};
+use crate::math::{EXP_SHORT, Erfc, Exp, Log1p, Sigmoid, Tanh, exact_square, pow2, sigmoid_with_slope};
 use crate::simd::*;
 
 #[derive(Clone, Copy)]
@@ -214,6 +214,14 @@ impl Activation for Exponential {
         self.0.eval(x)
     }
     #[inline(always)]
+    fn within(&self) -> f32 {
+        EXP_SHORT
+    }
+    #[inline(always)]
+    fn apply_within(&self, x: v128) -> v128 {
+        self.0.eval_for::<true>(x)
+    }
+    #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
         self.0.eval(x)
     }
@@ -223,6 +231,14 @@ impl Activation for Sigmoid {
     #[inline(always)]
     fn apply(&self, v: v128) -> v128 {
         self.eval(v)
+    }
+    #[inline(always)]
+    fn within(&self) -> f32 {
+        EXP_SHORT
+    }
+    #[inline(always)]
+    fn apply_within(&self, v: v128) -> v128 {
+        self.eval_for::<true>(v)
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
@@ -246,17 +262,32 @@ impl Activation for Tanh {
 pub struct Swish {
     sigmoid: Sigmoid,
     beta: v128,
+    /// `EXP_SHORT / |beta|`, or 0 (no short path) for a NaN beta; +Inf for beta 0.
+    within: f32,
 }
 impl Swish {
     #[inline(always)]
     pub fn new(beta: f32) -> Self {
-        Swish { sigmoid: Sigmoid::new(), beta: opaque_splat(beta) }
+        let within = EXP_SHORT / f32::from_bits(beta.to_bits() & 0x7fff_ffff);
+        Swish { sigmoid: Sigmoid::new(), beta: opaque_splat(beta), within: if within >= 0.0 { within } else { 0.0 } }
+    }
+    #[inline(always)]
+    fn eval<const WITHIN: bool>(&self, x: v128) -> v128 {
+        f32x4_mul(x, self.sigmoid.eval_for::<WITHIN>(f32x4_mul(self.beta, x)))
     }
 }
 impl Activation for Swish {
     #[inline(always)]
     fn apply(&self, x: v128) -> v128 {
-        f32x4_mul(x, self.sigmoid.eval(f32x4_mul(self.beta, x)))
+        self.eval::<false>(x)
+    }
+    #[inline(always)]
+    fn within(&self) -> f32 {
+        self.within
+    }
+    #[inline(always)]
+    fn apply_within(&self, x: v128) -> v128 {
+        self.eval::<true>(x)
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
@@ -457,7 +488,7 @@ impl Activation for Softplus {
     fn grad(&self, x: v128) -> v128 {
         // σ(βx), or 1 beyond the threshold
         let z = f32x4_mul(self.beta, x);
-        let s = sigmoid_with_slope(&self.exp, self.zero, z).0;
+        let s = sigmoid_with_slope::<false>(&self.exp, self.zero, z).0;
         keep_nan(x, v128_bitselect(self.exp.one, s, f32x4_gt(z, self.threshold)))
     }
 }
@@ -479,7 +510,7 @@ impl Activation for LogSigmoid {
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {
         // 1 - σ(x) = σ(-x)
-        sigmoid_with_slope(&self.0.exp, self.0.zero, f32x4_neg(x)).0
+        sigmoid_with_slope::<false>(&self.0.exp, self.0.zero, f32x4_neg(x)).0
     }
 }
 
@@ -497,13 +528,27 @@ impl Mish {
         Mish { exp: Exp::new(), two: opaque_splat(2.0), cutoff: opaque_splat(20.0) }
     }
 }
-impl Activation for Mish {
+impl Mish {
     #[inline(always)]
-    fn apply(&self, x: v128) -> v128 {
-        let u = self.exp.eval(f32x4_pmin(x, self.cutoff));
+    fn eval<const WITHIN: bool>(&self, x: v128) -> v128 {
+        let u = self.exp.eval_for::<WITHIN>(f32x4_pmin(x, self.cutoff));
         let n = f32x4_mul(u, f32x4_add(u, self.two));
         let y = f32x4_mul(x, f32x4_div(n, f32x4_add(n, self.two)));
         v128_bitselect(x, y, f32x4_gt(x, self.cutoff))
+    }
+}
+impl Activation for Mish {
+    #[inline(always)]
+    fn apply(&self, x: v128) -> v128 {
+        self.eval::<false>(x)
+    }
+    #[inline(always)]
+    fn within(&self) -> f32 {
+        EXP_SHORT
+    }
+    #[inline(always)]
+    fn apply_within(&self, x: v128) -> v128 {
+        self.eval::<true>(x)
     }
     #[inline(always)]
     fn grad(&self, x: v128) -> v128 {

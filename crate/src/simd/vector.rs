@@ -47,6 +47,14 @@ pub fn horner<const N: usize>(c: &[v128; N], x: v128) -> v128 {
     p
 }
 
+/// c[0]·x⁴ + … + c[4] by Estrin's scheme, given x² as well: (c0·x² + (c1·x + c2))·x² + (c3·x + c4).
+/// Its chain of dependent multiply-adds is 3 long instead of Horner's 4.
+#[inline(always)]
+pub fn estrin5(c: &[v128; 5], x: v128, x2: v128) -> v128 {
+    let (middle, low) = (madd(c[1], x, c[2]), madd(c[3], x, c[4]));
+    madd(madd(c[0], x2, middle), x2, low)
+}
+
 /// `y`, except NaN where `x` is NaN: for functions whose min/max steps may drop NaN (the relaxed
 /// build turns pmin/pmax into relaxed_min/max, whose NaN result is unspecified).
 #[inline(always)]
