@@ -3,8 +3,9 @@
 //! a one-layer model), or an elementwise activation, whose chunks every thread claims through an
 //! atomic counter. A model runs layer by layer: thread 0 prepares (applies the previous layer's
 //! row-wise activation and steps, then interleaves x for an f32 layer or quantizes it for an int8
-//! one), a barrier, then every thread claims tiles of the layer through the counter, a barrier. Each output is computed by one thread with the same
-//! instructions as on one thread, so the results are the same bits whatever the thread count.
+//! one), a barrier, then every thread claims tiles of the layer through the counter, a barrier.
+//! Each output is computed by one thread with the same instructions as on one thread, so the
+//! results are the same bits whatever the thread count.
 //!
 //! The host wakes the workers (Atomics.notify on `PoolJob::generation`) and only for jobs large
 //! enough to pay for it; inside a job, threads wait for each other by spinning, which a browser's
@@ -88,7 +89,17 @@ impl Kernel {
     }
 
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tiles(self, act: &dyn ActivationLoops, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32, tiles: Tiles) {
+    unsafe fn tiles(
+        self,
+        act: &dyn ActivationLoops,
+        x: *const f32,
+        batch: usize,
+        shape: Shape,
+        packed: *const f32,
+        y: *mut f32,
+        scratch: *mut f32,
+        tiles: Tiles,
+    ) {
         match self {
             Kernel::F32 => unsafe { microkernel::tiles(act, x, batch, shape, packed, y, scratch, tiles) },
             Kernel::Int8 => unsafe { int8::microkernel::tiles(act, batch, shape, packed as *const u32, y, scratch as *const u8, tiles) },
@@ -228,7 +239,7 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
         if job.status.load(Relaxed) != 0 {
             return job.status.load(Relaxed);
         }
-        // Thread 0 stopped every thread for a weight format without a kernel.
+        // Never taken: thread 0 stopped every thread above for a weight format without a kernel.
         let Some(kernel) = kernel else { return 1 + i as u32 };
         let split = Split::new(batch, shape, threads as usize, kernel.tiling());
         let mut compute = |act: &dyn ActivationLoops| loop {

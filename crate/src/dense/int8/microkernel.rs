@@ -114,8 +114,15 @@ pub unsafe fn quantize(x: *const f32, batch: usize, inputs: usize, scratch: *mut
 /// of one row (all of batch 1) it runs a one-row tile; of two or three, a full one. Every output is
 /// computed by the same tile whichever rectangle holds it.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn tiles(act: &dyn ActivationLoops, batch: usize, shape: Shape, packed: *const u32, y: *mut f32, scratch: *const u8, tiles: Tiles) {
+pub unsafe fn tiles(
+    act: &dyn ActivationLoops,
+    batch: usize,
+    shape: Shape,
+    packed: *const u32,
+    y: *mut f32,
+    scratch: *const u8,
+    tiles: Tiles,
+) {
     let (steps, zeros) = steps_and_zeros(batch, shape.inputs);
     let (steps, zeros) = unsafe { (scratch.add(steps) as *const f32, scratch.add(zeros) as *const i32) };
     let groups = shape.inputs.div_ceil(K_GROUP);
@@ -147,7 +154,15 @@ pub unsafe fn tiles(act: &dyn ActivationLoops, batch: usize, shape: Shape, packe
 
 /// `y = act(x · W + b)` with W packed by `packing::pack` on one thread, with `scratch_bytes` of `scratch`.
 #[inline(never)]
-pub unsafe fn gemm(act: &dyn ActivationLoops, x: *const f32, batch: usize, shape: Shape, packed: *const u32, y: *mut f32, scratch: *mut u8) {
+pub unsafe fn gemm(
+    act: &dyn ActivationLoops,
+    x: *const f32,
+    batch: usize,
+    shape: Shape,
+    packed: *const u32,
+    y: *mut f32,
+    scratch: *mut u8,
+) {
     unsafe {
         quantize(x, batch, shape.inputs, scratch);
         tiles(act, batch, shape, packed, y, scratch, TILING.all(batch, shape.outputs));
