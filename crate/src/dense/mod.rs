@@ -14,6 +14,7 @@ use crate::abi::code::PRELU;
 use crate::abi::simdnet_prelu;
 use crate::activation::{ActivationLoops, Linear, keeps_width, rowwise, with_activation};
 
+/// A dense layer's widths, whichever kernel runs it.
 #[derive(Clone, Copy)]
 pub struct Shape {
     pub inputs: usize,
