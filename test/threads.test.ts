@@ -34,37 +34,50 @@ function expectSameOnEveryPool(body: (nn: Simdnet) => Float32Array): void {
 }
 
 describe('threads', () => {
-  // Batches with every remainder of the 4-row block (tails of 1, 2, 3 rows: 1×24, 2×16, 3×8 tiles),
-  // widths with partial panels, and sizes above the wake threshold (2^20 multiply-adds).
-  it.each([
-    [1, 1024, 1030],
-    [2, 700, 777],
-    [3, 520, 700],
-    [4, 512, 520],
-    [7, 300, 517],
-    [64, 128, 129],
-    [257, 64, 70],
-    [1023, 129, 9],
-    [4096, 256, 1],
-  ])('splits a dense layer of batch %i, %i → %i into the same bits as one thread', (batch, inputs, units) => {
+  /** Every test of a dense layer runs on both kernels, each case preceded by its weights' format. */
+  type Format = 'float32' | 'int8';
+  const withFormats = <T extends unknown[]>(cases: T[]) =>
+    (['float32', 'int8'] as const).flatMap((format) => cases.map((c): [Format, ...T] => [format, ...c]));
+  /** The layer options of `format`. */
+  const weights = (format: Format) => (format === 'int8' ? { quantize: format } : {});
+
+  // Batches with every remainder of the 4-row block (float32 tails of 1, 2, 3 rows: 1×24, 2×16, 3×8
+  // tiles; int8 partial blocks of 1 row and of 2-3 run as full ones), widths with partial panels, and
+  // sizes above the wake threshold (2^20 multiply-adds). Row 0 is zeros (an int8 step of 0) and the
+  // last row holds a NaN (step NaN), both quantized by thread 0 before the tiles.
+  it.each(
+    withFormats<[number, number, number]>([
+      [1, 1024, 1030],
+      [2, 700, 777],
+      [3, 520, 700],
+      [4, 512, 520],
+      [7, 300, 517],
+      [64, 128, 129],
+      [257, 64, 70],
+      [1023, 129, 9],
+      [4096, 256, 1],
+    ]),
+  )('splits a dense layer of %s weights, batch %i, %i → %i, into the same bits as one thread', (format, batch, inputs, units) => {
     const kernel = random(inputs * units, batch);
     const bias = random(units, batch + 1);
     const x = random(batch * inputs, batch + 2);
+    x.fill(0, 0, inputs);
+    if (batch > 1) x[batch * inputs - 2] = NaN;
     expectSameOnEveryPool((nn) => {
-      const layer = nn.dense({ inputDim: inputs, units, activation: 'tanh', kernel, bias });
+      const layer = nn.dense({ inputDim: inputs, units, activation: 'tanh', kernel, bias, ...weights(format) });
       const y = layer.apply(x, batch);
       layer.dispose();
       return y;
     });
   });
 
-  it.each<ActivationSpec>(['softmax', { name: 'prelu', slope: 0.25 }, 'gelu', 'linear'])(
-    'applies the activation %j of a split layer as one thread does',
-    (activation) => {
+  it.each(withFormats<[ActivationSpec]>([['softmax'], [{ name: 'prelu', slope: 0.25 }], ['gelu'], ['linear']]))(
+    'applies to a split %s layer the activation %j as one thread does',
+    (format, activation) => {
       const [batch, inputs, units] = [300, 130, 67];
       const x = random(batch * inputs, 7);
       expectSameOnEveryPool((nn) => {
-        const layer = nn.dense({ inputDim: inputs, units, activation, seed: 3 });
+        const layer = nn.dense({ inputDim: inputs, units, activation, seed: 3, ...weights(format) });
         const y = layer.apply(x, batch);
         layer.dispose();
         return y;
@@ -115,29 +128,41 @@ describe('threads', () => {
       ],
       2049,
     ],
+    [
+      'a model with steps after its layers',
+      [
+        { inputDim: 130, units: 301, activation: 'gelu', then: [{ scale: 1.5, shift: -0.25 }, 'softmax'] },
+        { units: 67, activation: 'tanh', then: [{ name: 'prelu', slope: 0.2 }, 'log_softmax'] },
+      ],
+      513,
+    ],
   ];
-  it.each(models)('splits %s layer by layer into the same bits as one thread', (_name, specs, batch) => {
-    const x = random(batch * (specs[0]!.inputDim ?? 0), 11);
-    expectSameOnEveryPool((nn) => {
-      const model = nn.sequential(specs.map((spec, i) => ({ ...spec, seed: i + 1 })));
-      const y = model.predict(x, batch);
-      model.dispose();
-      return y;
-    });
-  });
+  it.each(withFormats(models))(
+    'splits the %s form of %s, layer by layer, into the same bits as one thread',
+    (format, _name, specs, batch) => {
+      const x = random(batch * (specs[0]!.inputDim ?? 0), 11);
+      expectSameOnEveryPool((nn) => {
+        const model = nn.sequential(specs.map((spec, i) => ({ ...spec, seed: i + 1, ...weights(format) })));
+        const y = model.predict(x, batch);
+        model.dispose();
+        return y;
+      });
+    },
+  );
 
-  it('runs an int8 layer of a model on one thread and the float layers split, with the same bits', () => {
+  it('splits a model quantized by model.quantize, and one mixing float32 and int8 layers, into the same bits', () => {
     const x = random(64 * 512, 41);
     const specs: LayerSpec[] = [
       { inputDim: 512, units: 700, activation: 'relu', seed: 1 },
-      { units: 600, activation: 'gelu', seed: 2 },
+      { units: 600, activation: 'gelu', seed: 2, quantize: 'int8' },
+      { units: 33, activation: 'softmax', seed: 3 },
     ];
     expectSameOnEveryPool((nn) => {
-      const model = nn.sequential(specs);
-      const mixed = model.quantize('int8');
-      const y = Float32Array.from([...model.predict(x, 64), ...mixed.predict(x, 64)]);
-      model.dispose();
+      const mixed = nn.sequential(specs);
+      const quantized = mixed.quantize('int8');
+      const y = Float32Array.from([...mixed.predict(x, 64), ...quantized.predict(x, 64)]);
       mixed.dispose();
+      quantized.dispose();
       return y;
     });
   });
@@ -148,11 +173,16 @@ describe('threads', () => {
     const x = random(batch * inputs, 12);
     const run = (nn: Simdnet) => [
       nn.dense({ inputDim: inputs, units, activation: 'swish', seed: 2 }).apply(x, batch),
+      nn.dense({ inputDim: inputs, units, activation: 'swish', seed: 2, quantize: 'int8' }).apply(x, batch),
       nn.sequential([...KERAS_MLP]).predict(random(64 * 1024, 13), 1024),
+      nn
+        .sequential([...KERAS_MLP])
+        .quantize('int8')
+        .predict(random(64 * 1024, 13), 1024),
     ];
     const expected = run(one);
     run(two).forEach((y, i) => expectSameBits(y, expected[i]!));
-    expect(two.threadedCalls).toBe(2);
+    expect(two.threadedCalls).toBe(4);
     two.dispose();
   });
 
@@ -199,31 +229,34 @@ describe('threads', () => {
     nn.dispose();
   });
 
-  it('fails the next call with WORKER_FAILED when a worker died, changing nothing, then runs on one thread', async () => {
-    const nn = await init({ variant, threads: 2 });
-    const [batch, inputs, units] = [512, 64, 64];
-    const layer = nn.dense({ inputDim: inputs, units, seed: 4 });
-    const x = random(batch * inputs, 8);
-    const expected = layer.apply(x, batch);
-    const input = nn.tensor(x, [batch, inputs]);
-    const output = nn.zeros([batch, units]);
-    const bytes = nn.allocatedBytes;
-    nn.pool!.crashWorker(0);
-    while (nn.pool!.failure === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
-    let error: unknown;
-    try {
-      layer.apply(input, { into: output });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SimdnetError);
-    expect((error as SimdnetError).code).toBe('WORKER_FAILED');
-    expect(nn.allocatedBytes).toBe(bytes);
-    expectSameBits(output.toArray(), new Float32Array(batch * units));
-    expect(nn.threads).toBe(1);
-    expect(nn.threadsReason).toMatch(/worker/);
-    expectSameBits(layer.apply(x, batch), expected);
-  });
+  it.each(['float32', 'int8'] as const)(
+    'fails the next call of a %s layer with WORKER_FAILED when a worker died, changing nothing, then runs on one thread',
+    async (format) => {
+      const nn = await init({ variant, threads: 2 });
+      const [batch, inputs, units] = [512, 64, 64];
+      const layer = nn.dense({ inputDim: inputs, units, seed: 4, ...weights(format) });
+      const x = random(batch * inputs, 8);
+      const expected = layer.apply(x, batch);
+      const input = nn.tensor(x, [batch, inputs]);
+      const output = nn.zeros([batch, units]);
+      const bytes = nn.allocatedBytes;
+      nn.pool!.crashWorker(0);
+      while (nn.pool!.failure === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+      let error: unknown;
+      try {
+        layer.apply(input, { into: output });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SimdnetError);
+      expect((error as SimdnetError).code).toBe('WORKER_FAILED');
+      expect(nn.allocatedBytes).toBe(bytes);
+      expectSameBits(output.toArray(), new Float32Array(batch * units));
+      expect(nn.threads).toBe(1);
+      expect(nn.threadsReason).toMatch(/worker/);
+      expectSameBits(layer.apply(x, batch), expected);
+    },
+  );
 
   it('fails with WORKER_FAILED, not a hang, when a worker dies right before a call (before its death is reported)', async () => {
     const nn = await init({ variant, threads: 2 });

@@ -1,21 +1,20 @@
 //! The threaded builds' side of the worker pool: every thread (the caller as thread 0, and each
 //! worker) runs `run` over one `PoolJob`: a Sequential model's forward pass (a single dense layer is
 //! a one-layer model), or an elementwise activation, whose chunks every thread claims through an
-//! atomic counter. A model runs layer by layer: thread 0 prepares (interleaves x, applies the
-//! previous layer's row-wise activation and steps), a barrier, then every thread claims tiles of the
-//! layer through the counter, a barrier. Each output is computed by one thread with the same
-//! instructions as on one thread, so the results are the same bits whatever the thread count.
+//! atomic counter. A model runs layer by layer: thread 0 prepares (applies the previous layer's
+//! row-wise activation and steps, then interleaves x for an f32 layer or quantizes it for an int8
+//! one), a barrier, then every thread claims tiles of the layer through the counter, a barrier.
+//! Each output is computed by one thread with the same instructions as on one thread, so the
+//! results are the same bits whatever the thread count.
 //!
 //! The host wakes the workers (Atomics.notify on `PoolJob::generation`) and only for jobs large
 //! enough to pay for it; inside a job, threads wait for each other by spinning, which a browser's
 //! main thread may do.
 use core::sync::atomic::{AtomicU32, Ordering::*};
 
-use crate::abi::{ModelLayer, PoolJob, STALLED, job_kind, simdnet_qdense, weight_format};
+use crate::abi::{ModelLayer, PoolJob, STALLED, job_kind, weight_format};
 use crate::activation::{ActivationLoops, Linear, rowwise, with_activation};
-use crate::dense::microkernel::{self, MR, Shape, Tiles};
-use crate::dense::packing::panel_count;
-use crate::dense::{applies_after, apply_after};
+use crate::dense::{Shape, Tiles, Tiling, applies_after, apply_after, int8, microkernel};
 use crate::model::{destination, run_steps};
 
 /// Tiles per thread a layer is cut into (XNNPACK keeps ≥ 5): a thread the machine slows down
@@ -26,7 +25,7 @@ const TILES_PER_THREAD: usize = 6;
 const MIN_SPLIT_MADDS: usize = 1 << 16;
 
 /// A layer's output cut into `groups` of `panels_per` column panels × `chunks` of `blocks_per` row
-/// blocks (the last chunk also taking the `batch % MR` rows).
+/// blocks of the kernel's `Tiling` (the last chunk also taking the `batch % mr` rows).
 struct Split {
     panels: usize,
     panels_per: usize,
@@ -39,8 +38,8 @@ struct Split {
 impl Split {
     /// `TILES_PER_THREAD` tiles per thread where the output has that many panels and row blocks, or
     /// one tile (whichever thread claims it) for a layer under `MIN_SPLIT_MADDS`.
-    fn new(batch: usize, shape: Shape, threads: usize) -> Split {
-        let (panels, blocks) = (panel_count(shape.outputs), batch / MR);
+    fn new(batch: usize, shape: Shape, threads: usize, tiling: Tiling) -> Split {
+        let (panels, blocks) = (tiling.panels(shape.outputs), batch / tiling.mr);
         let target = if batch * shape.inputs * shape.outputs >= MIN_SPLIT_MADDS { TILES_PER_THREAD * threads } else { 1 };
         let panels_per = panels.div_ceil(target.min(panels));
         let groups = panels.div_ceil(panels_per);
@@ -55,6 +54,56 @@ impl Split {
         let panels = group * self.panels_per..((group + 1) * self.panels_per).min(self.panels);
         let blocks = chunk * self.blocks_per..((chunk + 1) * self.blocks_per).min(self.blocks);
         Tiles { panels, blocks, tail: chunk + 1 == self.chunks }
+    }
+}
+
+/// The kernel that runs a model's layer, by its `weight_format`.
+#[derive(Clone, Copy)]
+enum Kernel {
+    F32,
+    Int8,
+}
+
+impl Kernel {
+    fn of(weights: u32) -> Option<Kernel> {
+        match weights {
+            weight_format::F32 => Some(Kernel::F32),
+            weight_format::INT8 => Some(Kernel::Int8),
+            _ => None,
+        }
+    }
+
+    fn tiling(self) -> Tiling {
+        match self {
+            Kernel::F32 => microkernel::TILING,
+            Kernel::Int8 => int8::microkernel::TILING,
+        }
+    }
+
+    /// Thread 0's part before the tiles: x's rows into the scratch, as `tiles` reads them.
+    unsafe fn prepare(self, x: *const f32, batch: usize, shape: Shape, scratch: *mut f32) {
+        match self {
+            Kernel::F32 => unsafe { microkernel::interleave(x, batch, shape, scratch) },
+            Kernel::Int8 => unsafe { int8::microkernel::quantize(x, batch, shape.inputs, scratch as *mut u8) },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tiles(
+        self,
+        act: &dyn ActivationLoops,
+        x: *const f32,
+        batch: usize,
+        shape: Shape,
+        packed: *const f32,
+        y: *mut f32,
+        scratch: *mut f32,
+        tiles: Tiles,
+    ) {
+        match self {
+            Kernel::F32 => unsafe { microkernel::tiles(act, x, batch, shape, packed, y, scratch, tiles) },
+            Kernel::Int8 => unsafe { int8::microkernel::tiles(act, batch, shape, packed as *const u32, y, scratch as *const u8, tiles) },
+        }
     }
 }
 
@@ -163,32 +212,23 @@ unsafe fn rowwise_rows(job: &PoolJob, barrier: &mut Barrier) -> u32 {
 unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u32 {
     let (layers, batch, threads) = (job.layers as usize, job.batch as usize, job.threads);
     let mut src = job.x;
-    let mut previous: Option<(&ModelLayer, *mut f32, bool)> = None;
+    let mut previous: Option<(&ModelLayer, *mut f32)> = None;
     for i in 0..layers {
         let entry = unsafe { &*job.table.add(i) };
         let (layer, dst) = (&entry.desc, destination(i, layers, job.hidden_a, job.hidden_b, job.y));
         let shape = Shape { inputs: layer.inputs as usize, outputs: layer.outputs as usize };
-        // The int8 GEMM is not split yet: thread 0 runs such a layer whole (activation included).
-        let whole = entry.weights != weight_format::F32;
+        let kernel = Kernel::of(entry.weights);
         if thread == 0 {
             // The status `simdnet_model_forward` would return: 1 + the index of the layer that fails.
-            let [p0, p1, p2] = layer.params;
-            let status = if previous.is_some_and(|(done, y, whole)| !unsafe { finish(done, y, batch, job.scratch, whole) }) {
+            let status = if previous.is_some_and(|(done, y)| !unsafe { finish(done, y, batch, job.scratch) }) {
                 i as u32
-            } else if whole {
-                let status = match entry.weights {
-                    weight_format::INT8 => unsafe {
-                        let packed = layer.packed as *const u32;
-                        simdnet_qdense(src, batch, shape.inputs, shape.outputs, packed, layer.activation, p0, p1, p2, layer.slopes, dst, job.scratch)
-                    },
-                    _ => 1,
-                };
-                if status == 0 { 0 } else { 1 + i as u32 }
-            } else if !(applies_after(layer.activation) || with_activation(layer.activation, layer.params, &mut |_| {})) {
-                1 + i as u32
-            } else {
-                unsafe { microkernel::interleave(src, batch, shape, job.scratch) };
+            } else if let Some(kernel) = kernel
+                && (applies_after(layer.activation) || with_activation(layer.activation, layer.params, &mut |_| {}))
+            {
+                unsafe { kernel.prepare(src, batch, shape, job.scratch) };
                 0
+            } else {
+                1 + i as u32
             };
             job.next_tile.store(0, Relaxed);
             job.status.store(status, Relaxed);
@@ -199,34 +239,36 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
         if job.status.load(Relaxed) != 0 {
             return job.status.load(Relaxed);
         }
-        let split = Split::new(batch, shape, threads as usize);
+        // Never taken: thread 0 stopped every thread above for a weight format without a kernel.
+        let Some(kernel) = kernel else { return 1 + i as u32 };
+        let split = Split::new(batch, shape, threads as usize, kernel.tiling());
         let mut compute = |act: &dyn ActivationLoops| loop {
             let t = job.next_tile.fetch_add(1, Relaxed) as usize;
             if t >= split.count {
                 break;
             }
-            unsafe { microkernel::tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
+            unsafe { kernel.tiles(act, src, batch, shape, layer.packed, dst, job.scratch, split.tile(t)) };
         };
-        if !whole && !with_activation(layer.activation, layer.params, &mut compute) {
+        if !with_activation(layer.activation, layer.params, &mut compute) {
             compute(&Linear);
         }
         if !barrier.wait() {
             return STALLED;
         }
-        previous = Some((entry, dst, whole));
+        previous = Some((entry, dst));
         src = dst;
     }
     match previous {
-        Some((last, y, whole)) if thread == 0 && !unsafe { finish(last, y, batch, job.scratch, whole) } => layers as u32,
+        Some((last, y)) if thread == 0 && !unsafe { finish(last, y, batch, job.scratch) } => layers as u32,
         _ => 0,
     }
 }
 
-/// What follows a layer's tiles on thread 0: its activation if applied after them (not for a layer
-/// run whole, whose kernel applied it), then its steps; false if one of them cannot be applied.
-unsafe fn finish(entry: &ModelLayer, y: *mut f32, batch: usize, scratch: *mut f32, whole: bool) -> bool {
+/// What follows a layer's tiles on thread 0: its activation if applied after them, then its steps;
+/// false if one of them cannot be applied.
+unsafe fn finish(entry: &ModelLayer, y: *mut f32, batch: usize, scratch: *mut f32) -> bool {
     let layer = &entry.desc;
     let act = layer.activation;
-    (whole || !applies_after(act) || unsafe { apply_after(act, y, batch, layer.outputs as usize, layer.slopes, scratch) } == 0)
+    (!applies_after(act) || unsafe { apply_after(act, y, batch, layer.outputs as usize, layer.slopes, scratch) } == 0)
         && unsafe { run_steps(entry, y, batch, scratch) }
 }

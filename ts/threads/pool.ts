@@ -213,25 +213,30 @@ export class Pool {
   }
 
   /**
-   * `wasm` with `simdnet_dense`, `simdnet_model_forward`, `simdnet_activate` and `simdnet_rowwise`
-   * running on the pool when the work is large enough; every other call (and every call once the
-   * pool is stopped) goes to `wasm` itself. Other kernels (int8 GEMMs, training) can join the same
+   * `wasm` with `simdnet_dense`, `simdnet_qdense`, `simdnet_model_forward`, `simdnet_activate` and
+   * `simdnet_rowwise` running on the pool when the work is large enough; every other call (and every
+   * call once the pool is stopped) goes to `wasm` itself. Other kernels (training) can join the same
    * way: a `job_kind` of their own in crate/src/abi.rs, split in crate/src/pool.rs, wrapped here.
    */
   wrap(wasm: KernelExports): KernelExports {
-    const { simdnet_dense: dense, simdnet_model_forward: forward, simdnet_activate: activate, simdnet_rowwise: rowwise } = wasm;
+    const { simdnet_model_forward: forward, simdnet_activate: activate, simdnet_rowwise: rowwise } = wasm;
     const memory = this.#heap.memory;
+    /** A single dense layer of `format` whose kernel is `run`: a one-layer model job when large enough. */
+    const layer =
+      (format: number, run: KernelExports['simdnet_dense']): KernelExports['simdnet_dense'] =>
+      (x, batch, inputs, outputs, packed, act, p0, p1, p2, slopes, y, scratch) => {
+        this.#check();
+        if (!this.#wakes(batch * inputs * outputs, WAKE_MIN_MADDS))
+          return run(x, batch, inputs, outputs, packed, act, p0, p1, p2, slopes, y, scratch);
+        const table = this.#job + POOL_JOB_OFFSETS.layer;
+        writeModelLayer(memory, table, { packed, inputs, outputs, activation: act, params: [p0, p1, p2], slopes }, 0, 0, format);
+        return this.#publish({ kind: PoolJobKind.model, table, layers: 1, x, batch, hiddenA: 0, hiddenB: 0, y, scratch });
+      };
     return {
       ...wasm,
       memory,
-      simdnet_dense: (x, batch, inputs, outputs, packed, act, p0, p1, p2, slopes, y, scratch) => {
-        this.#check();
-        if (!this.#wakes(batch * inputs * outputs, WAKE_MIN_MADDS))
-          return dense(x, batch, inputs, outputs, packed, act, p0, p1, p2, slopes, y, scratch);
-        const table = this.#job + POOL_JOB_OFFSETS.layer;
-        writeModelLayer(memory, table, { packed, inputs, outputs, activation: act, params: [p0, p1, p2], slopes }, 0, 0, WeightFormat.f32);
-        return this.#publish({ kind: PoolJobKind.model, table, layers: 1, x, batch, hiddenA: 0, hiddenB: 0, y, scratch });
-      },
+      simdnet_dense: layer(WeightFormat.f32, wasm.simdnet_dense),
+      simdnet_qdense: layer(WeightFormat.int8, wasm.simdnet_qdense),
       simdnet_model_forward: (table, layers, x, batch, hiddenA, hiddenB, y, scratch) => {
         this.#check();
         if (!this.#wakes(batch * this.#largestLayer(table, layers), WAKE_MIN_MADDS))

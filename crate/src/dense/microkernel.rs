@@ -7,23 +7,19 @@
 //! they run over several panels at once instead (1×24, 2×16) to keep 6–8 chains in flight.
 use core::ops::Range;
 
-use super::packing::{interleave_rows, panel_count, panel_len};
+use super::packing::{interleave_rows, panel_len};
+use super::{Shape, Tiles, Tiling};
 use crate::activation::ActivationLoops;
 use crate::simd::*;
 
 pub const MR: usize = 4;
 pub const NR: usize = 8;
+pub const TILING: Tiling = Tiling { mr: MR, nr: NR };
 /// The most accumulator vectors a tile holds (two per row and panel), for the array its activation
 /// epilogue gathers them in: 8 for the 4×8 block and the 2×16 tail, 6 for 1×24; 12 for the 3×2
 /// panels that `row_tail::<3, 1>`'s two-panel branch instantiates, though that branch never runs
 /// (its `PANELS > 2` is false), so that every instantiation is in bounds by construction.
 const TILE_VECTORS: usize = 12;
-
-#[derive(Clone, Copy)]
-pub struct Shape {
-    pub inputs: usize,
-    pub outputs: usize,
-}
 
 #[inline(always)]
 unsafe fn store_columns(out: *mut f32, cols: usize, lo: v128, hi: v128) {
@@ -203,26 +199,10 @@ pub unsafe fn interleave(x: *const f32, batch: usize, shape: Shape, scratch: *mu
     }
 }
 
-/// A rectangle of Y: the column panels `panels` of the full row blocks `blocks`, and, when `tail`,
-/// of the last `batch % MR` rows too. Every output is computed by the same instructions whichever
-/// rectangle holds it (bias, then one multiply-add per input in order), so any cover of Y by
-/// rectangles gives the same bits: this is how threads split a layer.
-pub struct Tiles {
-    pub panels: Range<usize>,
-    pub blocks: Range<usize>,
-    pub tail: bool,
-}
-
-impl Tiles {
-    /// All of Y.
-    pub fn all(batch: usize, outputs: usize) -> Tiles {
-        Tiles { panels: 0..panel_count(outputs), blocks: 0..batch / MR, tail: true }
-    }
-}
-
 /// Computes the rectangle `tiles` of `y = act(x · W + b)`, the row blocks of x read from `scratch`
 /// as `interleave` left them: panel by panel, so that one panel (≤ (inputs+1)·32 bytes) stays in L1
-/// while the row blocks stream past it.
+/// while the row blocks stream past it. Every output is computed by the same instructions whichever
+/// rectangle holds it (bias, then one multiply-add per input in order).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn tiles(
@@ -273,6 +253,6 @@ pub unsafe fn gemm(
 ) {
     unsafe {
         interleave(x, batch, shape, scratch);
-        tiles(act, x, batch, shape, packed, y, scratch, Tiles::all(batch, shape.outputs));
+        tiles(act, x, batch, shape, packed, y, scratch, TILING.all(batch, shape.outputs));
     }
 }

@@ -8,9 +8,47 @@ pub(crate) mod int8;
 pub(crate) mod microkernel;
 pub(crate) mod packing;
 
+use core::ops::Range;
+
 use crate::abi::code::PRELU;
 use crate::abi::simdnet_prelu;
 use crate::activation::{ActivationLoops, Linear, keeps_width, rowwise, with_activation};
+
+/// A dense layer's widths, whichever kernel runs it.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+/// A kernel's tile: `mr` rows of x by one panel of `nr` outputs (the constants of bluss/matrixmultiply's
+/// kernel trait), by which `pool::Split` cuts a layer's output whichever kernel runs it.
+#[derive(Clone, Copy)]
+pub struct Tiling {
+    pub mr: usize,
+    pub nr: usize,
+}
+
+impl Tiling {
+    pub fn panels(self, outputs: usize) -> usize {
+        outputs.div_ceil(self.nr)
+    }
+
+    /// All of Y.
+    pub fn all(self, batch: usize, outputs: usize) -> Tiles {
+        Tiles { panels: 0..self.panels(outputs), blocks: 0..batch / self.mr, tail: true }
+    }
+}
+
+/// A rectangle of Y: the column panels `panels` of the full `mr`-row blocks `blocks`, and, when
+/// `tail`, of the last `batch % mr` rows too. A kernel computes every output with the same
+/// instructions whichever rectangle holds it, so any cover of Y by rectangles gives the same bits:
+/// this is how threads split a layer.
+pub struct Tiles {
+    pub panels: Range<usize>,
+    pub blocks: Range<usize>,
+    pub tail: bool,
+}
 
 /// Behind `abi::simdnet_dense`, whose doc states the contract.
 #[allow(clippy::too_many_arguments)]
@@ -26,7 +64,7 @@ pub unsafe fn forward(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    let shape = microkernel::Shape { inputs, outputs };
+    let shape = Shape { inputs, outputs };
     unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, &mut |a| microkernel::gemm(a, x, batch, shape, packed, y, scratch)) }
 }
 
@@ -44,7 +82,8 @@ pub unsafe fn forward_int8(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    let run = &mut |a: &dyn ActivationLoops| unsafe { int8::microkernel::gemm(a, x, batch, inputs, outputs, packed, y, scratch as *mut u8) };
+    let shape = Shape { inputs, outputs };
+    let run = &mut |a: &dyn ActivationLoops| unsafe { int8::microkernel::gemm(a, x, batch, shape, packed, y, scratch as *mut u8) };
     unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, run) }
 }
 

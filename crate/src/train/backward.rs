@@ -3,7 +3,8 @@
 use crate::abi::code::{GLU, PRELU};
 use crate::abi::{LayerDesc, simdnet_activate_backward, simdnet_prelu_backward, simdnet_rowwise_backward};
 use crate::activation::{Linear, rowwise_scratch_len};
-use crate::dense::microkernel::{NR, Shape, gemm, scratch_len as gemm_scratch_len};
+use crate::dense::Shape;
+use crate::dense::microkernel::{NR, gemm, scratch_len as gemm_scratch_len};
 use crate::dense::packing::{fitted_packed_len, pack, packed_len, panel_count};
 
 /// Floats of scratch one layer's forward and backward passes need at `batch` rows (the phases

@@ -3,7 +3,8 @@
 use crate::abi::code::{GLU, PRELU};
 use crate::abi::{LayerDesc, simdnet_activate, simdnet_prelu};
 use crate::activation::{Linear, rowwise};
-use crate::dense::microkernel::{Shape, gemm};
+use crate::dense::Shape;
+use crate::dense::microkernel::gemm;
 
 /// `z[batch × outputs] = x·W + b`, then `a = act(z)` (`a` may equal `z` for a linear layer).
 /// `scratch` holds `scratch_len` floats. Returns false, `a` unwritten, for an activation a dense

@@ -4,13 +4,15 @@
 //!
 //! The rows are quantized in whole `MR`-row blocks (padded with zeros), and a last block of two or
 //! three rows runs as a full one: only a single row (batch 1) gets a tile of its own.
-use super::packing::{HEADER, K_GROUP, panel_count, panel_len};
+use super::packing::{HEADER, K_GROUP, panel_len};
 use super::quantize::{codes_len, quantize_rows};
 use crate::activation::ActivationLoops;
+use crate::dense::{Shape, Tiles, Tiling};
 use crate::simd::*;
 
 pub const MR: usize = 4;
 pub const NR: usize = 8;
+pub const TILING: Tiling = Tiling { mr: MR, nr: NR };
 
 /// Stores the first `cols` (1..=NR) of a tile row's two vectors.
 #[inline(always)]
@@ -94,37 +96,75 @@ pub fn scratch_bytes(batch: usize, inputs: usize) -> Option<usize> {
     codes_len(batch, inputs)?.checked_add(batch.div_ceil(MR).checked_mul(MR * 8)?)
 }
 
-/// `y = act(x · W + b)` with W packed by `packing::pack`: quantizes x into `scratch`
-/// (`scratch_bytes`), then runs panel by panel over the row blocks, as the f32 kernel does.
-#[inline(never)]
-pub unsafe fn gemm(act: &dyn ActivationLoops, x: *const f32, batch: usize, inputs: usize, outputs: usize, packed: *const u32, y: *mut f32, scratch: *mut u8) {
+/// Byte offsets in the scratch of the steps and of the zero points, after the codes.
+fn steps_and_zeros(batch: usize, inputs: usize) -> (usize, usize) {
     let codes_bytes = codes_len(batch, inputs).unwrap_or(0);
-    let blocks = batch.div_ceil(MR);
-    let (steps, zeros) = unsafe { (scratch.add(codes_bytes) as *mut f32, scratch.add(codes_bytes + blocks * MR * 4) as *mut i32) };
-    unsafe { quantize_rows(x, batch, inputs, scratch, steps, zeros) };
-    let groups = inputs.div_ceil(K_GROUP);
-    for p in 0..panel_count(outputs) {
+    (codes_bytes, codes_bytes + batch.div_ceil(MR) * MR * 4)
+}
+
+/// Quantizes the `batch` rows of x into `scratch` (`scratch_bytes`), as `tiles` reads them.
+#[inline(always)]
+pub unsafe fn quantize(x: *const f32, batch: usize, inputs: usize, scratch: *mut u8) {
+    let (steps, zeros) = steps_and_zeros(batch, inputs);
+    unsafe { quantize_rows(x, batch, inputs, scratch, scratch.add(steps) as *mut f32, scratch.add(zeros) as *mut i32) };
+}
+
+/// Computes the rectangle `tiles` of `y = act(x · W + b)` from the rows `quantize` left in `scratch`:
+/// panel by panel over the row blocks, as the f32 kernel does. The tail is the last, partial block:
+/// of one row (all of batch 1) it runs a one-row tile; of two or three, a full one. Every output is
+/// computed by the same tile whichever rectangle holds it.
+#[inline(always)]
+pub unsafe fn tiles(
+    act: &dyn ActivationLoops,
+    batch: usize,
+    shape: Shape,
+    packed: *const u32,
+    y: *mut f32,
+    scratch: *const u8,
+    tiles: Tiles,
+) {
+    let (steps, zeros) = steps_and_zeros(batch, shape.inputs);
+    let (steps, zeros) = unsafe { (scratch.add(steps) as *const f32, scratch.add(zeros) as *const i32) };
+    let groups = shape.inputs.div_ceil(K_GROUP);
+    let tail = (tiles.tail && batch % MR != 0).then_some(batch / MR);
+    for p in tiles.panels {
         let col = p * NR;
-        let panel = unsafe { packed.add(p * panel_len(inputs)) };
-        for b in 0..blocks {
-            let (first, block) = (b * MR, b * MR * groups);
-            // A last block of one row (all of batch 1) runs a one-row tile; two or three, a full one.
+        let panel = unsafe { packed.add(p * panel_len(shape.inputs)) };
+        for b in tiles.blocks.clone().chain(tail) {
+            let first = b * MR;
             let rows = (batch - first).min(MR);
             let run = if rows == 1 { tile::<1> } else { tile::<MR> };
             unsafe {
                 run(
                     act,
-                    (scratch as *const u32).add(block),
+                    (scratch as *const u32).add(first * groups),
                     steps.add(first),
                     zeros.add(first),
                     panel,
                     groups,
-                    y.add(first * outputs + col),
-                    outputs,
+                    y.add(first * shape.outputs + col),
+                    shape.outputs,
                     rows,
-                    (outputs - col).min(NR),
+                    (shape.outputs - col).min(NR),
                 );
             }
         }
+    }
+}
+
+/// `y = act(x · W + b)` with W packed by `packing::pack` on one thread, with `scratch_bytes` of `scratch`.
+#[inline(never)]
+pub unsafe fn gemm(
+    act: &dyn ActivationLoops,
+    x: *const f32,
+    batch: usize,
+    shape: Shape,
+    packed: *const u32,
+    y: *mut f32,
+    scratch: *mut u8,
+) {
+    unsafe {
+        quantize(x, batch, shape.inputs, scratch);
+        tiles(act, batch, shape, packed, y, scratch, TILING.all(batch, shape.outputs));
     }
 }
