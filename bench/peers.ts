@@ -2,20 +2,15 @@
  * The peers simdnet is measured against, each doing the same work end to end (Float32Array in →
  * Float32Array out, one thread): TensorFlow.js' wasm backend (XNNPACK), ONNX Runtime Web (wasm) and
  * ONNX Runtime Node (native). Each is optional: a peer whose package is not installed is skipped.
- * ONNX models are built in-process with onnx-proto.
+ * ONNX models are built in-process with onnx-proto (bench/onnx-models.ts).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ActivationName } from '../ts/index.js';
+import { quantizeWeights } from '../ts/int8.js';
+import { type PeerLayer, hasOnnxOp, onnxModel, quantizedOnnxModel } from './onnx-models.js';
 
-/** A dense layer as every peer receives it: kernel [inputs × outputs] row-major. */
-export interface PeerLayer {
-  inputs: number;
-  outputs: number;
-  activation: ActivationName;
-  kernel: Float32Array;
-  bias: Float32Array;
-}
+export type { PeerLayer };
 
 /** Runs a stack of dense layers on `batch` rows; resolves to the outputs. */
 export type PeerModel = (x: Float32Array, batch: number) => Promise<Float32Array> | Float32Array;
@@ -24,6 +19,11 @@ export interface Peer {
   name: string;
   /** A stack of dense layers. */
   build(layers: PeerLayer[]): Promise<PeerModel>;
+  /**
+   * The stack with int8 weights, each kernel quantized as simdnet quantizes it (symmetric, one scale per
+   * output), its inputs quantized by the peer at each call; null where the peer has no int8 path.
+   */
+  buildInt8(layers: PeerLayer[]): Promise<PeerModel | null>;
   /** One activation over `[rows × cols]` (softmax along cols), or null where the peer has no such op. */
   activation(name: ActivationName, cols: number): Promise<PeerModel | null>;
 }
@@ -76,6 +76,7 @@ async function tfjsWasm(): Promise<Peer | null> {
         return data;
       };
     },
+    buildInt8: async () => null,
     async activation(name, cols) {
       const op = { relu: tf.relu, sigmoid: tf.sigmoid, tanh: tf.tanh, softmax: tf.softmax }[name as string];
       if (!op) return null;
@@ -90,64 +91,6 @@ async function tfjsWasm(): Promise<Peer | null> {
 }
 
 type OnnxProto = typeof import('onnx-proto');
-
-const ONNX_OPS: Partial<Record<ActivationName, string>> = {
-  relu: 'Relu',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  softmax: 'Softmax',
-  linear: 'Identity',
-};
-
-function onnxOp(name: ActivationName): string {
-  const op = ONNX_OPS[name];
-  if (!op) throw new Error(`no ONNX op for ${name}`);
-  return op;
-}
-
-/** An ONNX graph, opset 13: Gemm + activation per layer, or (no layers) one activation of `cols` wide rows. */
-function onnxModel(proto: OnnxProto['onnx'], layers: PeerLayer[], activationOnly?: { name: ActivationName; cols: number }): Uint8Array {
-  const { TensorProto } = proto;
-  const nodes: object[] = [];
-  const initializers: object[] = [];
-  let input = 'X';
-  layers.forEach((l, i) => {
-    const gemm = `gemm${i}`;
-    initializers.push(
-      {
-        name: `W${i}`,
-        dims: [l.inputs, l.outputs],
-        dataType: TensorProto.DataType.FLOAT,
-        rawData: new Uint8Array(l.kernel.slice().buffer),
-      },
-      { name: `B${i}`, dims: [l.outputs], dataType: TensorProto.DataType.FLOAT, rawData: new Uint8Array(l.bias.slice().buffer) },
-    );
-    nodes.push({ opType: 'Gemm', input: [input, `W${i}`, `B${i}`], output: [gemm], name: gemm });
-    nodes.push({ opType: onnxOp(l.activation), input: [gemm], output: [`h${i}`], name: `act${i}` });
-    input = `h${i}`;
-  });
-  if (activationOnly) {
-    nodes.push({ opType: onnxOp(activationOnly.name), input: ['X'], output: ['Y'], name: 'act' });
-    input = 'Y';
-  }
-  const [inputs, outputs] = activationOnly ? [activationOnly.cols, activationOnly.cols] : [layers[0]!.inputs, layers.at(-1)!.outputs];
-  const tensorType = (dim: number) => ({
-    tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: dim }] } },
-  });
-  const model = proto.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'simdnet-bench',
-    graph: {
-      name: 'mlp',
-      node: nodes,
-      initializer: initializers,
-      input: [{ name: 'X', type: tensorType(inputs) }],
-      output: [{ name: input, type: tensorType(outputs) }],
-    },
-  });
-  return proto.ModelProto.encode(model).finish();
-}
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -175,7 +118,15 @@ async function onnxPeer(
   return {
     name,
     build: (layers) => session(onnxModel(proto.onnx, layers), layers[0]!.inputs),
-    activation: async (op, cols) => (ONNX_OPS[op] ? session(onnxModel(proto.onnx, [], { name: op, cols }), cols) : null),
+    buildInt8: (layers) =>
+      session(
+        quantizedOnnxModel(
+          proto.onnx,
+          layers.map(({ kernel, ...l }) => ({ ...l, ...quantizeWeights(kernel, l.inputs, l.outputs, false) })),
+        ),
+        layers[0]!.inputs,
+      ),
+    activation: async (op, cols) => (hasOnnxOp(op) ? session(onnxModel(proto.onnx, [], { name: op, cols }), cols) : null),
   };
 }
 

@@ -76,7 +76,8 @@ const refLayers = (layers: PeerLayer[]) =>
   layers.map((l) => ({ inputDim: l.inputs, units: l.outputs, activation: l.activation, kernel: l.kernel, bias: l.bias }));
 
 /** Int8 rows (docs/int8.md): simdnet's layers built with `quantize: 'int8'`, timed with the quantization of
- * their inputs; their deviation is int8's from the float64 reference. */
+ * their inputs, and the ONNX Runtime peers running ONNX Runtime's dynamic quantization of the same int8
+ * weights (`Peer.buildInt8`); their deviation is int8's from the float64 reference. */
 const int8Rows = { quantize: 'int8' as const, label: ' int8' };
 
 function dense(
@@ -121,7 +122,7 @@ function dense(
           },
         ];
       }),
-      ...peers.map((p) => ({ name: p.name, setup: () => p.build(layers) })),
+      ...peers.map((p) => ({ name: p.name, setup: () => (quantize ? p.buildInt8(layers) : p.build(layers)) })),
     ],
   };
 }
@@ -158,7 +159,7 @@ function model(
           return (x: Float32Array, b: number) => m.predict(x, b);
         },
       })),
-      ...peers.map((p) => ({ name: p.name, setup: () => p.build(layers) })),
+      ...peers.map((p) => ({ name: p.name, setup: () => (quantize ? p.buildInt8(layers) : p.build(layers)) })),
     ],
   };
 }
@@ -210,11 +211,11 @@ export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[
     ...elementwise.map((name) => activation(builds, peers, name, 1024, 1024)),
     activation(builds, peers, 'softmax', 1024, 1000),
     ...training(builds, peers),
-    dense(builds, [], 256, 512, 512, undefined, int8Rows),
-    dense(builds, [], 1024, 1024, 1024, 2, int8Rows),
-    dense(builds, [], 1, 784, 256, undefined, int8Rows),
-    model(builds, [], 1, int8Rows),
-    model(builds, [], 1024, int8Rows),
+    dense(builds, peers, 256, 512, 512, undefined, int8Rows),
+    dense(builds, peers, 1024, 1024, 1024, 2, int8Rows),
+    dense(builds, peers, 1, 784, 256, undefined, int8Rows),
+    model(builds, peers, 1, int8Rows),
+    model(builds, peers, 1024, int8Rows),
   ];
 }
 

@@ -2,79 +2,39 @@
 // imported as int8 layers: the int8 weights kept as they are, checked against onnxruntime-node.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { SimdnetError, init } from '../ts/index.js';
+import { type ActivationName, SimdnetError, init } from '../ts/index.js';
+import { type Int8PeerLayer, quantizedOnnxModel } from '../bench/onnx-models.js';
 import { expectSameBits, randomArray } from './helpers.js';
 import { onnx } from './onnx-model.js';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 const nn = await init();
-const { TensorProto, AttributeProto } = onnx;
+const { TensorProto } = onnx;
 
-/** A layer's int8 weights [inputs × units] (codes in −127..127) and per-unit scales. */
-function int8Layer(inputs: number, units: number, seed: number) {
+/** A layer of int8 weights [inputs × units] (codes in −127..127), per-unit scales and a bias. */
+function int8Layer(inputs: number, units: number, seed: number, activation: ActivationName = 'linear'): Int8PeerLayer {
   const codes = Int8Array.from(randomArray(inputs * units, seed, 127), Math.round);
   return {
+    inputs,
+    outputs: units,
+    activation,
     codes,
     scales: Float32Array.from(randomArray(units, seed + 1, 0.01), (s) => Math.abs(s) + 0.001),
     bias: randomArray(units, seed + 2),
   };
 }
 
-/** X → [dynamically quantized MatMul + Add, then `activation`] per layer → Y, as onnxruntime.quantization writes it. */
-function quantizedModel(layers: ReturnType<typeof int8Layer>[], shapes: [number, number][], activations: string[]): Uint8Array {
-  const node = (opType: string, input: string[], output: string[], attribute: object[] = []) => ({
-    opType,
-    name: output[0],
-    input,
-    output,
-    attribute,
-  });
-  const nodes: object[] = [];
-  const initializer: object[] = [];
-  let x = 'X';
-  layers.forEach((l, i) => {
-    const [k, n] = shapes[i]!;
-    const p = `l${i}_`;
-    initializer.push(
-      { name: `${p}W`, dims: [k, n], dataType: TensorProto.DataType.INT8, rawData: new Uint8Array(l.codes.buffer) },
-      { name: `${p}Wz`, dims: [], dataType: TensorProto.DataType.INT8, rawData: new Uint8Array(1) },
-      { name: `${p}Ws`, dims: [n], dataType: TensorProto.DataType.FLOAT, rawData: new Uint8Array(l.scales.slice().buffer) },
-      { name: `${p}B`, dims: [n], dataType: TensorProto.DataType.FLOAT, rawData: new Uint8Array(l.bias.slice().buffer) },
-    );
-    const to = { name: 'to', type: AttributeProto.AttributeType.INT, i: TensorProto.DataType.FLOAT };
-    const y = i === layers.length - 1 ? 'Y' : `${p}out`;
-    nodes.push(
-      node('DynamicQuantizeLinear', [x], [`${p}q`, `${p}s`, `${p}z`]),
-      node('MatMulInteger', [`${p}q`, `${p}W`, `${p}z`, `${p}Wz`], [`${p}int`]),
-      node('Mul', [`${p}s`, `${p}Ws`], [`${p}scale`]),
-      node('Cast', [`${p}int`], [`${p}float`], [to]),
-      node('Mul', [`${p}float`, `${p}scale`], [`${p}mm`]),
-      node('Add', [`${p}mm`, `${p}B`], [activations[i] ? `${p}biased` : y]),
-      ...(activations[i] ? [node(activations[i]!, [`${p}biased`], [y])] : []),
-    );
-    x = y;
-  });
-  const valueInfo = (name: string) => ({
-    name,
-    type: { tensorType: { elemType: TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimParam: 'n' }] } } },
-  });
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 13 }],
-      graph: { name: 'int8', node: nodes, initializer, input: [valueInfo('X')], output: [valueInfo('Y')] },
-    }),
-  ).finish();
-}
+/** X → [dynamically quantized MatMul + Add, then the activation] per layer, as onnxruntime.quantization writes it. */
+const quantizedModel = (layers: Int8PeerLayer[]) => quantizedOnnxModel(onnx, layers);
 
 describe('ONNX dynamic quantization', () => {
   const shapes: [number, number][] = [
     [37, 19],
     [19, 5],
   ];
-  const layers = shapes.map(([k, n], i) => int8Layer(k, n, 10 * i + 1));
-  const bytes = quantizedModel(layers, shapes, ['Relu', '']);
+  const layers = shapes.map(([k, n], i) => int8Layer(k, n, 10 * i + 1, i === 0 ? 'relu' : 'linear'));
+  const bytes = quantizedModel(layers);
 
   it('imports int8 layers with their weights as they are, and runs as nn.dense does', async () => {
     const m = await nn.loadModel(bytes);
@@ -99,11 +59,11 @@ describe('ONNX dynamic quantization', () => {
 
   it('agrees with onnxruntime-node within both quantizations of the inputs (7 bits here, 8 there)', async () => {
     const m = await nn.loadModel(bytes);
-    const single = quantizedModel([layers[0]!], [shapes[0]!], ['']);
+    const single = quantizedModel([{ ...layers[0]!, activation: 'linear' }]);
     const one = await nn.loadModel(single);
     const x = randomArray(16 * 37, 4, 3);
     const session = await ort.InferenceSession.create(single);
-    const expected = (await session.run({ X: new ort.Tensor('float32', x, [16, 37]) })).Y!.data as Float32Array;
+    const expected = (await session.run({ X: new ort.Tensor('float32', x, [16, 37]) }))[session.outputNames[0]!]!.data as Float32Array;
     const y = one.predict(x);
     const [k, n] = shapes[0]!;
     for (let r = 0; r < 16; r++) {

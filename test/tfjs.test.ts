@@ -6,7 +6,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { type TfjsArtifacts, init } from '../ts/index.js';
-import { randomArray } from './helpers.js';
+import { quantizeWeights } from '../ts/int8.js';
+import { randomArray, ulpDistance } from './helpers.js';
 import { expectRefused } from './model-files.js';
 
 const nn = await init();
@@ -346,5 +347,124 @@ describe('hostile TF.js models of the new kinds: INVALID_MODEL naming the layer,
     const first = tfl.sequential({ layers: [tfl.layers.batchNormalization({ inputShape: [3] }), tfl.layers.dense({ units: 2 })] });
     const normFirst = await artifactsOf(first);
     await expectRefused(nn, witness, () => nn.loadModel(normFirst), 'INVALID_MODEL', /must follow a Dense layer/);
+  });
+});
+
+/** np.round: halves to even. */
+const roundHalfEven = (v: number) => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/**
+ * `values` quantized to uint8 as tensorflowjs_converter's `quantize_weights` does it, in float64: the
+ * range nudged (when it spans 0) to min = −zero·scale for an integer zero point; scale 1 for a constant tensor.
+ */
+function converterUint8(values: Float32Array): { levels: Uint8Array; scale: number; min: number } {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  if (lo === hi) return { levels: new Uint8Array(values.length), scale: 1, min: lo };
+  const scale = (hi - lo) / 255;
+  const min = lo <= 0 && 0 <= hi ? -roundHalfEven((0 - lo) / scale) * scale : lo;
+  const max = 255 * scale + min;
+  return { levels: Uint8Array.from(values, (v) => roundHalfEven((Math.min(max, Math.max(min, v)) - min) / scale)), scale, min };
+}
+
+/** The model's artifacts with every kernel quantized to uint8 as the converter does, and each kernel's quantization. */
+async function uint8Artifacts(model: tfl.LayersModel) {
+  const { modelTopology, weightSpecs, weightData } = await artifactsOf(model);
+  let at = 0;
+  const parts = weightSpecs!.map((spec) => {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array((weightData as ArrayBuffer).slice(at * 4, (at += count) * 4));
+    if (!spec.name.endsWith('kernel')) return { spec, bytes: new Uint8Array(values.buffer) };
+    const { levels, scale, min } = converterUint8(values);
+    return { spec: { ...spec, quantization: { dtype: 'uint8' as const, scale, min } }, bytes: levels, quantized: { levels, scale, min } };
+  });
+  const artifacts: TfjsArtifacts = {
+    modelTopology,
+    weightSpecs: parts.map((p) => p.spec),
+    weightData: Uint8Array.from(parts.flatMap((p) => Array.from(p.bytes))),
+  };
+  return { artifacts, kernels: parts.flatMap((p) => (p.quantized ? [p.quantized] : [])) };
+}
+
+describe("TF.js uint8 weights with quantize: 'int8'", () => {
+  const [inputs, hidden, outputs] = [24, 10, 3];
+  const model = tfl.sequential({
+    layers: [tfl.layers.dense({ inputShape: [inputs], units: hidden, activation: 'relu' }), tfl.layers.dense({ units: outputs })],
+  });
+  // Layer 0 spans [−0.5, 1]: zero point 85, so unit 3, which holds the 1 (level 255, 170 above the zero point),
+  // cannot keep its integers. Layer 1's weights are all positive: the converter does not nudge its min, and no
+  // integer zero point exists.
+  const kernel0 = randomArray(inputs * hidden, 50, 0.5);
+  kernel0[5 * hidden + 3] = 1;
+  kernel0[7 * hidden + 1] = -0.5;
+  model.layers[0]!.setWeights([tf.tensor2d(kernel0, [inputs, hidden]), tf.tensor1d(randomArray(hidden, 51, 0.2))]);
+  const kernel1 = Float32Array.from(randomArray(hidden * outputs, 52), (v) => Math.abs(v) + 0.1);
+  model.layers[1]!.setWeights([tf.tensor2d(kernel1, [hidden, outputs]), tf.tensor1d(randomArray(outputs, 53, 0.2))]);
+
+  it("keeps the integers of each unit that fits int8 with TF.js' scale, re-quantizes the others, within the int8 bound", async () => {
+    const { artifacts, kernels } = await uint8Artifacts(model);
+    const theirs = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const m = await nn.loadModel(artifacts, { quantize: 'int8' });
+    expect(m.layers.map((l) => l.quantization)).toEqual(['int8', 'int8']);
+    const kept = m.layers.map((layer, l) => {
+      const [k, n] = [layer.inputDim, layer.units];
+      const { levels, scale, min } = kernels[l]!;
+      const zero = Math.round(-min / scale);
+      const dequantized = theirs.layers[l]!.getWeights()[0]!.dataSync() as Float32Array;
+      const { codes, scales } = layer.getQuantizedWeights();
+      const [weights] = layer.getWeights();
+      const requantized = quantizeWeights(dequantized, k, n, false);
+      const column = (a: ArrayLike<number>, o: number) => Array.from({ length: k }, (_, i) => a[i * n + o]!);
+      const keptUnits: number[] = [];
+      for (let o = 0; o < n; o++) {
+        const integers = column(levels, o).map((q) => q - zero);
+        if (-zero * scale === min && integers.every((c) => Math.abs(c) <= 127)) {
+          keptUnits.push(o);
+          expect(column(codes, o)).toEqual(integers);
+          expect(scales[o]).toBe(Math.fround(scale));
+          // The scale is a float64 in the file, a float32 here: code·scale is TF.js' value or its float32 neighbour.
+          for (let i = 0; i < k; i++) expect(ulpDistance(weights![i * n + o]!, dequantized[i * n + o]!)).toBeLessThanOrEqual(1);
+        } else {
+          expect(column(codes, o)).toEqual(column(requantized.codes, o));
+          expect(scales[o]).toBe(requantized.scales[o]);
+        }
+      }
+      return keptUnits;
+    });
+    expect(kept).toEqual([[0, 1, 2, 4, 5, 6, 7, 8, 9], []]);
+    // The first layer against TF.js' own, within docs/int8.md's bound.
+    const batch = 8;
+    const x = randomArray(batch * inputs, 54, 2);
+    const y = m.layers[0]!.apply(x, batch);
+    const expected = (theirs.layers[0]!.apply(tf.tensor2d(x, [batch, inputs])) as tf.Tensor).dataSync() as Float32Array;
+    const [w, b] = theirs.layers[0]!.getWeights().map((t) => t.dataSync() as Float32Array);
+    const { scales } = m.layers[0]!.getQuantizedWeights();
+    for (let r = 0; r < batch; r++) {
+      const row = x.subarray(r * inputs, (r + 1) * inputs);
+      const step = Math.max(0, ...row) / 127 - Math.min(0, ...row) / 127;
+      for (let o = 0; o < hidden; o++) {
+        let [sumX, sumW, magnitude] = [0, 0, Math.abs(b![o]!)];
+        for (let i = 0; i < inputs; i++) {
+          const wi = w![i * hidden + o]!;
+          [sumX, sumW, magnitude] = [sumX + Math.abs(row[i]!), sumW + Math.abs(wi), magnitude + Math.abs(row[i]! * wi)];
+        }
+        const s = scales[o]!;
+        const bound = (s / 2) * sumX + (step / 2) * sumW + (inputs * step * s) / 4 + 2 ** -20 * magnitude;
+        expect(Math.abs(y[r * hidden + o]! - expected[r * hidden + o]!), `row ${r}, unit ${o}`).toBeLessThanOrEqual(bound);
+      }
+    }
+    m.dispose();
+  });
+
+  it('refuses a quantization scale of 0, below 0 or NaN (INVALID_MODEL), changing nothing', async () => {
+    const witness = nn.sequential([{ inputDim: 3, units: 2, activation: 'tanh' }]);
+    const { artifacts } = await uint8Artifacts(model);
+    for (const scale of [0, -0.01, NaN]) {
+      const weightSpecs = artifacts.weightSpecs!.map((s) => (s.quantization ? { ...s, quantization: { ...s.quantization, scale } } : s));
+      await expectRefused(nn, witness, () => nn.loadModel({ ...artifacts, weightSpecs }, { quantize: 'int8' }), 'INVALID_MODEL', /scale/);
+    }
+    witness.dispose();
   });
 });

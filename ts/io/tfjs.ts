@@ -1,13 +1,16 @@
 /**
  * TF.js Layers import: a `model.json` (Keras topology + weights manifest) and its weight shards,
  * as written by `tf.io` / `tensorflowjs_converter`, for Sequential models (and functional models
- * that are a single chain) of Dense, activation, BatchNormalization, Flatten/Reshape and Dropout layers. Weights are looked up by name, quantized ones dequantized. Everything is checked before
+ * that are a single chain) of Dense, activation, BatchNormalization, Flatten/Reshape and Dropout layers.
+ * Weights are looked up by name, quantized ones dequantized (with `quantize: 'int8'`, a uint8 kernel's
+ * integers are kept where they fit int8: `int8Kernel`). Everything is checked before
  * use: a malformed file is INVALID_MODEL naming the layer or field, and so is a well-formed one using
  * what simdnet does not support (other layers, activations, topologies): one code for "this file
  * cannot be loaded", as the ONNX reader gives.
  */
 import type { ActivationOptions, ActivationSpec } from '../activations.js';
 import { fail } from '../errors.js';
+import { type Quantization, type QuantizedWeights, WEIGHT_LEVELS, quantizeWeights } from '../int8.js';
 import { type ImportedLayer, addActivation, addAffine, batchNormAffine } from './chain.js';
 import { MAX_WEIGHT_BYTES, elementCount, modelActivation, modelCount, modelObject } from './format.js';
 import type { WeightFiles } from './read.js';
@@ -64,6 +67,15 @@ interface CheckedSpec {
   count: number;
   width: 1 | 2 | 4;
   decode: (view: DataView, at: number) => number;
+  /** uint8 / uint16 weights: w = min + scale·level, with `level` the integer stored. */
+  affine?: Affine;
+}
+
+/** How TF.js dequantizes uint8 and uint16 weights: w = min + scale·level. */
+interface Affine {
+  scale: number;
+  min: number;
+  level: (view: DataView, at: number) => number;
 }
 
 const finiteField = (value: unknown, what: string): number => {
@@ -94,10 +106,17 @@ function checkSpec(value: unknown, where: string): CheckedSpec {
     fail('INVALID_MODEL', `${what}: quantization dtype ${JSON.stringify(q.dtype)} is not uint8, uint16 or float16`);
   }
   const scale = finiteField(q.scale, `${what}: quantization scale`);
+  // The converter writes scale 1 for a constant tensor: 0 or less is no quantization (and would make int8's zero point −min/0).
+  if (!(scale > 0)) fail('INVALID_MODEL', `${what}: quantization scale must be > 0, got ${scale}`);
   const min = finiteField(q.min, `${what}: quantization min`);
-  return q.dtype === 'uint8'
-    ? { ...checked, width: 1, decode: (view, at) => view.getUint8(at) * scale + min }
-    : { ...checked, width: 2, decode: (view, at) => view.getUint16(at, true) * scale + min };
+  const level =
+    q.dtype === 'uint8' ? (view: DataView, at: number) => view.getUint8(at) : (view: DataView, at: number) => view.getUint16(at, true);
+  return {
+    ...checked,
+    width: q.dtype === 'uint8' ? 1 : 2,
+    decode: (view, at) => level(view, at) * scale + min,
+    affine: { scale, min, level },
+  };
 }
 
 /** A list of weight specs checked, names unique; `where` names the list. */
@@ -116,7 +135,10 @@ const byteLengthOf = (specs: readonly CheckedSpec[]) => specs.reduce((n, s) => n
 
 interface Weight {
   shape: number[];
+  /** The values as TF.js dequantizes them. */
   values: Float32Array;
+  /** uint8 / uint16 weights: the integer stored for value `i` (read from the data when asked), the scale and min. */
+  levels?: { level: (i: number) => number; scale: number; min: number };
 }
 
 /** Every weight by name, as float32; the data must hold exactly the bytes the specs need, in their order. */
@@ -126,13 +148,41 @@ function weightsByName(specs: readonly CheckedSpec[], data: Uint8Array): Map<str
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Map<string, Weight>();
   let at = 0;
-  for (const { name, shape, count, width, decode } of specs) {
+  for (const { name, shape, count, width, decode, affine } of specs) {
     const values = new Float32Array(count);
     for (let i = 0; i < count; i++) values[i] = decode(view, at + i * width);
-    out.set(name, { shape, values });
+    const start = at;
+    const levels = affine && { level: (i: number) => affine.level(view, start + i * width), scale: affine.scale, min: affine.min };
+    out.set(name, { shape, values, ...(levels && { levels }) });
     at += count * width;
   }
   return out;
+}
+
+/**
+ * A uint8 (or uint16) kernel [inputs × units] as int8 weights. TF.js' converter nudges min to −zero·scale
+ * for an integer zero point when the weights span 0, so w = scale·(level − zero): a unit whose
+ * `level − zero` all lie in −127..127 keeps them as its codes, with the file's scale (as a float32);
+ * the other units, and every unit of a tensor without such a zero point (all of one sign, or
+ * constant: the converter does not nudge those), are quantized from TF.js' dequantized values as any
+ * float32 kernel is.
+ */
+function int8Kernel({ values, levels }: Weight, inputs: number, units: number): QuantizedWeights {
+  const quantized = quantizeWeights(values, inputs, units, false);
+  if (!levels) return quantized;
+  const zero = Math.round(-levels.min / levels.scale);
+  // The converter computes min as −zero·scale in float64: the same product here, bit for bit. A float32
+  // scale that is subnormal or infinite would not give TF.js' values back: those tensors are quantized too.
+  const scale = Math.fround(levels.scale);
+  if (-zero * levels.scale !== levels.min || !(scale >= 2 ** -126 && scale < Infinity)) return quantized;
+  for (let o = 0; o < units; o++) {
+    let fits = true;
+    for (let k = 0; k < inputs && fits; k++) fits = Math.abs(levels.level(k * units + o) - zero) <= WEIGHT_LEVELS;
+    if (!fits) continue;
+    for (let k = 0; k < inputs; k++) quantized.codes[k * units + o] = levels.level(k * units + o) - zero;
+    quantized.scales[o] = scale;
+  }
+  return quantized;
 }
 
 const KERAS_ACTIVATIONS: Readonly<Record<string, ActivationSpec>> = {
@@ -289,25 +339,30 @@ function chainOf(config: Record<string, unknown>, entries: unknown[]): unknown[]
   return chain.map((name) => byName.get(name));
 }
 
-/** The dense layers of a TF.js Layers model (Sequential, or functional as a single chain). */
-export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
+/**
+ * The dense layers of a TF.js Layers model (Sequential, or functional as a single chain); with
+ * `quantize`, int8 layers whose uint8 kernels keep their integers where they fit (`int8Kernel`).
+ */
+export function parseTfjs(artifacts: TfjsArtifacts, quantize?: Quantization): LayerSpec[] {
   const { modelTopology, weightSpecs, weightData } = modelObject(artifacts, 'the TF.js artifacts') as Partial<TfjsArtifacts>;
   const data = weightBytes(weightData);
   const specs = checkSpecs(weightSpecs, 'weightSpecs');
   const { layers: keraLayers, keras3 } = kerasLayers(modelTopology);
   const weights = weightsByName(specs, data);
   /** The weight of `layer` named `part`, whose shape must be one of `shapes`. */
-  const find = (layer: string, part: string, shapes: number[][]): Float32Array => {
-    for (const [name, { shape, values }] of weights) {
+  const weight = (layer: string, part: string, shapes: number[][]): Weight => {
+    for (const [name, found] of weights) {
+      const { shape } = found;
       if (name !== `${layer}/${part}` && !name.endsWith(`/${layer}/${part}`)) continue;
       if (!shapes.some((s) => s.length === shape.length && s.every((d, i) => d === shape[i]))) {
         const expected = shapes.map((s) => `[${s.join(', ')}]`).join(' or ');
         fail('INVALID_MODEL', `layer ${layer}: weight ${name} has shape [${shape.join(', ')}], expected ${expected}`);
       }
-      return values;
+      return found;
     }
     fail('INVALID_MODEL', `layer ${layer}: no weight named ${layer}/${part}`);
   };
+  const find = (layer: string, part: string, shapes: number[][]) => weight(layer, part, shapes).values;
   const layers: ImportedLayer[] = [];
   /** The dims (but the batch's) of what the layers read so far output; undefined until an input shape is given. */
   let dims: unknown[] | undefined;
@@ -363,10 +418,18 @@ export function parseTfjs(artifacts: TfjsArtifacts): LayerSpec[] {
           fail('INVALID_MODEL', `layer ${name}: input width ${inputDim}, but the previous layer has ${String(dims.at(-1))} units`);
         }
         const units = modelCount(c.units, `layer ${name}: units`);
-        const kernel = find(name, 'kernel', [[inputDim, units]]);
+        const kernel = weight(name, 'kernel', [[inputDim, units]]);
         const bias = flag(c, 'use_bias', name) ? find(name, 'bias', [[units]]) : undefined;
         const fused = modelActivation(activation(c.activation, keras3, name), units, `layer ${name}`);
-        layers.push({ inputDim, units, kernel, bias, activation: fused, then: [], folded: [] });
+        layers.push({
+          inputDim,
+          units,
+          ...(quantize === 'int8' ? { quantize, kernel: int8Kernel(kernel, inputDim, units) } : { kernel: kernel.values }),
+          bias,
+          activation: fused,
+          then: [],
+          folded: [],
+        });
         dims = [...input.slice(0, -1), units];
         break;
       }
