@@ -499,7 +499,9 @@ pub unsafe extern "C" fn simdnet_train_step(step: *mut TrainStep) -> u32 {
 }
 
 /// What `simdnet_pool_run` returns on thread 0 when the other threads stopped making progress (a
-/// worker died before or during the job): the host then stops the pool.
+/// worker died before or during the job): the host then stops the pool. (ts/abi.ts states it for
+/// every build; only the threaded ones return it.)
+#[cfg_attr(not(simdnet_threads), allow(dead_code))]
 pub const STALLED: u32 = 0xffff_fffe;
 
 /// Runs the job at `job` as thread `thread` (0: the caller) of `job.threads` (threaded builds only):

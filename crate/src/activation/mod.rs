@@ -38,6 +38,7 @@ pub trait Activation: Copy {
 /// Vectors per block whose inputs `apply_vectors` tests together: 1 KiB, so that the test's pass
 /// and the kernel's pass read the same L1-resident block, and an outlier (±Inf, |x| > 87) sends
 /// only its own block down the careful path.
+#[cfg(target_feature = "simd128")]
 const WITHIN_BLOCK: usize = 64;
 
 /// Calls `f` with the elementwise activation named by `code` and its parameters `p`, and returns
