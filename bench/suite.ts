@@ -5,7 +5,7 @@
  * implementation's largest deviation from the reference. Timings are figures to read, never assertions.
  */
 import { type ActivationName, KERAS_MLP, type Simdnet, VARIANTS, init, supports } from '../ts/index.js';
-import { resolveSpec } from '../ts/activations.js';
+import { ROWWISE_NAMES, resolveSpec } from '../ts/activations.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
 import { type Peer, type PeerLayer, type PeerModel, type Tf, loadPeers, optional } from './peers.js';
@@ -166,6 +166,8 @@ function model(
 
 function activation(builds: [string, Simdnet][], peers: Peer[], name: ActivationName, rows: number, cols: number): Workload {
   const input = data(rows * cols, 5, 8);
+  // Only the row-wise functions take an axis: a user calls relu with no option but `out`.
+  const axis = (ROWWISE_NAMES as readonly string[]).includes(name) ? { axisSize: cols } : {};
   return {
     name: name === 'softmax' ? `softmax ${rows}×${cols}` : `${name} ${(rows * cols).toLocaleString('en-US')}`,
     unit: 'Gelem/s',
@@ -175,13 +177,13 @@ function activation(builds: [string, Simdnet][], peers: Peer[], name: Activation
     expected: () => ref.activate(name, input, { axisSize: cols }),
     impls: [
       ...builds.flatMap(([label, nn]) => [
-        { name: `simdnet ${label}`, setup: async () => (x: Float32Array) => nn.activate(name, x, { axisSize: cols }) },
+        { name: `simdnet ${label}`, setup: async () => (x: Float32Array) => nn.activate(name, x, axis) },
         {
           name: `simdnet ${label} (with out)`,
           setup: async () => {
             // The caller's array reused: no result allocated (nor page-faulted) per call.
             const out = new Float32Array(rows * cols);
-            return (x: Float32Array) => nn.activate(name, x, { axisSize: cols, out });
+            return (x: Float32Array) => nn.activate(name, x, { ...axis, out });
           },
         },
         {
@@ -209,6 +211,8 @@ export function workloads(builds: [string, Simdnet][], peers: Peer[]): Workload[
     model(builds, peers, 1),
     model(builds, peers, 1024),
     ...elementwise.map((name) => activation(builds, peers, name, 1024, 1024)),
+    // The per-call cost, where the JS around the kernel is most of the time.
+    activation(builds, peers, 'relu', 1, 16),
     activation(builds, peers, 'softmax', 1024, 1000),
     ...training(builds, peers),
     dense(builds, peers, 256, 512, 512, undefined, int8Rows),

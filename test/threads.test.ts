@@ -138,7 +138,7 @@ describe('threads', () => {
     ],
   ];
   it.each(withFormats(models))(
-    'splits the %s form of %s, layer by layer, into the same bits as one thread',
+    'splits the %s form of %s (by rows, or layer by layer) into the same bits as one thread',
     (format, _name, specs, batch) => {
       const x = random(batch * (specs[0]!.inputDim ?? 0), 11);
       expectSameOnEveryPool((nn) => {

@@ -37,6 +37,21 @@ const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
  * become length 0 and drop writes silently), so views are only ever obtained through `f32`, which
  * re-creates its view whenever the buffer changed.
  */
+/**
+ * Below this many floats a JS loop copies faster than `set` on a fresh subarray view (the view is an
+ * allocation): `predict` at batch 1 reading its one output, 1.43 → 1.40 µs (Keras MLP, relaxed).
+ */
+export const SHORT_COPY = 64;
+
+/** `dst[to, to + n) = src[from, from + n)`. */
+export function copyFloats(dst: Float32Array, to: number, src: Float32Array, from: number, n: number): void {
+  if (n < SHORT_COPY) {
+    for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+  } else {
+    dst.set(n === src.length ? src : src.subarray(from, from + n), to);
+  }
+}
+
 export class Heap {
   readonly memory: WebAssembly.Memory;
   /** Free blocks, sorted by address, never adjacent (adjacent ones are merged). */
@@ -112,7 +127,7 @@ export class Heap {
   /** The `count` floats at byte address `ptr` copied into `out` (which holds exactly that many), or a new copy. */
   readInto(ptr: number, count: number, out: Float32Array | undefined): Float32Array {
     if (out === undefined) return this.read(ptr, count);
-    out.set(this.f32.subarray(ptr / 4, ptr / 4 + count));
+    copyFloats(out, 0, this.f32, ptr / 4, count);
     return out;
   }
 

@@ -48,27 +48,29 @@ unsafe fn tile<const ROWS: usize>(
     rows: usize,
     cols: usize,
 ) {
-    const VECTORS: usize = 2 / DOT_PARTS;
+    // A one-row tile has registers to spare: both vectors in one pass, whose k-loop (latency-bound
+    // at batch 1) then runs once instead of twice (Keras MLP int8, batch 1, SIMD128: 1.85 → 1.69–1.72 µs).
+    let vectors = if ROWS == 1 { 2 } else { 2 / DOT_PARTS };
     let mut sums = [[i32x4_splat(0); 2]; ROWS];
-    for pass in 0..DOT_PARTS {
-        let mut acc = [[[i32x4_splat(0); DOT_PARTS]; VECTORS]; ROWS];
-        let (mut w, mut x) = (unsafe { (panel.add(HEADER) as *const v128).add(pass * VECTORS) }, codes);
+    for pass in 0..2 / vectors {
+        let mut acc = [[[i32x4_splat(0); DOT_PARTS]; 2]; ROWS];
+        let (mut w, mut x) = (unsafe { (panel.add(HEADER) as *const v128).add(pass * vectors) }, codes);
         for _ in 0..groups {
-            let mut wv = [i32x4_splat(0); VECTORS];
-            for (v, vector) in wv.iter_mut().enumerate() {
+            let mut wv = [i32x4_splat(0); 2];
+            for (v, vector) in wv.iter_mut().enumerate().take(vectors) {
                 *vector = unsafe { v128_load(w.add(v)) };
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let a = unsafe { v128_load32_splat(x.add(r)) };
-                for v in 0..VECTORS {
+                for v in 0..vectors {
                     dot4_add(wv[v], a, &mut row[v]);
                 }
             }
             (w, x) = unsafe { (w.add(2), x.add(MR)) };
         }
         for r in 0..ROWS {
-            for v in 0..VECTORS {
-                sums[r][pass * VECTORS + v] = dot4_sum(acc[r][v]);
+            for v in 0..vectors {
+                sums[r][pass * vectors + v] = dot4_sum(acc[r][v]);
             }
         }
     }
