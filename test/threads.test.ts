@@ -134,6 +134,20 @@ describe('threads', () => {
     });
   });
 
+  it('splits glu over a Float32Array without a thread overwriting input rows another has yet to read', () => {
+    // In place, a claim's half-length output rows land on input rows of an earlier claim, which another thread
+    // may still be reading: 1–6 of 200 such calls differed (rows of 2 to 64), and this test failed on both runs.
+    const x = random(1 << 20, 37).map((v) => v * 5);
+    for (const axisSize of [2, 64]) {
+      const expected = single.activate('glu', x, { axisSize });
+      for (const nn of pools.values()) {
+        const calls = nn.threadedCalls;
+        for (let call = 0; call < 10; call++) expectSameBits(nn.activate('glu', x, { axisSize }), expected);
+        expect(nn.threadedCalls).toBe(calls + 10);
+      }
+    }
+  });
+
   it('leaves Float32Arrays below the threshold, sparsemax and prelu on the calling thread, with the same bits', () => {
     const nn = pools.get(2)!;
     const calls = nn.threadedCalls;

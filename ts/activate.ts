@@ -156,6 +156,8 @@ function activateTensor(ctx: Context, call: Call, x: Tensor): Tensor {
 /**
  * A Float32Array through wasm memory, a block of whole rows (elementwise: of floats) at a time: the
  * input block is copied into the shared scratch, computed in place there and copied to the result.
+ * Split glu writes to a second block: its output rows are half as long as its input rows, so in
+ * place a thread would overwrite input rows that another has yet to read.
  */
 function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array {
   const { act } = call;
@@ -163,11 +165,13 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
   const outCols = act.code === RowwiseCode.glu ? cols / 2 : cols;
   const result = outputArray(call, x, rows * outCols);
   if (size === 0) return result;
-  const plan = planStream(ctx, 1, rows, cols, kernelScratch, splitsForward(ctx, act, size));
+  const split = splitsForward(ctx, act, size);
+  const areas = split && outCols !== cols ? 2 : 1;
+  const plan = planStream(ctx, areas, rows, cols, kernelScratch, split);
   const input = plan.grows ? ctx.heap.stable(x) : x;
   const resultAt = result.byteOffset;
   const block = ctx.scratch(plan.scratchFloats);
-  const aux = block + 4 * plan.blockFloats;
+  const [output, aux] = [block + 4 * (areas - 1) * plan.blockFloats, block + 4 * areas * plan.blockFloats];
   // Taken after the scratch, whose growth would have emptied earlier views of wasm memory.
   const memory = ctx.heap.f32;
   const target = result.length === rows * outCols ? result : viewAt(memory, resultAt, rows * outCols);
@@ -175,8 +179,8 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
   for (let row = 0; row < rows; row += plan.rowsPerBlock) {
     const count = Math.min(plan.rowsPerBlock, rows - row);
     copyFloats(memory, block / 4, input, row * cols, count * cols);
-    forward(ctx.wasm, act, block, count, cols, block, aux);
-    copyFloats(target, row * outCols, memory, block / 4, count * outCols);
+    forward(ctx.wasm, act, block, count, cols, output, aux);
+    copyFloats(target, row * outCols, memory, output / 4, count * outCols);
   }
   return target;
 }
