@@ -180,6 +180,10 @@ describe('threads', () => {
     expectSameBits(target.toArray(), expected);
     big.dispose();
     nn.dispose();
+    // Stopped: the same bits through the cache-sized stream, on the calling thread.
+    const stopped = nn.threadedCalls;
+    expectSameBits(nn.activate('tanh', x), expected);
+    expect(nn.threadedCalls).toBe(stopped);
   });
 
   const models: [string, LayerSpec[], number][] = [
