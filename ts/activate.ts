@@ -1,13 +1,15 @@
 /**
  * The activation entry points: `nn.activate` and `nn.activateBackward` on Float32Arrays (streamed
- * through a cache-sized block of wasm memory) or tensors (in wasm memory), elementwise, row-wise
- * (softmax & co., glu) or with prelu's slopes.
+ * through a cache-sized block of wasm memory, or blocks the worker pool splits) or tensors (in wasm
+ * memory), elementwise, row-wise (softmax & co., glu) or with prelu's slopes.
  */
 import { type KernelExports, RowwiseCode } from './abi.js';
 import { type ActivationName, type ActivationOptions, type ResolvedActivation, preluSlopes, resolveActivation } from './activations.js';
 import type { Context } from './context.js';
 import { checkCount, fail } from './errors.js';
+import { copyFloats } from './memory.js';
 import { Tensor } from './tensor.js';
+import { WAKE_MIN_FLOATS, splitsRowwise } from './threads/pool.js';
 
 export interface ActivateOptions extends ActivationOptions {
   /** Row-wise activations: the length of each row (default: the tensor's last axis, or the whole array). */
@@ -30,8 +32,21 @@ export interface ActivateOptions extends ActivationOptions {
  * 2.3, 3.0, 3.2, 2.9, 3.1, 2.9, 2.9 Gelem/s; 4096 was best or within noise of it for every function.
  */
 export const STREAM_BLOCK = 4096;
-/** Below this many floats a JS loop copies faster than `set` on a fresh subarray view. */
-const SHORT_COPY = 64;
+/**
+ * The pool's claim of an elementwise activation (crate/src/pool.rs `ACTIVATE_CHUNK`): split blocks
+ * are multiples of it, so that no claim is a sliver, and every float keeps its lane (a multiple of
+ * the vector width), hence its bits.
+ */
+const POOL_CHUNK = 16384;
+/**
+ * Floats per block when the pool splits each block's kernel call (at least, but for a whole array
+ * below it: see splitRows): few blocks, for each wakes the workers (~30 µs, and up to a scheduler tick, 4 ms, when another process
+ * holds their core). Measured with a Float32Array and out, relaxed build, 2 threads against
+ * `init()`, blocks of 2^18, 2^19, 2^20, 2^21 floats: sigmoid over 4 M floats 1.42, 1.54, 1.56,
+ * 1.59×; over 1 M, 2^18 1.14–1.46×, 2^20 1.53–1.62×. Larger blocks gain little and the scratch keeps
+ * them for later calls (2^20 floats: 4 to 8 MiB).
+ */
+export const SPLIT_BLOCK = 1 << 20;
 
 const NO_OPTIONS: ActivateOptions = Object.freeze({});
 
@@ -140,6 +155,8 @@ function activateTensor(ctx: Context, call: Call, x: Tensor): Tensor {
 /**
  * A Float32Array through wasm memory, a block of whole rows (elementwise: of floats) at a time: the
  * input block is copied into the shared scratch, computed in place there and copied to the result.
+ * Split glu writes to a second block: its output rows are half as long as its input rows, so in
+ * place a thread would overwrite input rows that another has yet to read.
  */
 function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array {
   const { act } = call;
@@ -147,11 +164,13 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
   const outCols = act.code === RowwiseCode.glu ? cols / 2 : cols;
   const result = outputArray(call, x, rows * outCols);
   if (size === 0) return result;
-  const plan = planStream(ctx, 1, rows, cols, kernelScratch);
+  const split = splitsForward(ctx, act, size);
+  const areas = split && outCols !== cols ? 2 : 1;
+  const plan = planStream(ctx, areas, rows, cols, kernelScratch, split);
   const input = plan.grows ? ctx.heap.stable(x) : x;
   const resultAt = result.byteOffset;
   const block = ctx.scratch(plan.scratchFloats);
-  const aux = block + 4 * plan.blockFloats;
+  const [output, aux] = [block + 4 * (areas - 1) * plan.blockFloats, block + 4 * areas * plan.blockFloats];
   // Taken after the scratch, whose growth would have emptied earlier views of wasm memory.
   const memory = ctx.heap.f32;
   const target = result.length === rows * outCols ? result : viewAt(memory, resultAt, rows * outCols);
@@ -159,8 +178,8 @@ function activateArray(ctx: Context, call: Call, x: Float32Array): Float32Array 
   for (let row = 0; row < rows; row += plan.rowsPerBlock) {
     const count = Math.min(plan.rowsPerBlock, rows - row);
     copyFloats(memory, block / 4, input, row * cols, count * cols);
-    forward(ctx.wasm, act, block, count, cols, block, aux);
-    copyFloats(target, row * outCols, memory, block / 4, count * outCols);
+    forward(ctx.wasm, act, block, count, cols, output, aux);
+    copyFloats(target, row * outCols, memory, output / 4, count * outCols);
   }
   return target;
 }
@@ -236,17 +255,42 @@ const sizeOf = (x: Float32Array | Tensor) => (x instanceof Tensor ? x.size : x.l
 const align4 = (floats: number) => (floats + 3) & ~3;
 
 /**
+ * Whether a stream of `size` floats through `act` should use blocks that the pool splits: it runs,
+ * the kernel is one it splits (elementwise, or row-wise but sparsemax and prelu), and the array
+ * holds at least one block large enough to wake it. The cheapest functions too: their copies cost
+ * as much as their kernel, yet on a threaded instance (whose shared memory copies ~1.5× slower)
+ * blocks split beat the cache-sized stream: relu with out, 2 threads, over 1 M floats 2.63 against
+ * 2.12 Gelem/s, over 4 M 1.50 against 1.05 (one thread, `init()`: 3.17 and 1.34).
+ */
+function splitsForward(ctx: Context, act: ResolvedActivation, size: number): boolean {
+  if (ctx.threads === 1 || size < WAKE_MIN_FLOATS) return false;
+  return !act.rowwise || (act.code !== RowwiseCode.prelu && splitsRowwise(act.code));
+}
+
+/**
  * A stream over `rows` of `cols` floats through `areas` blocks side by side in the scratch (input,
  * or x, dy and dx), then the kernel's own floats: as many whole rows per block as fit in
  * STREAM_BLOCK, or one row longer than that; each block a multiple of 4 floats, so that all start
  * 16-byte aligned. `grows`: the scratch must grow, which empties every view of wasm memory, so that
  * inputs that are such views are copied first (heap.stable) and the result's view is made anew.
+ * `split`: blocks for the pool instead (splitRows).
  */
-function planStream(ctx: Context, areas: number, rows: number, cols: number, kernelScratch: number) {
-  const rowsPerBlock = Math.min(rows, Math.max(1, Math.floor(STREAM_BLOCK / cols)));
+function planStream(ctx: Context, areas: number, rows: number, cols: number, kernelScratch: number, split = false) {
+  const rowsPerBlock = Math.min(rows, split ? splitRows(rows, cols) : Math.max(1, Math.floor(STREAM_BLOCK / cols)));
   const blockFloats = align4(rowsPerBlock * cols);
   const scratchFloats = areas * blockFloats + align4(kernelScratch);
   return { rowsPerBlock, blockFloats, scratchFloats, grows: 4 * scratchFloats > ctx.scratchBytes };
+}
+
+/**
+ * Rows per block of a stream whose every kernel call the pool splits: the array cut evenly into as
+ * many blocks of at least SPLIT_BLOCK floats as it holds (a short last block would run on one
+ * thread), elementwise rounded up to whole claims of the pool. Whole rows, so a row longer than
+ * that is a block of its own, as in the single-threaded stream.
+ */
+function splitRows(rows: number, cols: number): number {
+  const perBlock = Math.ceil(rows / Math.max(1, Math.floor((rows * cols) / SPLIT_BLOCK)));
+  return cols === 1 ? Math.ceil(perBlock / POOL_CHUNK) * POOL_CHUNK : perBlock;
 }
 
 /**
@@ -281,15 +325,6 @@ function overlapsPartly(a: Float32Array, b: Float32Array): boolean {
  */
 function viewAt(memory: Float32Array, offset: number, length: number): Float32Array {
   return memory.subarray(offset / 4, offset / 4 + length);
-}
-
-/** `dst[to, to + n) = src[from, from + n)`. */
-function copyFloats(dst: Float32Array, to: number, src: Float32Array, from: number, n: number): void {
-  if (n < SHORT_COPY) {
-    for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
-  } else {
-    dst.set(n === src.length ? src : src.subarray(from, from + n), to);
-  }
 }
 
 /**

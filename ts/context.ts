@@ -2,17 +2,26 @@ import { type KernelExports, TOO_LARGE } from './abi.js';
 import { fail } from './errors.js';
 import type { Heap } from './memory.js';
 import { Tensor } from './tensor.js';
+import type { Pool } from './threads/pool.js';
 
-/** What every object of one `init()` shares: the module's exports, the heap, the kernels' scratch. */
+/** What every object of one `init()` shares: the module's exports, the heap, the kernels' scratch, the worker pool. */
 export class Context {
   readonly wasm: KernelExports;
   readonly heap: Heap;
+  /** The workers `wasm` splits large kernel calls across (`Pool.wrap`), if `init({ threads })` started them. */
+  readonly pool: Pool | undefined;
   #scratch = 0;
   #scratchFloats = 0;
 
-  constructor(wasm: KernelExports, heap: Heap) {
+  constructor(wasm: KernelExports, heap: Heap, pool?: Pool) {
     this.wasm = wasm;
     this.heap = heap;
+    this.pool = pool;
+  }
+
+  /** The threads a kernel call large enough to wake the pool runs on: 1 without a pool, or once it stopped. */
+  get threads(): number {
+    return this.pool?.running ? this.pool.threads : 1;
   }
 
   /**

@@ -41,7 +41,7 @@ const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
  * Below this many floats a JS loop copies faster than `set` on a fresh subarray view (the view is an
  * allocation): `predict` at batch 1 reading its one output, 1.43 → 1.40 µs (Keras MLP, relaxed).
  */
-export const SHORT_COPY = 64;
+const SHORT_COPY = 64;
 
 /** `dst[to, to + n) = src[from, from + n)`. */
 export function copyFloats(dst: Float32Array, to: number, src: Float32Array, from: number, n: number): void {

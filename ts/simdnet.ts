@@ -28,36 +28,38 @@ export class Simdnet {
   /** Which build runs: 'relaxed' (relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
   readonly variant: Variant;
   readonly #ctx: Context;
-  readonly #pool: Pool | undefined;
   readonly #threadsReason: string | undefined;
 
   /** @internal Use `init()`. */
-  constructor(ctx: Context, pool?: Pool, threadsReason?: string) {
+  constructor(ctx: Context, threadsReason?: string) {
     this.#ctx = ctx;
     this.variant = BUILDS[ctx.wasm.simdnet_build()]!;
-    this.#pool = pool;
     this.#threadsReason = threadsReason;
   }
 
-  /** The threads that run large dense layers and models: 1 unless `init({ threads })` started more and they still run. */
+  /**
+   * The threads that run large dense layers, models and activations: 1 unless `init({ threads })`
+   * started more and they still run.
+   */
   get threads(): number {
-    return this.#pool?.running ? this.#pool.threads : 1;
+    return this.#ctx.threads;
   }
 
   /** @internal For tests. */
   get pool(): Pool | undefined {
-    return this.#pool;
+    return this.#ctx.pool;
   }
 
   /** Calls split across the threads so far (smaller ones run on the calling thread alone): a diagnostic. */
   get threadedCalls(): number {
-    return this.#pool?.jobs ?? 0;
+    return this.#ctx.pool?.jobs ?? 0;
   }
 
   /** Why fewer threads run than `init({ threads })` asked for (undefined when they all run, or one was asked for). */
   get threadsReason(): string | undefined {
-    if (this.#pool?.failure !== undefined) return this.#pool.failure;
-    if (this.#pool !== undefined && !this.#pool.running) return 'dispose() stopped the pool';
+    const pool = this.#ctx.pool;
+    if (pool?.failure !== undefined) return pool.failure;
+    if (pool !== undefined && !pool.running) return 'dispose() stopped the pool';
     return this.#threadsReason;
   }
 
@@ -66,7 +68,7 @@ export class Simdnet {
    * later calls run on one thread. Tensors, layers and models stay usable.
    */
   dispose(): void {
-    this.#pool?.stop();
+    this.#ctx.pool?.stop();
   }
 
   /** The module's memory (for diagnostics; views of it die when it grows). */
@@ -76,7 +78,7 @@ export class Simdnet {
 
   /** Bytes held by live tensors, layers and models (not the kernels' shared scratch). */
   get allocatedBytes(): number {
-    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes - (this.#pool?.bytes ?? 0);
+    return this.#ctx.heap.allocatedBytes - this.#ctx.scratchBytes - (this.#ctx.pool?.bytes ?? 0);
   }
 
   /** Copies `data` into wasm memory as a tensor of `shape` (default: one axis of data.length). */
@@ -178,11 +180,11 @@ export async function init(options: InitOptions = {}): Promise<Simdnet> {
     const heap = new Heap(memory, wasm.__heap_base.value as number);
     try {
       const pool = await Pool.start(module, heap, wasm, threads);
-      return new Simdnet(new Context(pool.wrap(wasm), heap), pool);
+      return new Simdnet(new Context(pool.wrap(wasm), heap, pool));
     } catch (e) {
       reason = `the workers could not start: ${(e as Error).message}`;
     }
   }
   const wasm = await instantiate(await loadModule(options));
-  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)), undefined, reason);
+  return new Simdnet(new Context(wasm, new Heap(wasm.memory, wasm.__heap_base.value as number)), reason);
 }

@@ -26,6 +26,8 @@ import { WORKER_SOURCE } from './worker-source.js';
 export const WAKE_MIN_MADDS = 1 << 20;
 /** The same for an elementwise activation, in floats: relu runs ~2^18 floats in 30 µs, sigmoid in 250 µs. */
 export const WAKE_MIN_FLOATS = 1 << 18;
+/** Whether the pool splits row-wise `code`: not sparsemax, which sorts each row in the scratch the threads would share. */
+export const splitsRowwise = (code: number): boolean => code !== RowwiseCode.sparsemax;
 /** How long `init()` waits for the workers to instantiate the module before running on one thread. */
 const START_TIMEOUT_MS = 10_000;
 /** Each worker's stack: the `-zstack-size` the builds link with. */
@@ -259,8 +261,7 @@ export class Pool {
       },
       simdnet_rowwise: (code, x, rows, cols, y, scratch) => {
         this.#check();
-        // sparsemax sorts each row in the scratch, which the threads would share.
-        if (code === RowwiseCode.sparsemax || !this.#wakes(rows * cols, WAKE_MIN_FLOATS)) return rowwise(code, x, rows, cols, y, scratch);
+        if (!splitsRowwise(code) || !this.#wakes(rows * cols, WAKE_MIN_FLOATS)) return rowwise(code, x, rows, cols, y, scratch);
         const layer = this.#job + POOL_JOB_OFFSETS.layer;
         writeModelLayer(
           memory,
