@@ -159,6 +159,26 @@ describe.each(await instances())('streamed activations on the %s build', (_varia
     t.dispose();
   });
 
+  it('checks overlap anew when the arrays change', () => {
+    // A disjoint pair first, which the check remembers; then a shifted view of the same memory.
+    const buffer = randomArray(64, 5, 2);
+    const [x, out] = [buffer.subarray(0, 16), buffer.subarray(32, 48)];
+    expectSameBits(nn.activate('relu', x, { out }), ref.activate('relu', x));
+    rejectsCleanly(
+      nn,
+      'INVALID_ARGUMENT',
+      () => nn.activate('relu', x, { out: buffer.subarray(8, 24) }),
+      () => [buffer],
+    );
+    rejectsCleanly(
+      nn,
+      'INVALID_ARGUMENT',
+      () => nn.activate('relu', buffer.subarray(40, 56), { out }),
+      () => [buffer],
+    );
+    expectSameBits(nn.activate('relu', x, { out }), ref.activate('relu', x));
+  });
+
   it('options are read once each, and a cached resolution never skips validating a new value', () => {
     const x = Float32Array.from([-2, -1, 0, 1]);
     const out = new Float32Array(4);
