@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { KERAS_MLP, VARIANTS, init } from '../ts/index.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
-import { denseTolerance, expectClose, expectDense, expectUlp, softmaxTolerance } from './helpers.js';
+import { denseTolerance, expectClose, expectDense, expectSameBits, expectUlp, softmaxTolerance } from './helpers.js';
 
 // Installed by scripts/install-runtimes.mjs, which `npm test` runs first.
 const bin = (path: string) => fileURLToPath(new URL(`../target/runtimes/node_modules/${path}`, import.meta.url));
@@ -35,7 +35,19 @@ interface KernelOutputs {
   supports: Record<string, boolean>;
   /** The build `init()` picks by itself. */
   chosen: string;
-  builds: Record<string, { variant: string; dense: number[]; model: number[]; sigmoid: number[]; tanh: number[]; softmax: number[] }>;
+  builds: Record<
+    string,
+    {
+      variant: string;
+      dense: number[];
+      model: number[];
+      sigmoid: number[];
+      tanh: number[];
+      softmax: number[];
+      int8: number[];
+      int8Model: number[];
+    }
+  >;
 }
 
 /** Serves the repository's files on 127.0.0.1 (an ephemeral port) until closed. */
@@ -178,6 +190,8 @@ describe.each(RUNTIMES)('%s, running the built package', (name, outputs, version
       }));
       const modelInput = uniform(5 * 64, 1, seededRandom(4));
       const values = uniform(1000, 8, seededRandom(3));
+      const int8 = nn.dense({ inputDim: 300, units: 200, activation: 'relu', seed: 7, quantize: 'int8' }).apply(x, 37);
+      const int8Model = model.quantize('int8').predict(modelInput, 5);
 
       for (const [variant, build] of Object.entries(out.builds)) {
         expect(build.variant).toBe(variant);
@@ -193,6 +207,8 @@ describe.each(RUNTIMES)('%s, running the built package', (name, outputs, version
         expectUlp(f32(build.sigmoid), ref.activate('sigmoid', values), 3, values);
         expectUlp(f32(build.tanh), ref.activate('tanh', values), 1, values);
         expectClose(f32(build.softmax), ref.softmax(values, 100), softmaxTolerance(values, 100));
+        expectSameBits(f32(build.int8), int8);
+        expectSameBits(f32(build.int8Model), int8Model);
       }
     },
   );

@@ -52,7 +52,8 @@ const COMMANDS: Record<string, Command> = {
     summary: `benchmark simdnet's builds against the plain-TS reference and the installed peers
 (@tensorflow/tfjs-backend-wasm, onnxruntime-web, onnxruntime-node with onnx-proto): dense 256×512×512,
 1024³, 37×300×200, 1×784×256 (+relu), the Keras MLP 64→128→64→1 at batch 1 and 1024,
-relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000.
+relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000, relu over 16 floats (the per-call cost),
+training (fit, a train step), and int8 layers and models.
   --time ms      measuring time per row (default: the suite's)
   --filter text  only the rows whose label contains text
   --threads n    also run each SIMD build on n threads (rows labelled ×n)
