@@ -224,6 +224,27 @@ describe('into must not overlap an input the kernel still reads', () => {
   });
 });
 
+describe('views outside wasm memory, remembered between calls', () => {
+  it('a view of wasm memory is copied as input and refused as out after arrays found outside', async () => {
+    const nn = await init();
+    const model = nn.sequential([{ inputDim: 16, units: 4, seed: 3 }]);
+    const [x, out] = [randomArray(32, 9), new Float32Array(8)];
+    const expected = model.predict(x, 2);
+    expect(model.predict(x, 2, { out })).toEqual(expected);
+    // The same values as a view of wasm memory, which the call's allocations may move.
+    const t = nn.tensor(x);
+    expect(model.predict(t.data, 2, { out })).toEqual(expected);
+    const inside = nn.tensor(new Float32Array(8));
+    rejectsCleanly(
+      nn,
+      'INVALID_ARGUMENT',
+      () => model.predict(x, 2, { out: inside.data }),
+      () => [out],
+    );
+    expect(model.predict(x, 2, { out })).toEqual(expected);
+  });
+});
+
 describe('a view of wasm memory as input, with memory growth during the call', () => {
   /** A tensor as large as the whole memory, so that any allocation of its size must grow the memory. */
   function memorySized(nn: Simdnet, width: number): Tensor {

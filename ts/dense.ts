@@ -9,7 +9,7 @@ import {
 import { type LayerDesc, WeightFormat } from './abi.js';
 import type { Context } from './context.js';
 import { checkCount, checkKeys, fail } from './errors.js';
-import { MAX_BYTES } from './memory.js';
+import { type Heap, MAX_BYTES } from './memory.js';
 import {
   type QuantizedWeights,
   type Quantization,
@@ -365,7 +365,7 @@ export class DenseLayer {
       });
     }
     const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
-    const out = outArrayOf(options, rows * this.units, heap.memory);
+    const out = outArrayOf(options, rows * this.units, heap);
     const values = heap.stable(input);
     return ctx.call([], [values.length, rows * this.units], this.scratchFloats(rows), ([x, y], scratch) => {
       heap.write(x!, values);
@@ -440,7 +440,7 @@ export function tensorOptions(options: unknown, method: string): Tensor | undefi
  * not a view of wasm memory (their buffers may grow it mid-call, which would detach such a view;
  * nn.activate, which streams through a fixed scratch, accepts one: see ts/activate.ts).
  */
-export function outArrayOf(options: unknown, size: number, memory: WebAssembly.Memory): Float32Array | undefined {
+export function outArrayOf(options: unknown, size: number, heap: Heap): Float32Array | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object') fail('INVALID_ARGUMENT', `options must be an object, got ${String(options)}`);
   checkKeys(options, ['out'], 'a call on a Float32Array');
@@ -448,7 +448,7 @@ export function outArrayOf(options: unknown, size: number, memory: WebAssembly.M
   if (out === undefined) return undefined;
   if (!(out instanceof Float32Array)) fail('INVALID_ARGUMENT', 'out must be a Float32Array');
   // A view of wasm memory would be emptied by any growth during the call: tensors take `into`.
-  if (out.buffer === memory.buffer) fail('INVALID_ARGUMENT', 'out may not be a view of wasm memory: pass the tensor and use into');
+  if (!heap.outside(out)) fail('INVALID_ARGUMENT', 'out may not be a view of wasm memory: pass the tensor and use into');
   if (out.length !== size) fail('SHAPE_MISMATCH', `out has ${out.length} values, the result has ${size}`);
   return out;
 }

@@ -235,7 +235,7 @@ export class Sequential {
       });
     }
     const rows = batchOf(input, this.inputDim, batchOrOptions as number | undefined);
-    const out = outArrayOf(options, rows * this.outputDim, heap.memory);
+    const out = outArrayOf(options, rows * this.outputDim, heap);
     const values = heap.stable(input);
     const ws = this.#reserve(rows);
     heap.write(ws.x, values);
