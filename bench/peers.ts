@@ -130,23 +130,30 @@ async function onnxPeer(
   };
 }
 
+export const ORT_WEB = 'onnxruntime-web 1.30 (wasm)';
+
 /**
  * Every peer whose packages are installed, set up for one thread; with `threads` above 1, also
- * onnxruntime-node on that many (its intra-op pool; onnxruntime-web's thread count is global to the
- * process and fixed at its first session, so its threaded rows would need a process of their own).
+ * onnxruntime-node on that many (its intra-op pool). onnxruntime-web's thread count is global to a
+ * process and fixed at its first session: its threaded rows come from a process of their own, which
+ * loads it alone with `ortWebThreads` (runBench).
  */
-export async function loadPeers(threads = 1): Promise<Peer[]> {
+export async function loadPeers(threads = 1, ortWebThreads?: number): Promise<Peer[]> {
   // onnx-proto is CommonJS: under ESM its exports arrive as the default export.
   const proto = (await optional<{ default: OnnxProto }>('onnx-proto'))?.default ?? null;
   const ortWeb = await optional<Ort>('onnxruntime-web');
   if (ortWeb) {
-    ortWeb.env.wasm.numThreads = 1;
+    ortWeb.env.wasm.numThreads = ortWebThreads ?? 1;
     ortWeb.env.wasm.wasmPaths = `${join(dirname(require.resolve('onnxruntime-web')), '/')}`;
+  }
+  if (ortWebThreads !== undefined) {
+    const peer = await onnxPeer(`${ORT_WEB} ×${ortWebThreads}`, ortWeb, proto, 'wasm', ortWebThreads);
+    return peer ? [peer] : [];
   }
   const ortNode = await optional<Ort>('onnxruntime-node');
   const peers = await Promise.all([
     tfjsWasm(),
-    onnxPeer('onnxruntime-web 1.30 (wasm)', ortWeb, proto, 'wasm'),
+    onnxPeer(ORT_WEB, ortWeb, proto, 'wasm'),
     onnxPeer('onnxruntime-node 1.30 (native)', ortNode, proto, 'cpu'),
     threads > 1 ? onnxPeer(`onnxruntime-node 1.30 (native) ×${threads}`, ortNode, proto, 'cpu', threads) : null,
   ]);

@@ -8,7 +8,7 @@ import { type ActivationName, KERAS_MLP, type Simdnet, VARIANTS, init, supports 
 import { ROWWISE_NAMES, resolveSpec } from '../ts/activations.js';
 import { seededRandom, uniform } from '../ts/random.js';
 import * as ref from '../ts/reference.js';
-import { type Peer, type PeerLayer, type PeerModel, type Tf, loadPeers, optional } from './peers.js';
+import { ORT_WEB, type Peer, type PeerLayer, type PeerModel, type Tf, loadPeers, optional } from './peers.js';
 
 type Unit = 'GFLOP/s' | 'Gelem/s' | 'samples/s';
 
@@ -65,6 +65,8 @@ export interface BenchOptions {
   threads?: number;
   /** Called after each task has run. */
   onProgress?: (done: number, total: number, label: string) => void;
+  /** @internal The child process that runs onnxruntime-web alone on this many threads (and no reference task). */
+  ortWebThreads?: number;
 }
 
 const data = (n: number, seed: number, limit = 1) => uniform(n, limit, seededRandom(seed));
@@ -364,14 +366,14 @@ function deviation(actual: Float32Array, expected: Float32Array): number {
 export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[]; variants: string[]; peers: string[] }> {
   const { Bench } = await loadTinybench();
   const threads = options.threads ?? 1;
-  const variants = VARIANTS.filter(supports);
+  const variants = options.ortWebThreads === undefined ? VARIANTS.filter(supports) : [];
   const single = variants.map(async (v) => [v, await init({ variant: v })] as [string, Simdnet]);
   const pooled =
     threads > 1 ? variants.filter((v) => v !== 'scalar').map(async (v) => [`${v} ×${threads}`, await init({ variant: v, threads })]) : [];
   const builds = await Promise.all([...single, ...pooled] as Promise<[string, Simdnet]>[]);
   const fallback = builds.find(([, nn]) => nn.threadsReason !== undefined);
   if (fallback) throw new Error(`${fallback[0]}: ${fallback[1].threadsReason}`);
-  const peers = options.noPeers ? [] : await loadPeers(threads);
+  const peers = options.noPeers ? [] : await loadPeers(threads, options.ortWebThreads);
   const selected = workloads(builds, peers).filter((w) => !options.filter || w.name.includes(options.filter));
   let total = selected.reduce((n, w) => n + w.impls.length + 1, 0);
   const rows: Row[] = [];
@@ -393,7 +395,7 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
             };
       bench.add(name, sample, { async });
     };
-    add('reference (TS)', () => workload.expected(), workload.repeat ?? 1);
+    if (options.ortWebThreads === undefined) add('reference (TS)', () => workload.expected(), workload.repeat ?? 1);
     deviations.set('reference (TS)', 0);
     for (const impl of workload.impls) {
       const fn = await impl.setup();
@@ -405,13 +407,14 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
       deviations.set(impl.name, deviation(await first, expected));
       // Told whether it is async, tinybench does not call the function once, unawaited, to find out
       // (a second fit() during the first one fails in TF.js Layers).
-      const repeat = impl.name.startsWith('simdnet') ? (workload.repeat ?? 1) : 1;
+      // One call per sample for a call that returns a promise: the loop would await only its last.
+      const repeat = impl.name.startsWith('simdnet') && !(first instanceof Promise) ? (workload.repeat ?? 1) : 1;
       add(impl.name, () => fn(workload.input, workload.batch), repeat, first instanceof Promise);
     }
     bench.addEventListener('cycle', (event) => options.onProgress?.(++done, total, `${workload.name} · ${event.task?.name}`));
     await bench.run();
-    const reference = bench.tasks[0]!.result;
-    const referenceMedian = reference.state === 'completed' ? reference.latency.p50 / (workload.repeat ?? 1) : NaN;
+    const reference = bench.tasks.find((task) => task.name === 'reference (TS)')?.result;
+    const referenceMedian = reference?.state === 'completed' ? reference.latency.p50 / (workload.repeat ?? 1) : NaN;
     for (const task of bench.tasks) {
       const r = task.result;
       if (r.state !== 'completed') throw new Error(`${workload.name} · ${task.name}: ${r.state}`);
@@ -432,7 +435,31 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Row[
       });
     }
   }
-  return { rows, variants: builds.map(([v]) => v), peers: peers.map((p) => p.name) };
+  const ortWebRows = threads > 1 && peers.some((p) => p.name === ORT_WEB) ? await ortWebThreaded(options, threads) : [];
+  for (const row of ortWebRows) {
+    // After the workload's one-thread onnxruntime-web row, against this run's reference.
+    const at = rows.findIndex((r) => r.workload === row.workload && r.impl === ORT_WEB);
+    const reference = rows.find((r) => r.workload === row.workload && r.impl === 'reference (TS)')!;
+    rows.splice(at + 1, 0, { ...row, speedup: reference.medianUs / row.medianUs });
+  }
+  const peerNames = [...peers.map((p) => p.name), ...(ortWebRows.length ? [`${ORT_WEB} ×${threads}`] : [])];
+  return { rows, variants: builds.map(([v]) => v), peers: peerNames };
+}
+
+/**
+ * onnxruntime-web's rows on `threads` threads, from a process of its own (its thread count is global
+ * to a process and fixed at its first session), run after this one's so that the two never overlap.
+ */
+async function ortWebThreaded(options: BenchOptions, threads: number): Promise<Row[]> {
+  const [{ execFile }, { fileURLToPath }] = await Promise.all([import('node:child_process'), import('node:url')]);
+  const { time, filter } = options;
+  options.onProgress?.(0, 0, `${ORT_WEB} ×${threads}: in a process of its own`);
+  const child = fileURLToPath(new URL('./ort-web-threads.js', import.meta.url));
+  const args = [child, JSON.stringify({ time, filter, threads, ortWebThreads: threads })];
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 1 << 26 }, (error, out) => (error ? reject(error) : resolve(out))),
+  );
+  return JSON.parse(stdout) as Row[];
 }
 
 const fmt = (n: number, digits = 3) => (n >= 100 ? n.toFixed(0) : n.toPrecision(digits));

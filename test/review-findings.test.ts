@@ -165,3 +165,48 @@ describe('a diverged model reports NaN, not a finite loss', () => {
     }
   });
 });
+
+describe('the second review (threads, exp short path per block, the call-path caches)', () => {
+  it('swish with a beta so small that 87/|beta| overflows keeps ±Inf inputs off the short path', async () => {
+    const scalar = await init({ variant: 'scalar' });
+    for (const beta of [1e-38, -1e-38, 1e-45]) {
+      const x = new Float32Array(256).fill(1);
+      x.set([Infinity, -Infinity, 3e38, -3e38], 0);
+      const got = nn.activate('swish', x, { beta });
+      expect(Array.from(got.subarray(0, 4)), `beta ${beta}`).toEqual(Array.from(scalar.activate('swish', x, { beta }).subarray(0, 4)));
+      expect(got[beta > 0 ? 0 : 1], `beta ${beta}`).toBe(beta > 0 ? Infinity : -Infinity);
+    }
+  });
+
+  it('a pair of views found disjoint while empty is checked again once a resize makes them overlap', async () => {
+    const Resizable = ArrayBuffer as unknown as new (
+      bytes: number,
+      options: { maxByteLength: number },
+    ) => ArrayBuffer & {
+      resize(bytes: number): void;
+    };
+    const bytes = 1 << 12;
+    const buffer = new Resizable(2 * bytes, { maxByteLength: 4 * bytes });
+    // Length-tracking views: x from 0, out from the middle; glu's output is half of x.
+    const [x, out] = [new Float32Array(buffer), new Float32Array(buffer, bytes)];
+    await refuses('INVALID_ARGUMENT', () => nn.activate('glu', x, { axisSize: 2, out }));
+    buffer.resize(0);
+    nn.activate('glu', x, { axisSize: 2, out });
+    buffer.resize(2 * bytes);
+    await refuses('INVALID_ARGUMENT', () => nn.activate('glu', x, { axisSize: 2, out }));
+  });
+
+  it('a threaded instance refuses as out a view of its memory taken before the memory grew', async () => {
+    const pooled = await init({ variant: 'simd', threads: 2 });
+    const model = pooled.sequential([{ inputDim: 16, units: 4, seed: 3 }]);
+    const inside = pooled.tensor(new Float32Array(8));
+    const view = inside.data;
+    // A shared memory's growth gives it a new SharedArrayBuffer; the old one's views stay live.
+    const big = pooled.tensor(new Float32Array(1 << 22));
+    expect(pooled.memory.buffer).not.toBe(view.buffer);
+    expect(() => model.predict(new Float32Array(32), 2, { out: view })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(Array.from(inside.toArray())).toEqual(new Array(8).fill(0));
+    big.dispose();
+    pooled.dispose();
+  });
+});

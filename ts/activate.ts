@@ -313,25 +313,25 @@ function outputArray(call: Call, x: Float32Array, size: number, dy?: Float32Arra
 }
 
 function overlapsPartly(a: Float32Array, b: Float32Array): boolean {
-  if (a === b || (a === disjoint.a && b === disjoint.b)) return false;
+  if (a === b || (a === disjoint.a && b === disjoint.b && a.length === disjoint.aLength && b.length === disjoint.bLength)) return false;
   const [aStart, bStart] = [a.byteOffset, b.byteOffset];
   const [aEnd, bEnd] = [aStart + a.byteLength, bStart + b.byteLength];
   if (a.buffer !== b.buffer || aStart >= bEnd || bStart >= aEnd) {
-    [disjoint.a, disjoint.b] = [a, b];
+    if (a.length > 0 && b.length > 0) Object.assign(disjoint, { a, b, aLength: a.length, bLength: b.length });
     return false;
   }
   return !(aStart === bStart && aEnd === bEnd);
 }
 
 /**
- * The last pair of arrays `overlapsPartly` found disjoint. Two views keep their ranges for life,
- * or change length (detached: empty; length-tracking over a resized buffer: longer or shorter), and
- * the size checks, which come first, refuse a pair whose lengths no longer match; with equal
- * lengths, the ranges are those found disjoint. So a caller streaming through the same arrays skips
- * the two `.buffer` reads, ~18% of a call over 16 floats (V8 calls out for that getter; relu over 16
- * floats with `out` 0.157 → 0.134 µs). It keeps the two arrays alive until a call with others.
+ * The last pair of non-empty arrays `overlapsPartly` found disjoint, with their lengths then. A view
+ * keeps its offset for life, and its length too unless it tracks a resizable buffer's length (or goes
+ * out of bounds: empty); with the same lengths, the two ranges are those found disjoint. So a caller
+ * streaming through the same arrays skips the two `.buffer` reads, ~18% of a call over 16 floats (V8
+ * calls out for that getter; relu over 16 floats with `out` 0.157 → 0.134 µs). It keeps the two
+ * arrays alive until a call with others.
  */
-const disjoint: { a?: Float32Array; b?: Float32Array } = {};
+const disjoint: { a?: Float32Array; b?: Float32Array; aLength?: number; bLength?: number } = {};
 
 /**
  * `out`, a view of wasm memory at byte `offset` that the scratch's growth emptied, made anew over the

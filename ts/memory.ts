@@ -48,7 +48,7 @@ export function copyFloats(dst: Float32Array, to: number, src: Float32Array, fro
   if (n < SHORT_COPY) {
     for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
   } else {
-    dst.set(n === src.length ? src : src.subarray(from, from + n), to);
+    dst.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), to);
   }
 }
 
@@ -61,6 +61,12 @@ export class Heap {
   private view: Float32Array;
   /** The last two views `outside` found outside this memory (they are kept alive until replaced). */
   #outside: [ArrayBufferView?, ArrayBufferView?] = [];
+  /**
+   * Every buffer this memory has had. A shared memory's growth gives `memory.buffer` a new
+   * SharedArrayBuffer over the same bytes while views of the old one stay live: those are views of
+   * wasm memory too (a plain memory's old buffers are detached, their views empty).
+   */
+  readonly #buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
@@ -68,6 +74,7 @@ export class Heap {
     const end = memory.buffer.byteLength;
     if (end > start) this.free.push({ start, size: end - start });
     this.view = new Float32Array(memory.buffer);
+    this.#buffers.add(memory.buffer);
   }
 
   /** A Float32Array over the whole memory, valid until the next allocation that grows it. */
@@ -162,7 +169,7 @@ export class Heap {
   outside(view: ArrayBufferView): boolean {
     const [last, before] = this.#outside;
     if (view === last || view === before) return true;
-    if (view.buffer === this.memory.buffer) return false;
+    if (view.buffer === this.memory.buffer || this.#buffers.has(view.buffer)) return false;
     this.#outside = [view, last];
     return true;
   }
@@ -194,6 +201,7 @@ export class Heap {
     }
     // A shared memory's old views keep their old length rather than emptying: `f32` would not notice.
     this.view = new Float32Array(this.memory.buffer);
+    this.#buffers.add(this.memory.buffer);
     this.free.push({ start: end, size: pages * PAGE });
     this.mergeAround(this.free.length - 1);
     return this.free.length - 1;

@@ -312,8 +312,11 @@ unsafe fn model_forward(job: &PoolJob, thread: u32, barrier: &mut Barrier) -> u3
         if !barrier.wait() {
             return STALLED;
         }
-        if job.status.load(Relaxed) != 0 {
-            return job.status.load(Relaxed);
+        let status = job.status.load(Relaxed);
+        if status != 0 {
+            // Thread 0 returns once every thread has read the status: the host may then publish the
+            // next job over this one (whose status a late reader would take for this layer's).
+            return if barrier.finish() { status } else { STALLED };
         }
         // Never taken: thread 0 stopped every thread above for a weight format without a kernel.
         let Some(kernel) = kernel else { return 1 + i as u32 };

@@ -262,14 +262,15 @@ impl Activation for Tanh {
 pub struct Swish {
     sigmoid: Sigmoid,
     beta: v128,
-    /// `EXP_SHORT / |beta|`, or 0 (no short path) for a NaN beta; +Inf for beta 0.
+    /// `EXP_SHORT / |beta|` up to FLT_MAX (so that ±Inf inputs, whose short path is NaN, never
+    /// count as within), or 0 (no short path) for a NaN beta.
     within: f32,
 }
 impl Swish {
     #[inline(always)]
     pub fn new(beta: f32) -> Self {
         let within = EXP_SHORT / f32::from_bits(beta.to_bits() & 0x7fff_ffff);
-        Swish { sigmoid: Sigmoid::new(), beta: opaque_splat(beta), within: if within >= 0.0 { within } else { 0.0 } }
+        Swish { sigmoid: Sigmoid::new(), beta: opaque_splat(beta), within: if within >= 0.0 { within.min(f32::MAX) } else { 0.0 } }
     }
     #[inline(always)]
     fn eval<const WITHIN: bool>(&self, x: v128) -> v128 {
