@@ -56,7 +56,8 @@ relu/sigmoid/tanh/gelu/silu over 1M floats, softmax 1024×1000, relu over 16 flo
 training (fit, a train step), and int8 layers and models.
   --time ms      measuring time per row (default: the suite's)
   --filter text  only the rows whose label contains text
-  --threads n    also run each SIMD build on n threads (rows labelled ×n)
+  --threads n    also run each SIMD build on n threads (rows labelled ×n), and the ONNX Runtime
+                 peers (onnxruntime-web in a process of its own: its thread count is per process)
   --json         the rows as JSON
   --no-peers     simdnet and the reference only`,
     options: {
