@@ -30,14 +30,6 @@ interface Block {
 const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 /**
- * The allocator over the module's linear memory, above the Rust stack (`__heap_base`).
- *
- * First fit over an address-ordered free list with coalescing: layers and tensors are long-lived and
- * few, so the list stays short. Growing the memory detaches every typed-array view of it (they
- * become length 0 and drop writes silently), so views are only ever obtained through `f32`, which
- * re-creates its view whenever the buffer changed.
- */
-/**
  * Below this many floats a JS loop copies faster than `set` on a fresh subarray view (the view is an
  * allocation): `predict` at batch 1 reading its one output, 1.43 → 1.40 µs (Keras MLP, relaxed).
  */
@@ -52,6 +44,14 @@ export function copyFloats(dst: Float32Array, to: number, src: Float32Array, fro
   }
 }
 
+/**
+ * The allocator over the module's linear memory, above the Rust stack (`__heap_base`).
+ *
+ * First fit over an address-ordered free list with coalescing: layers and tensors are long-lived and
+ * few, so the list stays short. Growing the memory detaches every typed-array view of it (they
+ * become length 0 and drop writes silently), so views are only ever obtained through `f32`, which
+ * re-creates its view whenever the buffer changed.
+ */
 export class Heap {
   readonly memory: WebAssembly.Memory;
   /** Free blocks, sorted by address, never adjacent (adjacent ones are merged). */
