@@ -80,7 +80,9 @@ function mutate(doc: Json, changes: { at: number; value: Json | undefined }[]): 
     const path = paths[at % paths.length]!;
     const parent = path.slice(0, -1).reduce((node, k) => (node as Record<Key, Json>)[k]!, copy) as Record<Key, Json>;
     if (value === undefined) delete parent[path.at(-1)!];
-    else parent[path.at(-1)!] = value;
+    // A copy: the replacements are shared constants, which a later change in the same run would
+    // otherwise edit in place, once even into a cycle ([3, [cyclic]]) that JSON.stringify refuses.
+    else parent[path.at(-1)!] = structuredClone(value);
   }
   return copy;
 }
