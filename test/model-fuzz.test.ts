@@ -137,10 +137,12 @@ describe('fuzzed model files only ever load or fail with a SimdnetError, leaving
       fc.asyncProperty(mutations, byteChange, async (changes, change) => {
         const source = mutate(artifacts, changes) as Record<string, unknown> | null;
         if (source?.weightData === null) source.weightData = resize(shard, change);
-        // With none of TF.js' keys left it is no model at all, which loadModel calls a bad argument.
+        // With none of TF.js' keys left it is no model at all, which loadModel calls a bad argument; once
+        // every field is gone a replacement string may be all that is left, which loadModel reads as a path.
         const tfjsLike =
           source !== null && typeof source === 'object' && ['modelTopology', 'weightSpecs', 'weightData'].some((k) => k in source);
-        await loadsOrRefuses(() => nn.loadModel(source as never), tfjsLike ? undefined : ['INVALID_ARGUMENT']);
+        const codes: ErrorCode[] | undefined = typeof source === 'string' ? ['IO_ERROR'] : tfjsLike ? undefined : ['INVALID_ARGUMENT'];
+        await loadsOrRefuses(() => nn.loadModel(source as never), codes);
       }),
       RUNS,
     );
