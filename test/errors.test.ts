@@ -3,19 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, SimdnetError, Tensor, init } from '../ts/index.js';
+import { type ErrorCode, Tensor, init } from '../ts/index.js';
+import { errorOf } from './helpers.js';
 
 const nn = await init();
 const rejects = (code: ErrorCode, fn: () => unknown) => {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SimdnetError);
-  expect((error as SimdnetError).code).toBe(code);
-  expect((error as SimdnetError).message).toContain(code);
+  const error = errorOf(fn);
+  expect(error.code).toBe(code);
+  expect(error.message).toContain(code);
 };
 
 describe('typed errors, raised before memory is touched', () => {
@@ -302,15 +297,9 @@ describe('options that would otherwise be silently ignored', () => {
     ],
   ])('%s → INVALID_ARGUMENT naming it', (_, call, message) => {
     const before = nn.allocatedBytes;
-    let error: unknown;
-    try {
-      call();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SimdnetError);
-    expect((error as SimdnetError).code).toMatch(/INVALID_ARGUMENT|SHAPE_MISMATCH/);
-    expect((error as SimdnetError).message).toMatch(message);
+    const error = errorOf(call);
+    expect(error.code).toMatch(/INVALID_ARGUMENT|SHAPE_MISMATCH/);
+    expect(error.message).toMatch(message);
     // The objects built for the call above hold memory; what matters is that the failing call itself added nothing.
     expect(nn.allocatedBytes).toBeGreaterThanOrEqual(before);
   });
