@@ -403,7 +403,7 @@ pub unsafe extern "C" fn simdnet_dense(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    unsafe { dense::forward(x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
+    unsafe { dense::forward(dense::Kernel::F32, x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
 }
 
 /// Words (32-bit) of the int8 packed weights of an `inputs × outputs` layer, or `TOO_LARGE`.
@@ -461,7 +461,8 @@ pub unsafe extern "C" fn simdnet_qdense(
     y: *mut f32,
     scratch: *mut f32,
 ) -> u32 {
-    unsafe { dense::forward_int8(x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
+    let packed = packed as *const f32;
+    unsafe { dense::forward(dense::Kernel::Int8, x, batch, inputs, outputs, packed, act, [p0, p1, p2], slopes, y, scratch) }
 }
 
 /// Runs `layers` dense layers from `table` over `x[batch × inputs0]` into `y[batch × outputs_last]`,

@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicU32, Ordering::*};
 
 use crate::abi::{ModelLayer, PoolJob, STALLED, job_kind, weight_format};
 use crate::activation::{ActivationLoops, Linear, rowwise, with_activation};
-use crate::dense::{Shape, Tiles, Tiling, applies_after, apply_after, int8, microkernel};
+use crate::dense::{Kernel, Shape, Tiles, Tiling, applies_after, apply_after, int8, microkernel};
 use crate::model::{self, destination, run_steps};
 
 /// Tiles per thread a layer is cut into (XNNPACK keeps ≥ 5): a thread the machine slows down
@@ -54,56 +54,6 @@ impl Split {
         let panels = group * self.panels_per..((group + 1) * self.panels_per).min(self.panels);
         let blocks = chunk * self.blocks_per..((chunk + 1) * self.blocks_per).min(self.blocks);
         Tiles { panels, blocks, tail: chunk + 1 == self.chunks }
-    }
-}
-
-/// The kernel that runs a model's layer, by its `weight_format`.
-#[derive(Clone, Copy)]
-enum Kernel {
-    F32,
-    Int8,
-}
-
-impl Kernel {
-    fn of(weights: u32) -> Option<Kernel> {
-        match weights {
-            weight_format::F32 => Some(Kernel::F32),
-            weight_format::INT8 => Some(Kernel::Int8),
-            _ => None,
-        }
-    }
-
-    fn tiling(self) -> Tiling {
-        match self {
-            Kernel::F32 => microkernel::TILING,
-            Kernel::Int8 => int8::microkernel::TILING,
-        }
-    }
-
-    /// Thread 0's part before the tiles: x's rows into the scratch, as `tiles` reads them.
-    unsafe fn prepare(self, x: *const f32, batch: usize, shape: Shape, scratch: *mut f32) {
-        match self {
-            Kernel::F32 => unsafe { microkernel::interleave(x, batch, shape, scratch) },
-            Kernel::Int8 => unsafe { int8::microkernel::quantize(x, batch, shape.inputs, scratch as *mut u8) },
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tiles(
-        self,
-        act: &dyn ActivationLoops,
-        x: *const f32,
-        batch: usize,
-        shape: Shape,
-        packed: *const f32,
-        y: *mut f32,
-        scratch: *mut f32,
-        tiles: Tiles,
-    ) {
-        match self {
-            Kernel::F32 => unsafe { microkernel::tiles(act, x, batch, shape, packed, y, scratch, tiles) },
-            Kernel::Int8 => unsafe { int8::microkernel::tiles(act, batch, shape, packed as *const u32, y, scratch as *const u8, tiles) },
-        }
     }
 }
 

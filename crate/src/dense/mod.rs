@@ -11,7 +11,7 @@ pub(crate) mod packing;
 use core::ops::Range;
 
 use crate::abi::code::PRELU;
-use crate::abi::simdnet_prelu;
+use crate::abi::{simdnet_prelu, weight_format};
 use crate::activation::{ActivationLoops, Linear, keeps_width, rowwise, with_activation};
 
 /// A dense layer's widths, whichever kernel runs it.
@@ -50,9 +50,79 @@ pub struct Tiles {
     pub tail: bool,
 }
 
-/// Behind `abi::simdnet_dense`, whose doc states the contract.
+/// The GEMM kernel that runs a layer, by its `weight_format`: float32 or int8 weights, each with its
+/// tile (`Tiling`), its preparation of x (interleaved or quantized into the scratch) and its `tiles`.
+#[derive(Clone, Copy)]
+pub enum Kernel {
+    F32,
+    Int8,
+}
+
+impl Kernel {
+    /// The pool's model job picks a layer's kernel by its format (one thread's path is chosen by the
+    /// export called: `simdnet_dense` or `simdnet_qdense`).
+    #[cfg_attr(not(simdnet_threads), allow(dead_code))]
+    pub fn of(weights: u32) -> Option<Kernel> {
+        match weights {
+            weight_format::F32 => Some(Kernel::F32),
+            weight_format::INT8 => Some(Kernel::Int8),
+            _ => None,
+        }
+    }
+
+    pub fn tiling(self) -> Tiling {
+        match self {
+            Kernel::F32 => microkernel::TILING,
+            Kernel::Int8 => int8::microkernel::TILING,
+        }
+    }
+
+    /// x's rows into the scratch, as `tiles` reads them (on the pool, thread 0's part before the tiles).
+    pub unsafe fn prepare(self, x: *const f32, batch: usize, shape: Shape, scratch: *mut f32) {
+        match self {
+            Kernel::F32 => unsafe { microkernel::interleave(x, batch, shape, scratch) },
+            Kernel::Int8 => unsafe { int8::microkernel::quantize(x, batch, shape.inputs, scratch as *mut u8) },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn tiles(
+        self,
+        act: &dyn ActivationLoops,
+        x: *const f32,
+        batch: usize,
+        shape: Shape,
+        packed: *const f32,
+        y: *mut f32,
+        scratch: *mut f32,
+        tiles: Tiles,
+    ) {
+        match self {
+            Kernel::F32 => unsafe { microkernel::tiles(act, x, batch, shape, packed, y, scratch, tiles) },
+            Kernel::Int8 => unsafe { int8::microkernel::tiles(act, batch, shape, packed as *const u32, y, scratch as *const u8, tiles) },
+        }
+    }
+
+    /// `y = act(x · W + b)` on one thread: `prepare`, then every tile (for float32, the same code
+    /// training runs, `microkernel::gemm`: one copy of its loops in the build).
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn gemm(self, act: &dyn ActivationLoops, x: *const f32, batch: usize, shape: Shape, packed: *const f32, y: *mut f32, scratch: *mut f32) {
+        match self {
+            Kernel::F32 => unsafe { microkernel::gemm(act, x, batch, shape, packed, y, scratch) },
+            Kernel::Int8 => unsafe {
+                self.prepare(x, batch, shape, scratch);
+                self.tiles(act, x, batch, shape, packed, y, scratch, self.tiling().all(batch, shape.outputs));
+            },
+        }
+    }
+}
+
+/// Behind `abi::simdnet_dense` and `abi::simdnet_qdense`, whose docs state the contract: `packed` as
+/// the kernel's `pack` wrote it.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn forward(
+    kernel: Kernel,
     x: *const f32,
     batch: usize,
     inputs: usize,
@@ -65,26 +135,7 @@ pub unsafe fn forward(
     scratch: *mut f32,
 ) -> u32 {
     let shape = Shape { inputs, outputs };
-    unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, &mut |a| microkernel::gemm(a, x, batch, shape, packed, y, scratch)) }
-}
-
-/// Behind `abi::simdnet_qdense`, whose doc states the contract.
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn forward_int8(
-    x: *const f32,
-    batch: usize,
-    inputs: usize,
-    outputs: usize,
-    packed: *const u32,
-    act: u32,
-    p: [f32; 3],
-    slopes: *const f32,
-    y: *mut f32,
-    scratch: *mut f32,
-) -> u32 {
-    let shape = Shape { inputs, outputs };
-    let run = &mut |a: &dyn ActivationLoops| unsafe { int8::microkernel::gemm(a, x, batch, shape, packed, y, scratch as *mut u8) };
-    unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, run) }
+    unsafe { with_epilogue(act, p, slopes, batch, outputs, y, scratch, &mut |a| kernel.gemm(a, x, batch, shape, packed, y, scratch)) }
 }
 
 /// Runs `gemm` (which writes `y[batch × outputs]`) with activation `act` fused into its tiles when

@@ -92,7 +92,7 @@ unsafe fn tile<const ROWS: usize>(
     }
 }
 
-/// Bytes of scratch `gemm` needs (the codes, then a step and a zero point per padded row), or `None`
+/// Bytes of scratch `Kernel::Int8` needs (the codes, then a step and a zero point per padded row), or `None`
 /// when that does not fit in `usize`.
 pub fn scratch_bytes(batch: usize, inputs: usize) -> Option<usize> {
     codes_len(batch, inputs)?.checked_add(batch.div_ceil(MR).checked_mul(MR * 8)?)
@@ -151,22 +151,5 @@ pub unsafe fn tiles(
                 );
             }
         }
-    }
-}
-
-/// `y = act(x · W + b)` with W packed by `packing::pack` on one thread, with `scratch_bytes` of `scratch`.
-#[inline(never)]
-pub unsafe fn gemm(
-    act: &dyn ActivationLoops,
-    x: *const f32,
-    batch: usize,
-    shape: Shape,
-    packed: *const u32,
-    y: *mut f32,
-    scratch: *mut u8,
-) {
-    unsafe {
-        quantize(x, batch, shape.inputs, scratch);
-        tiles(act, batch, shape, packed, y, scratch, TILING.all(batch, shape.outputs));
     }
 }
